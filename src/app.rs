@@ -1,0 +1,116 @@
+//! What every request can reach: configuration, pools, the event bus, keys.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::infra::crypto::{self, Cipher};
+use crate::infra::db::Db;
+use crate::infra::events::EventBus;
+use crate::infra::telemetry::Metrics;
+use crate::service::identity::tokens::TokenSigner;
+
+/// Secrets the server holds. Never logged, never sent.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    /// Seals `*_encrypted` columns.
+    pub cipher: Cipher,
+    /// Signs access tokens.
+    pub tokens: TokenSigner,
+}
+
+impl Keys {
+    /// Keys from configuration; with the embedded database, missing keys are
+    /// generated into the data directory (development only, with a warning).
+    pub fn load(config: &Config) -> anyhow::Result<Self> {
+        let master = match &config.master_key {
+            Some(k) => k.clone(),
+            None => {
+                let path = config.data_dir.join("master.key");
+                let (k, fresh) = crypto::load_or_generate_secret(&path, 32)
+                    .with_context(|| format!("reading or creating {}", path.display()))?;
+                if fresh {
+                    tracing::warn!(path = %path.display(), "generated a development master key; set SWITCHBOARD_MASTER_KEY in production");
+                }
+                k
+            }
+        };
+        let master = crypto::decode_master_key(&master).map_err(|e| anyhow::anyhow!("master key: {e}"))?;
+        let jwt = match &config.jwt_secret {
+            Some(s) => s.clone(),
+            None => {
+                let path = config.data_dir.join("jwt.secret");
+                let (s, fresh) = crypto::load_or_generate_secret(&path, 48)
+                    .with_context(|| format!("reading or creating {}", path.display()))?;
+                if fresh {
+                    tracing::warn!(path = %path.display(), "generated a development JWT secret; set SWITCHBOARD_JWT_SECRET in production");
+                }
+                s
+            }
+        };
+        Ok(Keys {
+            cipher: Cipher::new(&master),
+            tokens: TokenSigner::new(jwt.as_bytes(), config.access_token_ttl.as_secs() as i64),
+        })
+    }
+}
+
+/// Shared state of one server instance. Services receive it (or parts of
+/// it); resolvers reach it through the schema data.
+pub struct AppContext {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub bus: EventBus,
+    pub keys: Keys,
+    /// Shared Redis connection for caches and rate limits, when configured.
+    pub redis: Option<redis::aio::ConnectionManager>,
+    pub metrics: Arc<Metrics>,
+    /// Random id of this process, to tell instances apart in logs.
+    pub instance_id: String,
+    /// Fires when the server begins shutting down.
+    pub shutdown: CancellationToken,
+}
+
+/// The handle passed around.
+pub type Ctx = Arc<AppContext>;
+
+impl AppContext {
+    /// Connects to the database and, when configured, Redis.
+    pub async fn connect(config: Config, database_url: &str, shutdown: CancellationToken) -> anyhow::Result<Ctx> {
+        let keys = Keys::load(&config)?;
+        let db = Db::connect(
+            database_url,
+            config.database_read_url.as_deref(),
+            config.db_max_connections,
+        )
+        .await
+        .context("connecting to the database")?;
+        let (bus, redis) = match &config.redis_url {
+            Some(url) => {
+                let bus = EventBus::redis(url, shutdown.clone())
+                    .await
+                    .context("connecting the event bus to REDIS_URL")?;
+                let client = redis::Client::open(url.as_str()).context("REDIS_URL")?;
+                let conn = tokio::time::timeout(Duration::from_secs(10), redis::aio::ConnectionManager::new(client))
+                    .await
+                    .context("connecting to REDIS_URL timed out")?
+                    .context("connecting to REDIS_URL")?;
+                (bus, Some(conn))
+            }
+            None => (EventBus::in_process(), None),
+        };
+        Ok(Arc::new(AppContext {
+            config: Arc::new(config),
+            db,
+            bus,
+            keys,
+            redis,
+            metrics: Arc::new(Metrics::new()),
+            instance_id: crypto::random_token(6),
+            shutdown,
+        }))
+    }
+}

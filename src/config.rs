@@ -1,0 +1,392 @@
+//! Settings from the environment and an optional `switchboard.toml`,
+//! validated once at start so that a bad value fails fast and names its key.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Every key the server understands, with its default and meaning.
+/// The README's configuration table is written from this list; a key in
+/// `switchboard.toml` that is not here is rejected (a typo must not pass).
+pub const KEYS: &[(&str, &str, &str)] = &[
+    ("DATABASE_URL", "unset: embedded PostgreSQL", "the primary database"),
+    ("DATABASE_READ_URL", "unset: the primary", "a read replica for queries"),
+    (
+        "REDIS_URL",
+        "unset: in-process event bus",
+        "pub/sub, shared limits and caches",
+    ),
+    ("SWITCHBOARD_ADDR", "127.0.0.1:8080", "where to listen"),
+    (
+        "SWITCHBOARD_DATA_DIR",
+        "./data",
+        "embedded cluster and generated dev keys",
+    ),
+    (
+        "SWITCHBOARD_MASTER_KEY",
+        "dev only: generated into the data dir",
+        "32-byte key (base64) for encrypted columns",
+    ),
+    (
+        "SWITCHBOARD_JWT_SECRET",
+        "dev only: generated into the data dir",
+        "signs access tokens (at least 32 bytes)",
+    ),
+    (
+        "SWITCHBOARD_LOG_FORMAT",
+        "pretty on a terminal, else json",
+        "log format (pretty|json); RUST_LOG filters",
+    ),
+    (
+        "SWITCHBOARD_DB_MAX_CONNECTIONS",
+        "20",
+        "database pool size per instance",
+    ),
+    ("SWITCHBOARD_MAX_DEPTH", "12", "maximum query depth"),
+    (
+        "SWITCHBOARD_MAX_COMPLEXITY",
+        "5000",
+        "maximum query complexity (a connection costs `first`)",
+    ),
+    (
+        "SWITCHBOARD_MAX_BATCH",
+        "10",
+        "maximum operations in one batched HTTP request",
+    ),
+    (
+        "SWITCHBOARD_MAX_BODY_BYTES",
+        "1048576",
+        "maximum HTTP request body and WebSocket message size",
+    ),
+    ("SWITCHBOARD_INTROSPECTION", "true", "allow schema introspection"),
+    (
+        "SWITCHBOARD_APQ_TTL_SECS",
+        "86400",
+        "how long a persisted query stays cached",
+    ),
+    (
+        "SWITCHBOARD_WS_INIT_TIMEOUT_SECS",
+        "10",
+        "time a socket has to send connection_init",
+    ),
+    (
+        "SWITCHBOARD_WS_KEEPALIVE_SECS",
+        "15",
+        "interval of server pings on idle sockets",
+    ),
+    (
+        "SWITCHBOARD_WS_MAX_OPERATIONS",
+        "100",
+        "concurrent operations on one socket",
+    ),
+    (
+        "SWITCHBOARD_SHUTDOWN_GRACE_SECS",
+        "20",
+        "how long SIGTERM waits for in-flight work",
+    ),
+    (
+        "SWITCHBOARD_ACCESS_TOKEN_TTL_SECS",
+        "900",
+        "lifetime of an access token",
+    ),
+];
+
+/// Validated configuration. Built once; shared read-only.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: Option<String>,
+    pub database_read_url: Option<String>,
+    pub redis_url: Option<String>,
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub master_key: Option<String>,
+    pub jwt_secret: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub db_max_connections: u32,
+    pub limits: Limits,
+    pub ws: WsConfig,
+    pub shutdown_grace: Duration,
+    pub access_token_ttl: Duration,
+}
+
+/// Request limits enforced before or during execution.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_batch: usize,
+    pub max_body_bytes: usize,
+    pub introspection: bool,
+    pub apq_ttl: Duration,
+}
+
+/// WebSocket protocol timings.
+#[derive(Clone, Debug)]
+pub struct WsConfig {
+    pub init_timeout: Duration,
+    pub keepalive: Duration,
+    pub max_operations: usize,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A configuration problem, always naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {key}: {reason}")]
+    Invalid { key: String, reason: String },
+    #[error("cannot read configuration file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+impl ConfigError {
+    fn invalid(key: &str, reason: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Raw key/value source: the environment over the optional file.
+struct Source {
+    values: HashMap<String, String>,
+}
+
+impl Source {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, key: &str, default: T, what: &str) -> Result<T, ConfigError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::invalid(key, format!("expected {what}, got {raw:?}"))),
+        }
+    }
+
+    fn positive(&self, key: &str, default: u64) -> Result<u64, ConfigError> {
+        let v: u64 = self.parse(key, default, "a positive whole number")?;
+        if v == 0 {
+            return Err(ConfigError::invalid(key, "must be greater than zero"));
+        }
+        Ok(v)
+    }
+}
+
+impl Config {
+    /// Loads from the process environment and `switchboard.toml` in the
+    /// working directory (or the file named by `SWITCHBOARD_CONFIG`).
+    pub fn load() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let file = env
+            .get("SWITCHBOARD_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("switchboard.toml"));
+        let explicit = env.contains_key("SWITCHBOARD_CONFIG");
+        let mut values = if file.exists() || explicit {
+            read_file(&file)?
+        } else {
+            HashMap::new()
+        };
+        for (key, _, _) in KEYS {
+            if let Some(v) = env.get(*key) {
+                values.insert((*key).to_string(), v.clone());
+            }
+        }
+        Self::from_map(values)
+    }
+
+    /// Builds a configuration from explicit values (tests and tools).
+    pub fn from_map(values: HashMap<String, String>) -> Result<Self, ConfigError> {
+        let src = Source { values };
+        let url_key = |key: &str, schemes: &[&str]| -> Result<Option<String>, ConfigError> {
+            match src.get(key) {
+                None => Ok(None),
+                Some(v) => {
+                    if schemes.iter().any(|s| v.starts_with(&format!("{s}://"))) {
+                        Ok(Some(v.to_string()))
+                    } else {
+                        Err(ConfigError::invalid(
+                            key,
+                            format!("expected a URL starting with {}", schemes.join("://, ") + "://"),
+                        ))
+                    }
+                }
+            }
+        };
+        let database_url = url_key("DATABASE_URL", &["postgres", "postgresql"])?;
+        let database_read_url = url_key("DATABASE_READ_URL", &["postgres", "postgresql"])?;
+        let redis_url = url_key("REDIS_URL", &["redis", "rediss", "redis+unix", "unix"])?;
+        let addr: SocketAddr = src.parse(
+            "SWITCHBOARD_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+            "host:port such as 127.0.0.1:8080",
+        )?;
+        let data_dir = PathBuf::from(src.get("SWITCHBOARD_DATA_DIR").unwrap_or("./data"));
+        let log_format = match src.get("SWITCHBOARD_LOG_FORMAT") {
+            None => None,
+            Some("pretty") => Some(LogFormat::Pretty),
+            Some("json") => Some(LogFormat::Json),
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    "SWITCHBOARD_LOG_FORMAT",
+                    format!("expected pretty or json, got {other:?}"),
+                ))
+            }
+        };
+        let master_key = src.get("SWITCHBOARD_MASTER_KEY").map(str::to_string);
+        if let Some(key) = &master_key {
+            crate::infra::crypto::decode_master_key(key)
+                .map_err(|reason| ConfigError::invalid("SWITCHBOARD_MASTER_KEY", reason))?;
+        }
+        let jwt_secret = src.get("SWITCHBOARD_JWT_SECRET").map(str::to_string);
+        if let Some(secret) = &jwt_secret {
+            if secret.len() < 32 {
+                return Err(ConfigError::invalid(
+                    "SWITCHBOARD_JWT_SECRET",
+                    "must be at least 32 bytes long",
+                ));
+            }
+        }
+        if database_url.is_some() {
+            if master_key.is_none() {
+                return Err(ConfigError::invalid(
+                    "SWITCHBOARD_MASTER_KEY",
+                    "required when DATABASE_URL is set (generate one with: openssl rand -base64 32)",
+                ));
+            }
+            if jwt_secret.is_none() {
+                return Err(ConfigError::invalid(
+                    "SWITCHBOARD_JWT_SECRET",
+                    "required when DATABASE_URL is set (generate one with: openssl rand -base64 48)",
+                ));
+            }
+        }
+        if database_read_url.is_some() && database_url.is_none() {
+            return Err(ConfigError::invalid(
+                "DATABASE_READ_URL",
+                "a read replica needs DATABASE_URL for the primary",
+            ));
+        }
+        let introspection = match src.get("SWITCHBOARD_INTROSPECTION").map(str::to_ascii_lowercase) {
+            None => true,
+            Some(v) if v == "true" || v == "1" || v == "yes" => true,
+            Some(v) if v == "false" || v == "0" || v == "no" => false,
+            Some(v) => {
+                return Err(ConfigError::invalid(
+                    "SWITCHBOARD_INTROSPECTION",
+                    format!("expected true or false, got {v:?}"),
+                ))
+            }
+        };
+        let secs = |key: &str, default: u64| src.positive(key, default).map(Duration::from_secs);
+        Ok(Config {
+            database_url,
+            database_read_url,
+            redis_url,
+            addr,
+            data_dir,
+            master_key,
+            jwt_secret,
+            log_format,
+            db_max_connections: src.positive("SWITCHBOARD_DB_MAX_CONNECTIONS", 20)? as u32,
+            limits: Limits {
+                max_depth: src.positive("SWITCHBOARD_MAX_DEPTH", 12)? as usize,
+                max_complexity: src.positive("SWITCHBOARD_MAX_COMPLEXITY", 5000)? as usize,
+                max_batch: src.positive("SWITCHBOARD_MAX_BATCH", 10)? as usize,
+                max_body_bytes: src.positive("SWITCHBOARD_MAX_BODY_BYTES", 1024 * 1024)? as usize,
+                introspection,
+                apq_ttl: secs("SWITCHBOARD_APQ_TTL_SECS", 86_400)?,
+            },
+            ws: WsConfig {
+                init_timeout: secs("SWITCHBOARD_WS_INIT_TIMEOUT_SECS", 10)?,
+                keepalive: secs("SWITCHBOARD_WS_KEEPALIVE_SECS", 15)?,
+                max_operations: src.positive("SWITCHBOARD_WS_MAX_OPERATIONS", 100)? as usize,
+            },
+            shutdown_grace: secs("SWITCHBOARD_SHUTDOWN_GRACE_SECS", 20)?,
+            access_token_ttl: secs("SWITCHBOARD_ACCESS_TOKEN_TTL_SECS", 900)?,
+        })
+    }
+
+    /// True when the server runs its own PostgreSQL cluster.
+    pub fn embedded_database(&self) -> bool {
+        self.database_url.is_none()
+    }
+}
+
+fn read_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
+    let err = |reason: String| ConfigError::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| err(e.message().to_string()))?;
+    let mut values = HashMap::new();
+    for (key, value) in table {
+        let upper = key.to_ascii_uppercase();
+        if !KEYS.iter().any(|(k, _, _)| *k == upper) {
+            return Err(ConfigError::invalid(&key, "unknown key in switchboard.toml"));
+        }
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => {
+                return Err(ConfigError::invalid(
+                    &key,
+                    format!("expected a string, number or boolean, got {}", other.type_str()),
+                ))
+            }
+        };
+        values.insert(upper, text);
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::from_map(HashMap::new()).expect("defaults");
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+        assert!(c.embedded_database());
+        assert_eq!(c.limits.max_batch, 10);
+    }
+
+    #[test]
+    fn bad_value_names_its_key() {
+        let e = Config::from_map(map(&[("SWITCHBOARD_MAX_DEPTH", "deep")])).unwrap_err();
+        assert!(e.to_string().contains("SWITCHBOARD_MAX_DEPTH"), "{e}");
+        let e = Config::from_map(map(&[("SWITCHBOARD_ADDR", "nowhere")])).unwrap_err();
+        assert!(e.to_string().contains("SWITCHBOARD_ADDR"), "{e}");
+        let e = Config::from_map(map(&[("REDIS_URL", "localhost:6379")])).unwrap_err();
+        assert!(e.to_string().contains("REDIS_URL"), "{e}");
+    }
+
+    #[test]
+    fn production_needs_secrets() {
+        let e = Config::from_map(map(&[("DATABASE_URL", "postgres://x@h/db")])).unwrap_err();
+        assert!(e.to_string().contains("SWITCHBOARD_MASTER_KEY"), "{e}");
+    }
+}

@@ -1,0 +1,49 @@
+//! Schema assembly: one merged root per operation type, the limits of the
+//! API, and the extensions every request runs through.
+
+pub mod extensions;
+pub mod persisted;
+pub mod system;
+
+use async_graphql::{EmptyMutation, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+
+use crate::config::Limits;
+
+/// Every domain's queries.
+#[derive(MergedObject, Default)]
+pub struct Query(system::SystemQuery);
+
+/// Every domain's subscriptions.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(system::SystemSubscription);
+
+/// Mutations arrive with the first domain that has any.
+pub type Mutation = EmptyMutation;
+
+/// The executable schema.
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
+
+/// The schema with its limits, before runtime data is attached. Exporting
+/// the SDL needs nothing more; serving adds the context.
+pub fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
+    let mut b = Schema::build(Query::default(), EmptyMutation, Subscription::default())
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(64)
+        .limit_directives(16)
+        .extension(extensions::Observe {
+            introspection: limits.introspection,
+        });
+    if !limits.introspection {
+        b = b.disable_introspection();
+    }
+    b
+}
+
+/// The SDL as written to `schema.graphql`.
+pub fn sdl() -> String {
+    let limits = crate::config::Config::from_map(Default::default())
+        .map(|c| c.limits)
+        .unwrap_or_else(|e| unreachable!("default configuration is valid: {e}"));
+    builder(&limits).finish().sdl()
+}

@@ -1,0 +1,145 @@
+//! Automatic persisted queries (Apollo's APQ protocol): a client sends the
+//! SHA-256 of a query instead of its text once the server has seen it. The
+//! cache is shared through Redis when configured, so a query registered on
+//! one instance is known to all.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::{ErrorExtensionValues, Request, ServerError, ServerResult};
+use sha2::{Digest, Sha256};
+
+/// Largest query text the cache accepts.
+const MAX_QUERY_BYTES: usize = 64 * 1024;
+
+/// Where persisted query texts live.
+#[derive(Clone)]
+pub enum QueryStore {
+    /// This process only.
+    Memory(Arc<Mutex<lru::LruCache<String, String>>>),
+    /// Shared by every instance, each entry kept for `ttl`.
+    Redis {
+        conn: redis::aio::ConnectionManager,
+        ttl: Duration,
+    },
+}
+
+impl QueryStore {
+    pub fn memory(capacity: usize) -> Self {
+        let cap = NonZeroUsize::new(capacity.max(1)).unwrap_or(NonZeroUsize::MIN);
+        QueryStore::Memory(Arc::new(Mutex::new(lru::LruCache::new(cap))))
+    }
+
+    async fn get(&self, hash: &str) -> Option<String> {
+        match self {
+            QueryStore::Memory(cache) => cache.lock().unwrap_or_else(|p| p.into_inner()).get(hash).cloned(),
+            QueryStore::Redis { conn, .. } => {
+                let mut conn = conn.clone();
+                match redis::cmd("GET")
+                    .arg(format!("switchboard:apq:{hash}"))
+                    .query_async::<Option<String>>(&mut conn)
+                    .await
+                {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "persisted query lookup failed");
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    async fn set(&self, hash: String, query: String) {
+        match self {
+            QueryStore::Memory(cache) => {
+                cache.lock().unwrap_or_else(|p| p.into_inner()).put(hash, query);
+            }
+            QueryStore::Redis { conn, ttl } => {
+                let mut conn = conn.clone();
+                let res = redis::cmd("SET")
+                    .arg(format!("switchboard:apq:{hash}"))
+                    .arg(query)
+                    .arg("EX")
+                    .arg(ttl.as_secs().max(1))
+                    .query_async::<()>(&mut conn)
+                    .await;
+                if let Err(e) = res {
+                    tracing::warn!(error = %e, "persisted query store failed");
+                }
+            }
+        }
+    }
+}
+
+/// The APQ extension.
+pub struct PersistedQueries(pub QueryStore);
+
+impl ExtensionFactory for PersistedQueries {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PersistedQueriesExtension(self.0.clone()))
+    }
+}
+
+struct PersistedQueriesExtension(QueryStore);
+
+fn apq_error(message: &str, code: &str) -> ServerError {
+    let mut err = ServerError::new(message, None);
+    let mut ext = ErrorExtensionValues::default();
+    ext.set("code", code);
+    err.extensions = Some(ext);
+    err
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl Extension for PersistedQueriesExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if let Some(value) = request.extensions.remove("persistedQuery") {
+            let json = value.into_json().unwrap_or_default();
+            let version = json.get("version").and_then(|v| v.as_i64());
+            let hash = json
+                .get("sha256Hash")
+                .and_then(|v| v.as_str())
+                .map(str::to_ascii_lowercase);
+            let Some(hash) = hash.filter(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit())) else {
+                return Err(apq_error(
+                    "persistedQuery needs version 1 and a sha256Hash",
+                    "BAD_USER_INPUT",
+                ));
+            };
+            if version != Some(1) {
+                return Err(apq_error("PersistedQueryNotSupported", "PERSISTED_QUERY_NOT_SUPPORTED"));
+            }
+            if request.query.is_empty() {
+                match self.0.get(&hash).await {
+                    Some(text) => request.query = text,
+                    None => return Err(apq_error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")),
+                }
+            } else {
+                if sha256_hex(&request.query) != hash {
+                    return Err(apq_error("provided sha does not match query", "BAD_USER_INPUT"));
+                }
+                // Only well-formed queries are worth remembering.
+                if request.query.len() <= MAX_QUERY_BYTES && async_graphql::parser::parse_query(&request.query).is_ok()
+                {
+                    self.0.set(hash, request.query.clone()).await;
+                }
+            }
+        }
+        next.run(ctx, request).await
+    }
+}

@@ -1,0 +1,281 @@
+//! Database pools (primary and optional read replica) and the mapping of
+//! constraint violations to field errors, so no raw database message ever
+//! reaches a client.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr, Statement};
+
+use crate::error::{AppError, FieldError};
+
+/// The pools of one server instance.
+#[derive(Clone)]
+pub struct Db {
+    /// Writes and reads that must see their own writes.
+    pub primary: DatabaseConnection,
+    /// Queries that tolerate replica lag; the primary when no replica is set.
+    pub read: DatabaseConnection,
+    /// Statements issued since start, for tests that count SQL per request.
+    pub statements: Arc<AtomicU64>,
+}
+
+impl Db {
+    /// Connects both pools and checks the primary answers.
+    pub async fn connect(primary_url: &str, read_url: Option<&str>, max_connections: u32) -> Result<Self, DbErr> {
+        let statements = Arc::new(AtomicU64::new(0));
+        let primary = connect_pool(primary_url, max_connections, statements.clone()).await?;
+        let read = match read_url {
+            Some(url) => connect_pool(url, max_connections, statements.clone()).await?,
+            None => primary.clone(),
+        };
+        Ok(Db {
+            primary,
+            read,
+            statements,
+        })
+    }
+
+    /// Number of SQL statements issued so far through either pool.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// `SELECT 1` on the primary within `timeout`, for readiness.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), String> {
+        let probe = self
+            .primary
+            .execute_raw(Statement::from_string(self.primary.get_database_backend(), "SELECT 1"));
+        match tokio::time::timeout(timeout, probe).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("timed out".into()),
+        }
+    }
+
+    /// (size, idle, max) of the primary pool, for metrics.
+    pub fn pool_usage(&self) -> (u32, u32, u32) {
+        let pool = self.primary.get_postgres_connection_pool();
+        (
+            pool.size(),
+            pool.num_idle() as u32,
+            pool.options().get_max_connections(),
+        )
+    }
+
+    /// Closes both pools, waiting for checked-out connections to return.
+    pub async fn close(&self) {
+        let _ = self.primary.clone().close().await;
+    }
+}
+
+async fn connect_pool(url: &str, max_connections: u32, counter: Arc<AtomicU64>) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .idle_timeout(Duration::from_secs(300))
+        .sqlx_logging(false);
+    let mut conn = Database::connect(opts).await?;
+    conn.set_metric_callback(move |_info| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok(conn)
+}
+
+/// PostgreSQL error details a violation carries.
+struct PgViolation {
+    code: String,
+    constraint: Option<String>,
+    table: Option<String>,
+}
+
+fn pg_violation(err: &DbErr) -> Option<PgViolation> {
+    let runtime = match err {
+        DbErr::Exec(r) | DbErr::Query(r) | DbErr::Conn(r) => r,
+        _ => return None,
+    };
+    let RuntimeErr::SqlxError(sqlx_err) = runtime else {
+        return None;
+    };
+    let sea_orm::sqlx::Error::Database(db_err) = sqlx_err.as_ref() else {
+        return None;
+    };
+    let pg = db_err.try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>()?;
+    Some(PgViolation {
+        code: pg.code().to_string(),
+        constraint: pg.constraint().map(str::to_string),
+        table: pg.table().map(str::to_string),
+    })
+}
+
+/// The client-facing field a constraint guards: `users_email_key` on table
+/// `users` guards `email`, reported in GraphQL's camelCase (`email`,
+/// `displayName`).
+pub fn constraint_field(table: Option<&str>, constraint: &str) -> String {
+    let mut name = constraint;
+    if let Some(t) = table {
+        if let Some(rest) = name.strip_prefix(t).and_then(|r| r.strip_prefix('_')) {
+            name = rest;
+        }
+    }
+    for suffix in ["_key", "_fkey", "_check", "_idx", "_pkey"] {
+        if let Some(rest) = name.strip_suffix(suffix) {
+            name = rest;
+            break;
+        }
+    }
+    snake_to_camel(name)
+}
+
+/// `display_name` → `displayName`.
+pub fn snake_to_camel(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut upper = false;
+    for c in s.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Maps a database error to the API error it means. Constraint violations
+/// name the field; anything else is internal (logged, never sent).
+pub fn map_db_error(err: DbErr) -> AppError {
+    if let DbErr::RecordNotFound(what) = &err {
+        return AppError::NotFound(what.clone());
+    }
+    if let Some(v) = pg_violation(&err) {
+        let field = v
+            .constraint
+            .as_deref()
+            .map(|c| constraint_field(v.table.as_deref(), c))
+            .unwrap_or_else(|| "input".into());
+        match v.code.as_str() {
+            // unique_violation
+            "23505" => return AppError::conflict(Some(&field), format!("{field} is already taken")),
+            // foreign_key_violation
+            "23503" => {
+                return AppError::invalid_fields(vec![FieldError {
+                    message: "refers to something that does not exist or is still in use".into(),
+                    field,
+                }])
+            }
+            // check_violation, not_null_violation
+            "23514" | "23502" => {
+                return AppError::invalid_fields(vec![FieldError {
+                    message: "is not an allowed value".into(),
+                    field,
+                }])
+            }
+            // serialization_failure, deadlock_detected: the caller may retry
+            "40001" | "40P01" => return AppError::conflict(None, "the record changed concurrently; retry the request"),
+            _ => {}
+        }
+    }
+    AppError::Internal(anyhow::Error::new(err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraint_names_map_to_fields() {
+        assert_eq!(constraint_field(Some("users"), "users_email_key"), "email");
+        assert_eq!(
+            constraint_field(Some("users"), "users_display_name_check"),
+            "displayName"
+        );
+        assert_eq!(
+            constraint_field(
+                Some("support_ticket_messages"),
+                "support_ticket_messages_ticket_id_fkey"
+            ),
+            "ticketId"
+        );
+        assert_eq!(constraint_field(None, "wallets_balance_check"), "walletsBalance");
+    }
+}
+
+/// A migration command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MigrateCommand {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back this many (None: all) applied migrations.
+    Down(Option<u32>),
+    /// Drop everything and apply all migrations again.
+    Fresh,
+}
+
+/// Runs a migration command while holding a PostgreSQL advisory lock, so
+/// instances starting together migrate one at a time.
+pub async fn migrate(url: &str, db: &DatabaseConnection, command: MigrateCommand) -> Result<(), DbErr> {
+    use sea_orm::sqlx::Connection;
+    use sea_orm_migration::MigratorTrait;
+    const LOCK_KEY: i64 = 0x5357_4254_4348; // "SWBTCH"
+    let mut lock_conn = sea_orm::sqlx::PgConnection::connect(url)
+        .await
+        .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?;
+    sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut lock_conn)
+        .await
+        .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))?;
+    let result = match command {
+        MigrateCommand::Up => migration::Migrator::up(db, None).await,
+        MigrateCommand::Down(steps) => migration::Migrator::down(db, steps).await,
+        MigrateCommand::Fresh => migration::Migrator::fresh(db).await,
+    };
+    let _ = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut lock_conn)
+        .await;
+    let _ = lock_conn.close().await;
+    result
+}
+
+/// Names of the migrations and whether each is applied.
+pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<(String, bool)>, DbErr> {
+    use sea_orm_migration::MigratorTrait;
+    let all = migration::Migrator::get_migration_with_status(db).await?;
+    Ok(all
+        .iter()
+        .map(|m| {
+            (
+                m.name().to_string(),
+                matches!(m.status(), sea_orm_migration::MigrationStatus::Applied),
+            )
+        })
+        .collect())
+}
+
+/// Creates database `name` on the server at `admin_url` if it is missing.
+pub async fn ensure_database(admin_url: &str, name: &str) -> Result<(), DbErr> {
+    use sea_orm::sqlx::Connection;
+    let wrap = |e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)));
+    let mut conn = sea_orm::sqlx::PgConnection::connect(admin_url).await.map_err(wrap)?;
+    let exists: Option<(i32,)> = sea_orm::sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut conn)
+        .await
+        .map_err(wrap)?;
+    if exists.is_none() {
+        let quoted = name.replace('"', "\"\"");
+        sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{quoted}\"")))
+            .execute(&mut conn)
+            .await
+            .map_err(wrap)?;
+    }
+    let _ = conn.close().await;
+    Ok(())
+}

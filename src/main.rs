@@ -1,0 +1,220 @@
+//! The `switchboard` command: serve (default), migrate, export-schema.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use switchboard::app::AppContext;
+use switchboard::config::Config;
+use switchboard::http::Server;
+use switchboard::infra::db::{self, MigrateCommand};
+use switchboard::infra::embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
+use switchboard::infra::telemetry;
+
+/// The database name used inside the embedded cluster.
+const EMBEDDED_DB: &str = "switchboard";
+
+#[derive(Parser)]
+#[command(name = "switchboard", version, about = "Switchboard GraphQL server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database (unless --no-migrate), then serve the API.
+    Serve(ServeArgs),
+    /// Apply, roll back, list or redo migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Write the GraphQL SDL (to schema.graphql by default).
+    ExportSchema {
+        /// Where to write; `-` for standard output.
+        #[arg(long, default_value = "schema.graphql")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args, Default)]
+struct ServeArgs {
+    /// Check that no migration is pending instead of applying them.
+    #[arg(long)]
+    no_migrate: bool,
+}
+
+#[derive(Subcommand)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the last migration, or --steps N, or --all.
+    Down {
+        #[arg(long, conflicts_with = "all")]
+        steps: Option<u32>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+    /// Drop every table and apply all migrations again (destroys data).
+    Fresh,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init_logging(config.log_format);
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
+    let result = match command {
+        Command::ExportSchema { out } => export_schema(&out),
+        other => with_database(config, other),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // The error chain, one cause a line; secrets are never in it.
+            eprintln!("switchboard: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn export_schema(out: &PathBuf) -> anyhow::Result<()> {
+    let sdl = switchboard::graphql::sdl();
+    if out.as_os_str() == "-" {
+        print!("{sdl}");
+    } else {
+        std::fs::write(out, &sdl).with_context(|| format!("writing {}", out.display()))?;
+        eprintln!("wrote {} ({} bytes)", out.display(), sdl.len());
+    }
+    Ok(())
+}
+
+/// Starts the embedded cluster when no DATABASE_URL is set (on this, the
+/// main thread, which outlives it), runs the command, stops the cluster.
+fn with_database(config: Config, command: Command) -> anyhow::Result<()> {
+    let mut embedded = None;
+    let url = match &config.database_url {
+        Some(url) => url.clone(),
+        None => {
+            eprintln!(
+                "switchboard: no DATABASE_URL; starting the embedded PostgreSQL in {}",
+                config.data_dir.join("postgres").display()
+            );
+            let pg = EmbeddedPostgres::start(&EmbeddedOptions {
+                data_dir: config.data_dir.clone(),
+                ephemeral: false,
+                max_connections: 100,
+            })?;
+            let url = pg.url(EMBEDDED_DB);
+            embedded = Some(pg);
+            url
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("switchboard")
+        .build()
+        .context("starting the async runtime")?;
+    let admin_url = embedded.as_ref().map(|pg| pg.url("postgres"));
+    let result = runtime.block_on(async move {
+        if let Some(admin) = &admin_url {
+            db::ensure_database(admin, EMBEDDED_DB)
+                .await
+                .context("creating the embedded database")?;
+        }
+        run(config, command, &url).await
+    });
+    // Every pool is gone with the runtime; now the cluster can stop cleanly.
+    drop(runtime);
+    if let Some(mut pg) = embedded {
+        pg.stop();
+        eprintln!("switchboard: embedded PostgreSQL stopped");
+    }
+    result
+}
+
+async fn run(config: Config, command: Command, url: &str) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    match command {
+        Command::Serve(args) => {
+            let ctx = AppContext::connect(config, url, shutdown.clone()).await?;
+            if args.no_migrate {
+                let pending: Vec<_> = db::migration_status(&ctx.db.primary)
+                    .await?
+                    .into_iter()
+                    .filter(|(_, applied)| !applied)
+                    .map(|(name, _)| name)
+                    .collect();
+                anyhow::ensure!(
+                    pending.is_empty(),
+                    "--no-migrate: {} migration(s) pending ({}); run `switchboard migrate up`",
+                    pending.len(),
+                    pending.join(", ")
+                );
+            } else {
+                db::migrate(url, &ctx.db.primary, MigrateCommand::Up)
+                    .await
+                    .context("applying migrations")?;
+            }
+            let server = Server::bind(ctx.clone())
+                .await
+                .with_context(|| format!("listening on {}", ctx.config.addr))?;
+            let addr = server.local_addr()?;
+            tracing::info!(%addr, instance = %ctx.instance_id, "serving GraphQL at http://{addr}/graphql (GraphiQL at /graphiql)");
+            tokio::spawn(wait_for_signal(shutdown.clone()));
+            server.run().await?;
+            ctx.db.close().await;
+            Ok(())
+        }
+        Command::Migrate { action } => {
+            let ctx = AppContext::connect(config, url, shutdown).await?;
+            let db = &ctx.db.primary;
+            match action {
+                MigrateAction::Up => db::migrate(url, db, MigrateCommand::Up).await?,
+                MigrateAction::Down { steps, all } => {
+                    let steps = if all { None } else { Some(steps.unwrap_or(1)) };
+                    db::migrate(url, db, MigrateCommand::Down(steps)).await?
+                }
+                MigrateAction::Fresh => db::migrate(url, db, MigrateCommand::Fresh).await?,
+                MigrateAction::Status => {}
+            }
+            for (name, applied) in db::migration_status(db).await? {
+                println!("{} {name}", if applied { "applied" } else { "pending" });
+            }
+            ctx.db.close().await;
+            Ok(())
+        }
+        Command::ExportSchema { .. } => unreachable!("handled without a database"),
+    }
+}
+
+/// Cancels `token` on SIGINT or SIGTERM.
+async fn wait_for_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received"),
+        _ = term => tracing::info!("SIGTERM received"),
+    }
+    token.cancel();
+}

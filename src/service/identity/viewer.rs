@@ -1,0 +1,77 @@
+//! The caller of a request, as every service sees it.
+
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// Who is calling and what they may do. Built once per request (or per
+/// WebSocket connection) by the HTTP layer; services authorize against it.
+#[derive(Clone, Debug, Default)]
+pub struct Viewer {
+    /// The signed-in user; `None` for anonymous callers.
+    pub user_id: Option<Uuid>,
+    /// The session the access token belongs to.
+    pub session_id: Option<Uuid>,
+    /// Keys of the user's approved roles.
+    pub roles: Vec<String>,
+    /// Permission keys granted through those roles.
+    pub permissions: HashSet<String>,
+    /// With an API key, the operations are limited to these scopes.
+    pub api_key_scopes: Option<HashSet<String>>,
+    /// The API key used, if any.
+    pub api_key_id: Option<Uuid>,
+    /// Client address and user agent, for sessions and audit rows.
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    /// The request id of the HTTP request or WebSocket connection.
+    pub request_id: Option<String>,
+}
+
+impl Viewer {
+    /// An anonymous caller with the given client details.
+    pub fn anonymous() -> Self {
+        Viewer::default()
+    }
+
+    pub fn is_authenticated(&self) -> bool {
+        self.user_id.is_some()
+    }
+
+    /// The user id, or `UNAUTHENTICATED`.
+    pub fn require_user(&self) -> AppResult<Uuid> {
+        self.user_id.ok_or_else(AppError::unauthenticated)
+    }
+
+    /// Whether the caller holds `permission` (and, with an API key, the
+    /// key's scopes allow it).
+    pub fn can(&self, permission: &str) -> bool {
+        self.permissions.contains(permission) && self.scope_allows(permission)
+    }
+
+    /// `FORBIDDEN` unless [`Viewer::can`]; `UNAUTHENTICATED` when anonymous.
+    pub fn require(&self, permission: &str) -> AppResult<Uuid> {
+        let user = self.require_user()?;
+        if self.can(permission) {
+            Ok(user)
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+
+    /// An API key may only do what its scopes name; a scope `tickets.*`
+    /// covers every permission starting `tickets.`.
+    pub fn scope_allows(&self, permission: &str) -> bool {
+        match &self.api_key_scopes {
+            None => true,
+            Some(scopes) => scopes.iter().any(|s| {
+                s == permission
+                    || s == "*"
+                    || s.strip_suffix(".*").is_some_and(|prefix| {
+                        permission.starts_with(prefix) && permission[prefix.len()..].starts_with('.')
+                    })
+            }),
+        }
+    }
+}

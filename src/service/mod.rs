@@ -1,0 +1,5 @@
+//! Business rules, one module per domain. No async-graphql here: services
+//! take a [`crate::service::identity::Viewer`] and a connection, decide
+//! authorization, write audit rows and queue events.
+
+pub mod identity;
