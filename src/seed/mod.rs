@@ -1,0 +1,5 @@
+//! Data loaders: the demo dataset (`seed --demo`) and the benchmark
+//! dataset (`seed --scale N`).
+
+pub mod demo;
+pub mod scale;
