@@ -10,7 +10,9 @@ use crate::config::Config;
 use crate::infra::crypto::{self, Cipher};
 use crate::infra::db::Db;
 use crate::infra::events::EventBus;
+use crate::infra::ratelimit::RateLimiter;
 use crate::infra::telemetry::Metrics;
+use crate::service::identity::password::PasswordHasher;
 use crate::service::identity::tokens::TokenSigner;
 
 /// Secrets the server holds. Never logged, never sent.
@@ -20,6 +22,8 @@ pub struct Keys {
     pub cipher: Cipher,
     /// Signs access tokens.
     pub tokens: TokenSigner,
+    /// Hashes and checks passwords.
+    pub passwords: PasswordHasher,
 }
 
 impl Keys {
@@ -54,6 +58,7 @@ impl Keys {
         Ok(Keys {
             cipher: Cipher::new(&master),
             tokens: TokenSigner::new(jwt.as_bytes(), config.access_token_ttl.as_secs() as i64),
+            passwords: PasswordHasher::new(config.argon2).map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?,
         })
     }
 }
@@ -68,6 +73,8 @@ pub struct AppContext {
     /// Shared Redis connection for caches and rate limits, when configured.
     pub redis: Option<redis::aio::ConnectionManager>,
     pub metrics: Arc<Metrics>,
+    /// Sign-in and other rate limits (Redis-backed when configured).
+    pub limiter: RateLimiter,
     /// Random id of this process, to tell instances apart in logs.
     pub instance_id: String,
     /// Fires when the server begins shutting down.
@@ -102,12 +109,17 @@ impl AppContext {
             }
             None => (EventBus::in_process(), None),
         };
+        let limiter = match &redis {
+            Some(conn) => RateLimiter::Redis(conn.clone()),
+            None => RateLimiter::local(),
+        };
         Ok(Arc::new(AppContext {
             config: Arc::new(config),
             db,
             bus,
             keys,
             redis,
+            limiter,
             metrics: Arc::new(Metrics::new()),
             instance_id: crypto::random_token(6),
             shutdown,

@@ -36,7 +36,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "SWITCHBOARD_LOG_FORMAT",
         "pretty on a terminal, else json",
-        "log format (pretty|json); RUST_LOG filters",
+        "log format (`pretty` or `json`); RUST_LOG filters",
     ),
     (
         "SWITCHBOARD_DB_MAX_CONNECTIONS",
@@ -90,6 +90,52 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "900",
         "lifetime of an access token",
     ),
+    (
+        "SWITCHBOARD_ARGON2_MEMORY_KIB",
+        "19456",
+        "argon2id memory per hash (OWASP minimum 19456)",
+    ),
+    (
+        "SWITCHBOARD_ARGON2_ITERATIONS",
+        "2",
+        "argon2id passes (OWASP minimum 2)",
+    ),
+    ("SWITCHBOARD_ARGON2_PARALLELISM", "1", "argon2id lanes"),
+    (
+        "SWITCHBOARD_REFRESH_TOKEN_TTL_SECS",
+        "2592000",
+        "lifetime of a session's refresh token (30 days)",
+    ),
+    (
+        "SWITCHBOARD_LOGIN_MAX_FAILURES",
+        "5",
+        "failed sign-ins in a row that lock an account",
+    ),
+    (
+        "SWITCHBOARD_LOGIN_LOCK_SECS",
+        "900",
+        "how long a locked account stays locked",
+    ),
+    (
+        "SWITCHBOARD_LOGIN_RATE_PER_ACCOUNT",
+        "10",
+        "sign-in attempts per account per minute",
+    ),
+    (
+        "SWITCHBOARD_LOGIN_RATE_PER_ADDRESS",
+        "60",
+        "sign-in attempts per client address per minute",
+    ),
+    (
+        "SWITCHBOARD_REGISTER_RATE_PER_ADDRESS",
+        "20",
+        "sign-ups per client address per hour",
+    ),
+    (
+        "SWITCHBOARD_OIDC_PROVIDERS",
+        "none",
+        "OpenID Connect providers, JSON: [{\"name\", \"issuer\", \"clientId\", \"clientSecret\"}]",
+    ),
 ];
 
 /// Validated configuration. Built once; shared read-only.
@@ -108,6 +154,43 @@ pub struct Config {
     pub ws: WsConfig,
     pub shutdown_grace: Duration,
     pub access_token_ttl: Duration,
+    pub argon2: crate::service::identity::password::Argon2Params,
+    pub auth: AuthConfig,
+}
+
+/// Sign-in policy.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    pub refresh_token_ttl: Duration,
+    pub max_failures: u32,
+    pub lock_duration: Duration,
+    pub rate_per_account: u64,
+    pub rate_per_address: u64,
+    pub register_rate_per_address: u64,
+    pub oidc_providers: Vec<OidcProvider>,
+}
+
+/// An OpenID Connect provider users may sign in with.
+#[derive(Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OidcProvider {
+    /// Short name clients use (`google`, `okta`); stored upper-cased.
+    pub name: String,
+    /// Issuer URL; its `/.well-known/openid-configuration` is read.
+    pub issuer: String,
+    pub client_id: String,
+    /// Used to exchange authorization codes; never logged.
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for OidcProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcProvider")
+            .field("name", &self.name)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Request limits enforced before or during execution.
@@ -318,6 +401,16 @@ impl Config {
             },
             shutdown_grace: secs("SWITCHBOARD_SHUTDOWN_GRACE_SECS", 20)?,
             access_token_ttl: secs("SWITCHBOARD_ACCESS_TOKEN_TTL_SECS", 900)?,
+            argon2: argon2_params(&src)?,
+            auth: AuthConfig {
+                refresh_token_ttl: secs("SWITCHBOARD_REFRESH_TOKEN_TTL_SECS", 30 * 86_400)?,
+                max_failures: src.positive("SWITCHBOARD_LOGIN_MAX_FAILURES", 5)?.min(1000) as u32,
+                lock_duration: secs("SWITCHBOARD_LOGIN_LOCK_SECS", 900)?,
+                rate_per_account: src.positive("SWITCHBOARD_LOGIN_RATE_PER_ACCOUNT", 10)?,
+                rate_per_address: src.positive("SWITCHBOARD_LOGIN_RATE_PER_ADDRESS", 60)?,
+                register_rate_per_address: src.positive("SWITCHBOARD_REGISTER_RATE_PER_ADDRESS", 20)?,
+                oidc_providers: oidc_providers(&src)?,
+            },
         })
     }
 
@@ -325,6 +418,74 @@ impl Config {
     pub fn embedded_database(&self) -> bool {
         self.database_url.is_none()
     }
+}
+
+fn oidc_providers(src: &Source) -> Result<Vec<OidcProvider>, ConfigError> {
+    const KEY: &str = "SWITCHBOARD_OIDC_PROVIDERS";
+    let Some(raw) = src.get(KEY) else {
+        return Ok(Vec::new());
+    };
+    let mut list: Vec<OidcProvider> = serde_json::from_str(raw)
+        .map_err(|e| ConfigError::invalid(KEY, format!("expected a JSON list of providers: {e}")))?;
+    let mut seen = std::collections::HashSet::new();
+    for p in &mut list {
+        p.name = p.name.trim().to_ascii_uppercase();
+        let valid_name =
+            !p.name.is_empty() && p.name.len() <= 32 && p.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid_name {
+            return Err(ConfigError::invalid(
+                KEY,
+                format!("provider name {:?} must be 1-32 letters, digits or _", p.name),
+            ));
+        }
+        if !(p.issuer.starts_with("https://")
+            || p.issuer.starts_with("http://127.0.0.1")
+            || p.issuer.starts_with("http://localhost"))
+        {
+            return Err(ConfigError::invalid(
+                KEY,
+                format!("provider {}: issuer must be an https URL", p.name),
+            ));
+        }
+        if p.client_id.is_empty() {
+            return Err(ConfigError::invalid(
+                KEY,
+                format!("provider {}: clientId is empty", p.name),
+            ));
+        }
+        if !seen.insert(p.name.clone()) {
+            return Err(ConfigError::invalid(
+                KEY,
+                format!("provider {} is listed twice", p.name),
+            ));
+        }
+    }
+    Ok(list)
+}
+
+/// argon2id parameters, refused below OWASP's minimum (19 MiB, 2 passes).
+fn argon2_params(src: &Source) -> Result<crate::service::identity::password::Argon2Params, ConfigError> {
+    let memory_kib = src.positive("SWITCHBOARD_ARGON2_MEMORY_KIB", 19_456)?;
+    if memory_kib < 19_456 {
+        return Err(ConfigError::invalid(
+            "SWITCHBOARD_ARGON2_MEMORY_KIB",
+            "must be at least 19456 (OWASP's minimum for argon2id)",
+        ));
+    }
+    let iterations = src.positive("SWITCHBOARD_ARGON2_ITERATIONS", 2)?;
+    if iterations < 2 {
+        return Err(ConfigError::invalid(
+            "SWITCHBOARD_ARGON2_ITERATIONS",
+            "must be at least 2 (OWASP's minimum for argon2id)",
+        ));
+    }
+    let parallelism = src.positive("SWITCHBOARD_ARGON2_PARALLELISM", 1)?;
+    let narrow = |key: &str, v: u64| u32::try_from(v).map_err(|_| ConfigError::invalid(key, "is too large"));
+    Ok(crate::service::identity::password::Argon2Params {
+        memory_kib: narrow("SWITCHBOARD_ARGON2_MEMORY_KIB", memory_kib)?,
+        iterations: narrow("SWITCHBOARD_ARGON2_ITERATIONS", iterations)?,
+        parallelism: narrow("SWITCHBOARD_ARGON2_PARALLELISM", parallelism)?,
+    })
 }
 
 fn read_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {

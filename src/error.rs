@@ -54,8 +54,11 @@ pub enum AppError {
     Conflict { message: String, field: Option<String> },
     #[error("insufficient funds")]
     InsufficientFunds,
-    #[error("too many requests; retry in {retry_after_secs} s")]
-    RateLimited { retry_after_secs: u64 },
+    #[error("{reason}; retry in {retry_after_secs} s")]
+    RateLimited {
+        retry_after_secs: u64,
+        reason: &'static str,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -164,7 +167,7 @@ impl AppError {
                     }
                 })
             }
-            AppError::RateLimited { retry_after_secs } => {
+            AppError::RateLimited { retry_after_secs, .. } => {
                 let secs = *retry_after_secs;
                 async_graphql::Error::new(self.to_string()).extend_with(move |_, e| {
                     e.set("code", code);

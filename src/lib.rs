@@ -7,4 +7,5 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod infra;
+pub mod seed;
 pub mod service;

@@ -13,6 +13,7 @@ use switchboard::http::Server;
 use switchboard::infra::db::{self, MigrateCommand};
 use switchboard::infra::embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
 use switchboard::infra::telemetry;
+use switchboard::seed::demo;
 
 /// The database name used inside the embedded cluster.
 const EMBEDDED_DB: &str = "switchboard";
@@ -33,6 +34,19 @@ enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Load the demo dataset (idempotent) or a benchmark dataset.
+    Seed(SeedArgs),
+    /// Create a super administrator; prints its user id.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// Read from SWITCHBOARD_ADMIN_PASSWORD when omitted (keeps it out
+        /// of the shell history).
+        #[arg(long, env = "SWITCHBOARD_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
     /// Write the GraphQL SDL (to schema.graphql by default).
     ExportSchema {
         /// Where to write; `-` for standard output.
@@ -46,6 +60,18 @@ struct ServeArgs {
     /// Check that no migration is pending instead of applying them.
     #[arg(long)]
     no_migrate: bool,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct SeedArgs {
+    /// A small realistic dataset across every domain, with demo sign-ins.
+    #[arg(long)]
+    demo: bool,
+    /// Benchmark data: N = 1 is about 10k tickets, 100k messages, 10k
+    /// wallets with 200k ledger rows and 10k exchange orders.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    scale: Option<u32>,
 }
 
 #[derive(Subcommand)]
@@ -168,6 +194,10 @@ async fn run(config: Config, command: Command, url: &str) -> anyhow::Result<()> 
                     .await
                     .context("applying migrations")?;
             }
+            if ctx.config.embedded_database() && demo::database_is_empty(&ctx.db.primary).await? {
+                let outcome = demo::load(&ctx.db.primary, &ctx.keys.passwords, &ctx.keys.cipher).await?;
+                print_demo(&outcome);
+            }
             let server = Server::bind(ctx.clone())
                 .await
                 .with_context(|| format!("listening on {}", ctx.config.addr))?;
@@ -196,7 +226,57 @@ async fn run(config: Config, command: Command, url: &str) -> anyhow::Result<()> 
             ctx.db.close().await;
             Ok(())
         }
+        Command::Seed(args) => {
+            let ctx = AppContext::connect(config, url, shutdown).await?;
+            db::migrate(url, &ctx.db.primary, MigrateCommand::Up)
+                .await
+                .context("applying migrations")?;
+            if args.demo {
+                let outcome = demo::load(&ctx.db.primary, &ctx.keys.passwords, &ctx.keys.cipher).await?;
+                print_demo(&outcome);
+            }
+            if let Some(n) = args.scale {
+                let report = switchboard::seed::scale::load(url, n, true).await?;
+                println!(
+                    "loaded {} rows in {:.1} s ({:.0} rows/s)",
+                    report.rows,
+                    report.elapsed.as_secs_f64(),
+                    report.rows_per_second()
+                );
+            }
+            ctx.db.close().await;
+            Ok(())
+        }
+        Command::CreateAdmin { email, password, name } => {
+            let ctx = AppContext::connect(config, url, shutdown).await?;
+            db::migrate(url, &ctx.db.primary, MigrateCommand::Up)
+                .await
+                .context("applying migrations")?;
+            let created = switchboard::service::identity::accounts::create_admin(&ctx, &email, &password, &name).await;
+            ctx.db.close().await;
+            match created {
+                Ok(user) => {
+                    println!("{}", user.id);
+                    Ok(())
+                }
+                Err(e) => Err(anyhow::anyhow!("cannot create the administrator: {e}")),
+            }
+        }
         Command::ExportSchema { .. } => unreachable!("handled without a database"),
+    }
+}
+
+fn print_demo(outcome: &demo::DemoOutcome) {
+    let (verb, accounts) = match outcome {
+        demo::DemoOutcome::Loaded(a) => ("loaded", a),
+        demo::DemoOutcome::AlreadyLoaded(a) => ("already loaded", a),
+    };
+    println!(
+        "demo data {verb}; sign in with any of these (password: {}):",
+        demo::DEMO_PASSWORD
+    );
+    for a in accounts {
+        println!("  {:<44} {:<22} {}", a.email, a.role, a.name);
     }
 }
 

@@ -21,6 +21,7 @@ mod m20261122_000009_knowledge;
 mod m20261122_000010_notification;
 mod m20261122_000011_config;
 mod m20261122_000012_audit;
+mod m20261122_000013_oauth_providers;
 
 /// Runs the migrations in order; `down` undoes them in reverse.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_notification::Migration),
             Box::new(m20261122_000011_config::Migration),
             Box::new(m20261122_000012_audit::Migration),
+            Box::new(m20261122_000013_oauth_providers::Migration),
         ]
     }
 }

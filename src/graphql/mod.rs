@@ -1,24 +1,32 @@
 //! Schema assembly: one merged root per operation type, the limits of the
 //! API, and the extensions every request runs through.
 
+pub mod context;
 pub mod extensions;
+pub mod identity;
+pub mod pagination;
 pub mod persisted;
 pub mod system;
 
-use async_graphql::{EmptyMutation, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::config::Limits;
 
 /// Every domain's queries.
 #[derive(MergedObject, Default)]
-pub struct Query(system::SystemQuery);
+pub struct Query(
+    system::SystemQuery,
+    identity::IdentityQuery,
+    identity::oauth::OAuthQuery,
+);
 
 /// Every domain's subscriptions.
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(system::SystemSubscription);
 
-/// Mutations arrive with the first domain that has any.
-pub type Mutation = EmptyMutation;
+/// Every domain's mutations.
+#[derive(MergedObject, Default)]
+pub struct Mutation(identity::IdentityMutation, identity::oauth::OAuthMutation);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
@@ -26,7 +34,7 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 /// The schema with its limits, before runtime data is attached. Exporting
 /// the SDL needs nothing more; serving adds the context.
 pub fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
-    let mut b = Schema::build(Query::default(), EmptyMutation, Subscription::default())
+    let mut b = Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(64)

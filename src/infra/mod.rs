@@ -4,4 +4,5 @@ pub mod crypto;
 pub mod db;
 pub mod embedded_pg;
 pub mod events;
+pub mod ratelimit;
 pub mod telemetry;

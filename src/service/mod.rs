@@ -2,4 +2,5 @@
 //! take a [`crate::service::identity::Viewer`] and a connection, decide
 //! authorization, write audit rows and queue events.
 
+pub mod audit;
 pub mod identity;

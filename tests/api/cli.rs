@@ -27,7 +27,7 @@ fn serve(data: &Path, port: u16) -> Child {
     binary()
         .env("SWITCHBOARD_DATA_DIR", data)
         .env("SWITCHBOARD_ADDR", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start switchboard")
@@ -61,6 +61,15 @@ fn stderr_of(child: &mut Child) -> String {
     let mut s = String::new();
     if let Some(mut e) = child.stderr.take() {
         let _ = e.read_to_string(&mut s);
+    }
+    s
+}
+
+fn stdout_of(child: &mut Child) -> String {
+    use std::io::Read;
+    let mut s = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut s);
     }
     s
 }
@@ -153,6 +162,9 @@ fn fresh_start_serves_reuses_the_cluster_refuses_a_second_server_and_stops_clean
     signal(&again, libc::SIGINT);
     assert!(wait_exit(&mut again, Duration::from_secs(60)).success());
     no_postgres_left(&data);
+    // Not empty any more: no second seeding.
+    let out = stdout_of(&mut again);
+    assert!(!out.contains("demo data loaded"), "{out}");
     let _ = std::fs::remove_dir_all(&data);
 }
 
@@ -209,4 +221,44 @@ fn a_data_dir_postgres_cannot_reach_is_explained() {
         "{err}"
     );
     let _ = std::fs::remove_dir_all(&private);
+}
+
+#[tokio::test]
+async fn create_admin_prints_the_id_and_refuses_a_taken_email() {
+    let url = crate::support::fresh_database().await;
+    let run = |email: &str| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        cmd.env("DATABASE_URL", &url)
+            .env("SWITCHBOARD_MASTER_KEY", crate::support::TEST_MASTER_KEY)
+            .env("SWITCHBOARD_JWT_SECRET", crate::support::TEST_JWT_SECRET)
+            .env("SWITCHBOARD_ADMIN_PASSWORD", "an admin passphrase")
+            .env("SWITCHBOARD_LOG_FORMAT", "json")
+            .args(["create-admin", "--email", email]);
+        cmd.output()
+    };
+    let email = crate::support::personas::unique_email("root");
+    let out = run(&email).await.expect("run create-admin");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "prints the user id: {id:?}");
+    // The new administrator can sign in and holds every permission.
+    let server = crate::support::TestServer::with(crate::support::ServerOptions {
+        database_url: Some(url.clone()),
+        ..Default::default()
+    })
+    .await;
+    let admin = server.login(&email, "an admin passphrase").await;
+    assert_eq!(admin.id, id);
+    let me = admin
+        .client
+        .data("{ viewer { roles isAdmin } }", serde_json::json!({}))
+        .await;
+    assert_eq!(me["viewer"]["roles"], serde_json::json!(["super_admin"]));
+    server.stop().await;
+
+    let again = run(&email.to_uppercase()).await.expect("run create-admin");
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("already registered"), "{err}");
+    assert!(!err.contains("an admin passphrase"), "no secret in errors");
 }

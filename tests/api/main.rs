@@ -3,9 +3,16 @@
 
 mod support;
 
+mod authz_matrix;
 mod cli;
+mod entities;
 mod graphiql;
 mod http_conformance;
+mod identity;
+mod oauth;
 mod operations;
 mod schema_file;
+mod schema_model;
+mod seed_demo;
+mod seed_scale;
 mod websocket;

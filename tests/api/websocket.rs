@@ -68,7 +68,7 @@ const HEARTBEAT: &str = "subscription { heartbeat(everySeconds: 1) { sequence } 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphql_ws_client_happy_path() {
     let server = TestServer::start().await;
-    let (token, _) = server.ctx.keys.tokens.issue(Uuid::now_v7(), Uuid::now_v7());
+    let token = server.customer("ws").await.access_token;
     let out = run_node("ws-client.mjs", &[&server.ws_url(), &token]).await;
     assert_eq!(out["acked"], 1);
     assert_eq!(out["query"][0]["data"]["apiVersion"], env!("CARGO_PKG_VERSION"));
@@ -132,9 +132,26 @@ async fn close_4403_on_bad_credentials_and_ack_on_good_ones() {
     .await;
     assert_eq!(closed(&mut s).await, (4403, "Forbidden".to_string()));
 
-    let (token, _) = server.ctx.keys.tokens.issue(Uuid::now_v7(), Uuid::now_v7());
+    // A well-signed token whose session does not exist is refused too.
+    let (forged, _) = server.ctx.keys.tokens.issue(Uuid::now_v7(), Uuid::now_v7());
+    let mut s = connect(&server, Some("graphql-transport-ws")).await;
+    send(
+        &mut s,
+        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {forged}")}}),
+    )
+    .await;
+    assert_eq!(closed(&mut s).await.0, 4403);
+
+    let token = server.customer("ws").await.access_token;
     let mut s = connect(&server, Some("graphql-transport-ws")).await;
     init(&mut s, json!({"authorization": format!("Bearer {token}")})).await;
+    send(
+        &mut s,
+        json!({"type": "subscribe", "id": "me", "payload": {"query": "{ viewer { displayName } }"}}),
+    )
+    .await;
+    let m = recv(&mut s).await;
+    assert_eq!(m["payload"]["data"]["viewer"]["displayName"], "ws", "{m}");
     server.stop().await;
 }
 

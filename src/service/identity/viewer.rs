@@ -27,6 +27,8 @@ pub struct Viewer {
     pub user_agent: Option<String>,
     /// The request id of the HTTP request or WebSocket connection.
     pub request_id: Option<String>,
+    /// Holds an approved INTERNAL role (staff): source 000's "admin user".
+    pub is_staff: bool,
 }
 
 impl Viewer {
@@ -57,6 +59,17 @@ impl Viewer {
             Ok(user)
         } else {
             Err(AppError::forbidden())
+        }
+    }
+
+    /// For operations on the caller's own data that need no permission:
+    /// signed in, and (with an API key) the key carries `scope`.
+    pub fn require_self_service(&self, scope: &str) -> AppResult<Uuid> {
+        let user = self.require_user()?;
+        if self.scope_allows(scope) {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden(format!("this API key lacks the scope {scope}")))
         }
     }
 

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod gql;
+pub mod personas;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -284,6 +285,8 @@ impl TestServer {
         map.insert("SWITCHBOARD_ADDR".into(), "127.0.0.1:0".into());
         map.insert("SWITCHBOARD_DB_MAX_CONNECTIONS".into(), "10".into());
         map.insert("SWITCHBOARD_SHUTDOWN_GRACE_SECS".into(), "5".into());
+        // Tests sign many users up from one address.
+        map.insert("SWITCHBOARD_REGISTER_RATE_PER_ADDRESS".into(), "100000".into());
         if opts.redis {
             map.insert("REDIS_URL".into(), redis_url().to_string());
         }

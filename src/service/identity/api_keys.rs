@@ -1,0 +1,202 @@
+//! API keys for partner integrations: shown once at creation, stored as a
+//! prefix (to recognise a key) and a SHA-256 hash, limited to scopes.
+
+use chrono::{DateTime, Utc};
+use entity::api_keys;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    Statement, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Viewer;
+use crate::app::AppContext;
+use crate::error::{AppError, AppResult};
+use crate::infra::crypto::{random_token, token_hash};
+use crate::service::audit::{self, Action, Entry, Module};
+
+/// Scopes for operations on one's own data that need no permission.
+pub const SELF_SERVICE_SCOPES: &[&str] = &[
+    "profile.read",
+    "profile.manage",
+    "security.manage",
+    "sessions.read",
+    "sessions.manage",
+    "settings.manage",
+    "roles.request",
+    "tickets.create",
+    "tickets.reply",
+    "wallet.read",
+    "wallet.debit",
+    "exchange.orders.create",
+    "commerce.purchase",
+    "approvals.submit",
+];
+
+/// A new key; `key` is shown to the user once and never stored.
+#[derive(Debug, Clone)]
+pub struct CreatedKey {
+    pub key: String,
+    pub model: api_keys::Model,
+}
+
+/// A verified key, for authentication.
+#[derive(Debug, Clone)]
+pub struct VerifiedKey {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub scopes: Vec<String>,
+}
+
+/// Creates a key for the viewer with `scopes` (permission keys the viewer
+/// holds, self-service scopes, or `prefix.*` wildcards of those).
+pub async fn create(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    name: &str,
+    scopes: Vec<String>,
+    expires_at: Option<DateTime<Utc>>,
+) -> AppResult<CreatedKey> {
+    let user = viewer.require_self_service("security.manage")?;
+    if viewer.api_key_id.is_some() {
+        return Err(AppError::Forbidden("an API key cannot create API keys; sign in".into()));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid("name", "must be 1 to 100 characters"));
+    }
+    if scopes.is_empty() {
+        return Err(AppError::invalid("scopes", "name at least one scope"));
+    }
+    let mut clean = Vec::new();
+    for scope in scopes {
+        let scope = scope.trim().to_string();
+        let mut grantable = viewer
+            .permissions
+            .iter()
+            .map(String::as_str)
+            .chain(SELF_SERVICE_SCOPES.iter().copied());
+        let held = match scope.strip_suffix(".*") {
+            Some(base) => grantable.any(|p| p.starts_with(base) && p[base.len()..].starts_with('.')),
+            None => grantable.any(|p| p == scope),
+        };
+        if !held {
+            return Err(AppError::invalid(
+                "scopes",
+                format!("{scope} is not a permission you hold"),
+            ));
+        }
+        if !clean.contains(&scope) {
+            clean.push(scope);
+        }
+    }
+    if expires_at.is_some_and(|t| t <= Utc::now()) {
+        return Err(AppError::invalid("expiresAt", "must be in the future"));
+    }
+    let prefix = format!("sb_{}", &random_token(6)[..8]);
+    let key = format!("{prefix}_{}", random_token(32));
+    let txn = ctx.db.primary.begin().await?;
+    let model = api_keys::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user),
+        name: Set(name.to_string()),
+        key_prefix: Set(prefix.clone()),
+        key_hash: Set(token_hash(&key)),
+        scopes: Set(clean.clone()),
+        is_active: Set(true),
+        expires_at: Set(expires_at.map(Into::into)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Entry::new(
+            Action::Create,
+            Module::Identity,
+            "API_KEY",
+            Some(model.id),
+            "API key created",
+        )
+        .label(format!("{name} ({prefix})"))
+        .after(json!({"scopes": clean, "expiresAt": expires_at.map(|t| t.to_rfc3339())})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(CreatedKey { key, model })
+}
+
+/// The viewer's keys, newest first.
+pub async fn list(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<api_keys::Model>> {
+    let user = viewer.require_self_service("security.manage")?;
+    Ok(api_keys::Entity::find()
+        .filter(api_keys::Column::UserId.eq(user))
+        .order_by_desc(api_keys::Column::Id)
+        .all(&ctx.db.read)
+        .await?)
+}
+
+/// Revokes one of the viewer's keys (or anyone's, with `api_keys.manage`
+/// as a permission).
+pub async fn revoke(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<api_keys::Model> {
+    let user = viewer.require_self_service("security.manage")?;
+    let txn = ctx.db.primary.begin().await?;
+    let key = api_keys::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .filter(|k| k.user_id == user || viewer.can("api_keys.manage"))
+        .ok_or_else(|| AppError::NotFound("API key".into()))?;
+    let label = format!("{} ({})", key.name, key.key_prefix);
+    let mut active: api_keys::ActiveModel = key.into();
+    active.is_active = Set(false);
+    let key = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(viewer),
+        Entry::new(
+            Action::Revoke,
+            Module::Identity,
+            "API_KEY",
+            Some(key.id),
+            "API key revoked",
+        )
+        .label(label)
+        .before(json!({"isActive": true}))
+        .after(json!({"isActive": false})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(key)
+}
+
+/// Checks a presented key; records its use (at most once a minute).
+pub async fn verify(ctx: &AppContext, presented: &str) -> AppResult<VerifiedKey> {
+    let invalid = || AppError::Unauthenticated("invalid API key".into());
+    let key = api_keys::Entity::find()
+        .filter(api_keys::Column::KeyHash.eq(token_hash(presented.trim())))
+        .one(&ctx.db.primary)
+        .await?
+        .ok_or_else(invalid)?;
+    if !key.is_active || key.expires_at.is_some_and(|t| t <= Utc::now()) {
+        return Err(invalid());
+    }
+    let db = ctx.db.primary.clone();
+    let id = key.id;
+    tokio::spawn(async move {
+        let _ = db
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "UPDATE api_keys SET last_used_at = now() \
+                 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')",
+                [id.into()],
+            ))
+            .await;
+    });
+    Ok(VerifiedKey {
+        id: key.id,
+        user_id: key.user_id,
+        scopes: key.scopes,
+    })
+}
