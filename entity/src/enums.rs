@@ -1,0 +1,1117 @@
+//! Enumerations of the schema. Every enum column is `TEXT` with a
+//! `CHECK (col IN (...))` of UPPER_SNAKE values; each value set has one Rust
+//! enum here that maps it to SeaORM (`DeriveActiveEnum`, the database value
+//! is the `string_value`) and to GraphQL (`async_graphql::Enum`, whose item
+//! names default to SCREAMING_SNAKE of the variant and so equal the database
+//! values). [`ENUM_COLUMNS`] says which enum mirrors which column; the API
+//! test `enums` compares it with the migrated schema's CHECK constraints.
+
+use async_graphql::resolver_utils::EnumType;
+use sea_orm::entity::prelude::*;
+
+/// One CHECK-constrained enum column and the enum that mirrors it.
+#[derive(Debug, Clone, Copy)]
+pub struct EnumColumn {
+    /// Table of the column (schema `public`).
+    pub table: &'static str,
+    /// Column name.
+    pub column: &'static str,
+    /// Name of the Rust enum mirroring the column.
+    pub enum_name: &'static str,
+    /// The enum's database values, in declaration order.
+    pub values: fn() -> Vec<String>,
+    /// The enum's GraphQL item names, in declaration order.
+    pub graphql_names: fn() -> Vec<String>,
+}
+
+/// Database values of an enum, taken from its `DeriveActiveEnum`.
+pub fn db_values<E: ActiveEnum<Value = String>>() -> Vec<String> {
+    E::values()
+}
+
+/// GraphQL item names of an enum, taken from its `async_graphql::Enum`.
+pub fn graphql_names<E: EnumType>() -> Vec<String> {
+    E::items().iter().map(|item| item.name.to_string()).collect()
+}
+
+macro_rules! enum_column {
+    ($table:literal, $column:literal, $enum:ident) => {
+        EnumColumn {
+            table: $table,
+            column: $column,
+            enum_name: stringify!($enum),
+            values: db_values::<$enum>,
+            graphql_names: graphql_names::<$enum>,
+        }
+    };
+}
+
+/// Every CHECK-constrained enum column of the migrated schema, by table.
+/// `user_oauth_accounts.provider` is not here: since migration
+/// `m20261122_000013` it is a format check, the providers being configured.
+pub const ENUM_COLUMNS: &[EnumColumn] = &[
+    // identity
+    enum_column!("departments", "visibility", Audience),
+    enum_column!("users", "account_type", AccountType),
+    enum_column!("users", "status", UserStatus),
+    enum_column!("user_sessions", "device_type", DeviceType),
+    enum_column!("user_settings", "theme", Theme),
+    enum_column!("roles", "audience", Audience),
+    enum_column!("user_roles", "status", ApprovalStatus),
+    enum_column!("employees", "employment_status", EmploymentStatus),
+    // support
+    enum_column!("client_external_ids", "kind", ExternalIdKind),
+    enum_column!("support_tickets", "category", TicketCategory),
+    enum_column!("support_tickets", "priority", TicketPriority),
+    enum_column!("support_tickets", "status", TicketStatus),
+    // marketplace
+    enum_column!("user_role_profiles", "status", ProfileStatus),
+    enum_column!("user_role_profiles", "verification_status", VerificationStatus),
+    enum_column!("user_role_profiles", "approval_status", ApprovalStatus),
+    enum_column!("developer_profiles", "availability", DeveloperAvailability),
+    enum_column!("company_profiles", "status", ProfileStatus),
+    enum_column!("company_profiles", "verification_status", VerificationStatus),
+    enum_column!("company_profiles", "approval_status", ApprovalStatus),
+    enum_column!("customer_profiles", "status", CustomerProfileStatus),
+    enum_column!("candidate_profiles", "status", ProfileStatus),
+    enum_column!("jobs", "employment_type", EmploymentType),
+    enum_column!("jobs", "mode_of_work", WorkMode),
+    enum_column!("jobs", "status", JobStatus),
+    enum_column!("job_applications", "status", JobApplicationStatus),
+    enum_column!("leads", "status", LeadStatus),
+    enum_column!("lead_requests", "status", LeadRequestStatus),
+    enum_column!("reviews", "entity_type", ReviewEntityType),
+    enum_column!("reviews", "status", ReviewStatus),
+    // approval and verification
+    enum_column!("approval_requests", "entity_type", ApprovalEntityType),
+    enum_column!("approval_requests", "approval_type", ApprovalType),
+    enum_column!("approval_requests", "status", ApprovalRequestStatus),
+    enum_column!("approval_logs", "action", ApprovalAction),
+    enum_column!("approval_logs", "old_status", ApprovalRequestStatus),
+    enum_column!("approval_logs", "new_status", ApprovalRequestStatus),
+    enum_column!("verification_requests", "verification_type", VerificationType),
+    enum_column!("verification_requests", "status", VerificationRequestStatus),
+    enum_column!("verification_documents", "document_type", VerificationDocumentType),
+    enum_column!("verification_documents", "status", ApprovalStatus),
+    enum_column!("verification_logs", "action", VerificationAction),
+    enum_column!("verification_logs", "old_status", VerificationRequestStatus),
+    enum_column!("verification_logs", "new_status", VerificationRequestStatus),
+    // exchange
+    enum_column!("currencies", "kind", CurrencyKind),
+    enum_column!("currencies", "rotation_policy", RotationPolicy),
+    enum_column!("exchange_orders", "rate_type", RateType),
+    enum_column!("exchange_orders", "status", ExchangeOrderStatus),
+    enum_column!("fee_config", "fee_type", FeeType),
+    enum_column!("withdrawals", "status", WithdrawalStatus),
+    enum_column!("user_kyc", "status", KycStatus),
+    enum_column!("user_kyc", "id_document_type", IdDocumentType),
+    // wallet
+    enum_column!("wallet_ledger", "entry_type", LedgerEntryType),
+    enum_column!("wallet_ledger", "reference_type", LedgerReferenceType),
+    // commerce
+    enum_column!("pricing_packages", "package_type", PackageType),
+    enum_column!("coupons", "discount_type", DiscountType),
+    enum_column!("orders", "order_type", ProductType),
+    enum_column!("orders", "status", OrderStatus),
+    enum_column!("order_items", "item_type", ProductType),
+    enum_column!("invoices", "status", InvoiceStatus),
+    enum_column!("payment_gateway_configs", "gateway_key", PaymentGateway),
+    enum_column!("payments", "payment_method", PaymentMethod),
+    enum_column!("payments", "status", PaymentStatus),
+    enum_column!("payment_transactions", "transaction_type", PaymentTransactionType),
+    enum_column!("payment_transactions", "status", PaymentStatus),
+    enum_column!("discount_rules", "scope_type", DiscountScope),
+    enum_column!("discount_rules", "discount_type", DiscountType),
+    enum_column!("tax_rules", "tax_type", TaxType),
+    enum_column!("tax_rules", "applies_to", TaxAppliesTo),
+    // knowledge
+    enum_column!("kb_articles", "article_type", KbArticleType),
+    enum_column!("kb_articles", "status", KbArticleStatus),
+    enum_column!("kb_articles", "audience_type", KbAudience),
+    // notification
+    enum_column!("notification_templates", "channel", NotificationChannel),
+    enum_column!("notifications", "channel", NotificationChannel),
+    enum_column!("notifications", "kind", NotificationKind),
+    enum_column!("notifications", "status", NotificationStatus),
+    enum_column!("email_logs", "status", EmailStatus),
+    enum_column!("smtp_configs", "encryption_mode", SmtpEncryption),
+    // config
+    enum_column!("dashboard_configs", "dashboard_type", Audience),
+    enum_column!("dashboard_configs", "owner_type", DashboardOwnerType),
+    // audit
+    enum_column!("audit_logs", "actor_type", AuditActorType),
+    enum_column!("audit_logs", "action", AuditAction),
+    enum_column!("audit_logs", "module_key", AuditModule),
+    enum_column!("audit_logs", "source_type", AuditSourceType),
+    enum_column!("audit_logs", "status", AuditStatus),
+];
+
+/// Which side of the business something is for: staff (internal) or customers and professionals (external).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum Audience {
+    #[sea_orm(string_value = "INTERNAL")]
+    Internal,
+    #[sea_orm(string_value = "EXTERNAL")]
+    External,
+}
+
+/// Whether an account belongs to a person or a company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum AccountType {
+    #[sea_orm(string_value = "INDIVIDUAL")]
+    Individual,
+    #[sea_orm(string_value = "COMPANY")]
+    Company,
+}
+
+/// Standing of a user account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum UserStatus {
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "SUSPENDED")]
+    Suspended,
+}
+
+/// Kind of device a session was opened from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum DeviceType {
+    #[sea_orm(string_value = "DESKTOP")]
+    Desktop,
+    #[sea_orm(string_value = "MOBILE")]
+    Mobile,
+    #[sea_orm(string_value = "TABLET")]
+    Tablet,
+    #[sea_orm(string_value = "UNKNOWN")]
+    Unknown,
+}
+
+/// Colour theme a user prefers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum Theme {
+    #[sea_orm(string_value = "DARK")]
+    Dark,
+    #[sea_orm(string_value = "LIGHT")]
+    Light,
+    #[sea_orm(string_value = "AUTO")]
+    Auto,
+}
+
+/// Outcome of a review that can only be pending, approved or rejected (role grants, profiles, documents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ApprovalStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+}
+
+/// Whether an employee still works here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum EmploymentStatus {
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "INACTIVE")]
+    Inactive,
+    #[sea_orm(string_value = "TERMINATED")]
+    Terminated,
+}
+
+/// Channel an external identifier of a support client belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ExternalIdKind {
+    #[sea_orm(string_value = "EMAIL")]
+    Email,
+    #[sea_orm(string_value = "PHONE")]
+    Phone,
+    #[sea_orm(string_value = "WHATSAPP")]
+    Whatsapp,
+    #[sea_orm(string_value = "SLACK")]
+    Slack,
+    #[sea_orm(string_value = "TELEGRAM")]
+    Telegram,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// Topic of a support ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum TicketCategory {
+    #[sea_orm(string_value = "GENERAL")]
+    General,
+    #[sea_orm(string_value = "BILLING")]
+    Billing,
+    #[sea_orm(string_value = "TECHNICAL")]
+    Technical,
+    #[sea_orm(string_value = "ACCOUNT")]
+    Account,
+}
+
+/// Urgency of a support ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum TicketPriority {
+    #[sea_orm(string_value = "LOW")]
+    Low,
+    #[sea_orm(string_value = "NORMAL")]
+    Normal,
+    #[sea_orm(string_value = "HIGH")]
+    High,
+    #[sea_orm(string_value = "URGENT")]
+    Urgent,
+}
+
+/// Where a support ticket is in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum TicketStatus {
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    #[sea_orm(string_value = "IN_PROGRESS")]
+    InProgress,
+    #[sea_orm(string_value = "WAITING_FOR_CUSTOMER")]
+    WaitingForCustomer,
+    #[sea_orm(string_value = "WAITING_FOR_AGENT")]
+    WaitingForAgent,
+    #[sea_orm(string_value = "RESOLVED")]
+    Resolved,
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+    #[sea_orm(string_value = "UNRESOLVED")]
+    Unresolved,
+}
+
+/// Publication state of a marketplace profile (professional, company, candidate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ProfileStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "SUSPENDED")]
+    Suspended,
+}
+
+/// Whether a marketplace profile's identity or business has been verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum VerificationStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "VERIFIED")]
+    Verified,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+}
+
+/// Standing of a customer profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum CustomerProfileStatus {
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "INACTIVE")]
+    Inactive,
+    #[sea_orm(string_value = "SUSPENDED")]
+    Suspended,
+}
+
+/// How a developer is available for work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum DeveloperAvailability {
+    #[sea_orm(string_value = "FULL_TIME")]
+    FullTime,
+    #[sea_orm(string_value = "PART_TIME")]
+    PartTime,
+    #[sea_orm(string_value = "FREELANCE")]
+    Freelance,
+}
+
+/// Kind of employment a job offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum EmploymentType {
+    #[sea_orm(string_value = "FULL_TIME")]
+    FullTime,
+    #[sea_orm(string_value = "PART_TIME")]
+    PartTime,
+    #[sea_orm(string_value = "CONTRACT")]
+    Contract,
+}
+
+/// Where the work of a job is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum WorkMode {
+    #[sea_orm(string_value = "ONSITE")]
+    Onsite,
+    #[sea_orm(string_value = "REMOTE")]
+    Remote,
+    #[sea_orm(string_value = "HYBRID")]
+    Hybrid,
+}
+
+/// Life cycle of a job posting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum JobStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "LIVE")]
+    Live,
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+}
+
+/// Progress of an application to a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum JobApplicationStatus {
+    #[sea_orm(string_value = "APPLIED")]
+    Applied,
+    #[sea_orm(string_value = "SHORTLISTED")]
+    Shortlisted,
+    #[sea_orm(string_value = "INTERVIEW")]
+    Interview,
+    #[sea_orm(string_value = "OFFERED")]
+    Offered,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+}
+
+/// Life cycle of a customer lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum LeadStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+}
+
+/// Answer to a professional's request for a lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum LeadRequestStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+}
+
+/// What a review is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ReviewEntityType {
+    #[sea_orm(string_value = "PROFESSIONAL")]
+    Professional,
+    #[sea_orm(string_value = "COMPANY")]
+    Company,
+}
+
+/// Moderation state of a review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ReviewStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "PUBLISHED")]
+    Published,
+    #[sea_orm(string_value = "HIDDEN")]
+    Hidden,
+}
+
+/// Kind of entity an approval request is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ApprovalEntityType {
+    #[sea_orm(string_value = "JOB")]
+    Job,
+    #[sea_orm(string_value = "LEAD")]
+    Lead,
+    #[sea_orm(string_value = "PROFILE")]
+    Profile,
+    #[sea_orm(string_value = "COMPANY")]
+    Company,
+    #[sea_orm(string_value = "WITHDRAWAL")]
+    Withdrawal,
+    #[sea_orm(string_value = "ROLE")]
+    Role,
+    #[sea_orm(string_value = "KB_ARTICLE")]
+    KbArticle,
+}
+
+/// Kind of approval an approval request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ApprovalType {
+    #[sea_orm(string_value = "CONTENT")]
+    Content,
+    #[sea_orm(string_value = "VERIFICATION")]
+    Verification,
+    #[sea_orm(string_value = "FEATURE")]
+    Feature,
+    #[sea_orm(string_value = "FINANCIAL")]
+    Financial,
+}
+
+/// State of an approval request (also the old and new state in its log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ApprovalRequestStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+/// What happened to an approval request, as logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ApprovalAction {
+    #[sea_orm(string_value = "SUBMITTED")]
+    Submitted,
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+    #[sea_orm(string_value = "COMMENTED")]
+    Commented,
+}
+
+/// What a verification request verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum VerificationType {
+    #[sea_orm(string_value = "IDENTITY")]
+    Identity,
+    #[sea_orm(string_value = "BUSINESS")]
+    Business,
+    #[sea_orm(string_value = "DOCUMENT")]
+    Document,
+}
+
+/// State of a verification request (also the old and new state in its log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum VerificationRequestStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    #[sea_orm(string_value = "DOCUMENTS_REQUESTED")]
+    DocumentsRequested,
+}
+
+/// Kind of document uploaded for a verification request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum VerificationDocumentType {
+    #[sea_orm(string_value = "ID_FRONT")]
+    IdFront,
+    #[sea_orm(string_value = "ID_BACK")]
+    IdBack,
+    #[sea_orm(string_value = "SELFIE")]
+    Selfie,
+    #[sea_orm(string_value = "PASSPORT")]
+    Passport,
+    #[sea_orm(string_value = "ADDRESS_PROOF")]
+    AddressProof,
+    #[sea_orm(string_value = "BUSINESS_REGISTRATION")]
+    BusinessRegistration,
+    #[sea_orm(string_value = "TAX_CERTIFICATE")]
+    TaxCertificate,
+    #[sea_orm(string_value = "CERTIFICATION")]
+    Certification,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// What happened to a verification request, as logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum VerificationAction {
+    #[sea_orm(string_value = "SUBMITTED")]
+    Submitted,
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    #[sea_orm(string_value = "DOCUMENTS_REQUESTED")]
+    DocumentsRequested,
+    #[sea_orm(string_value = "DOCUMENT_UPLOADED")]
+    DocumentUploaded,
+    #[sea_orm(string_value = "COMMENTED")]
+    Commented,
+}
+
+/// Kind of currency the exchange handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum CurrencyKind {
+    #[sea_orm(string_value = "CRYPTO")]
+    Crypto,
+    #[sea_orm(string_value = "FIAT")]
+    Fiat,
+    #[sea_orm(string_value = "TOKEN")]
+    Token,
+}
+
+/// How deposit addresses of a currency are handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum RotationPolicy {
+    #[sea_orm(string_value = "PER_ORDER")]
+    PerOrder,
+    #[sea_orm(string_value = "POOLED")]
+    Pooled,
+}
+
+/// Whether an exchange order's rate is locked or floats until execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum RateType {
+    #[sea_orm(string_value = "FIXED")]
+    Fixed,
+    #[sea_orm(string_value = "FLOAT")]
+    Float,
+}
+
+/// Where an exchange order is in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ExchangeOrderStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "CONFIRMING")]
+    Confirming,
+    #[sea_orm(string_value = "EXCHANGING")]
+    Exchanging,
+    #[sea_orm(string_value = "SENDING")]
+    Sending,
+    #[sea_orm(string_value = "COMPLETED")]
+    Completed,
+    #[sea_orm(string_value = "EXPIRED")]
+    Expired,
+    #[sea_orm(string_value = "REFUNDED")]
+    Refunded,
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+    #[sea_orm(string_value = "HOLD")]
+    Hold,
+}
+
+/// Operation an exchange fee applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum FeeType {
+    #[sea_orm(string_value = "WITHDRAWAL")]
+    Withdrawal,
+    #[sea_orm(string_value = "TRADING")]
+    Trading,
+    #[sea_orm(string_value = "DEPOSIT")]
+    Deposit,
+    #[sea_orm(string_value = "EXCHANGE")]
+    Exchange,
+}
+
+/// Where a crypto withdrawal is in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum WithdrawalStatus {
+    #[sea_orm(string_value = "REQUESTED")]
+    Requested,
+    #[sea_orm(string_value = "PENDING_APPROVAL")]
+    PendingApproval,
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    #[sea_orm(string_value = "SENT")]
+    Sent,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}
+
+/// State of a user's KYC check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum KycStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "VERIFIED")]
+    Verified,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    #[sea_orm(string_value = "EXPIRED")]
+    Expired,
+}
+
+/// Kind of identity document given for KYC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum IdDocumentType {
+    #[sea_orm(string_value = "PASSPORT")]
+    Passport,
+    #[sea_orm(string_value = "NATIONAL_ID")]
+    NationalId,
+    #[sea_orm(string_value = "DRIVING_LICENSE")]
+    DrivingLicense,
+    #[sea_orm(string_value = "VOTER_ID")]
+    VoterId,
+    #[sea_orm(string_value = "PAN")]
+    Pan,
+    #[sea_orm(string_value = "AADHAAR")]
+    Aadhaar,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// Direction of a wallet ledger entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum LedgerEntryType {
+    #[sea_orm(string_value = "CREDIT")]
+    Credit,
+    #[sea_orm(string_value = "DEBIT")]
+    Debit,
+}
+
+/// What a wallet ledger entry was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum LedgerReferenceType {
+    #[sea_orm(string_value = "JOB")]
+    Job,
+    #[sea_orm(string_value = "LEAD")]
+    Lead,
+    #[sea_orm(string_value = "PURCHASE")]
+    Purchase,
+    #[sea_orm(string_value = "BONUS")]
+    Bonus,
+    #[sea_orm(string_value = "REFUND")]
+    Refund,
+    #[sea_orm(string_value = "ADJUSTMENT")]
+    Adjustment,
+}
+
+/// What a pricing package sells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum PackageType {
+    #[sea_orm(string_value = "JOB_POSTING")]
+    JobPosting,
+    #[sea_orm(string_value = "CONTACT_VIEWS")]
+    ContactViews,
+    #[sea_orm(string_value = "TRACECOIN_BUNDLE")]
+    TracecoinBundle,
+}
+
+/// How a coupon or discount rule reduces a price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum DiscountType {
+    #[sea_orm(string_value = "PERCENT")]
+    Percent,
+    #[sea_orm(string_value = "FLAT")]
+    Flat,
+}
+
+/// What an order or order item buys: a pricing package or a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ProductType {
+    #[sea_orm(string_value = "PACKAGE")]
+    Package,
+    #[sea_orm(string_value = "SERVICE")]
+    Service,
+}
+
+/// State of a commerce order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum OrderStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "COMPLETED")]
+    Completed,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+/// State of an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum InvoiceStatus {
+    #[sea_orm(string_value = "ISSUED")]
+    Issued,
+    #[sea_orm(string_value = "PAID")]
+    Paid,
+    #[sea_orm(string_value = "VOID")]
+    Void,
+}
+
+/// Payment gateway a configuration is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum PaymentGateway {
+    #[sea_orm(string_value = "RAZORPAY")]
+    Razorpay,
+    #[sea_orm(string_value = "STRIPE")]
+    Stripe,
+}
+
+/// How a payment was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum PaymentMethod {
+    #[sea_orm(string_value = "CARD")]
+    Card,
+    #[sea_orm(string_value = "UPI")]
+    Upi,
+    #[sea_orm(string_value = "NETBANKING")]
+    Netbanking,
+    #[sea_orm(string_value = "WALLET")]
+    Wallet,
+    #[sea_orm(string_value = "BANK_TRANSFER")]
+    BankTransfer,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// State of a payment (also recorded on each of its transactions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum PaymentStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "SUCCESS")]
+    Success,
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+    #[sea_orm(string_value = "REFUNDED")]
+    Refunded,
+}
+
+/// Kind of event in a payment's transaction log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum PaymentTransactionType {
+    #[sea_orm(string_value = "INITIATED")]
+    Initiated,
+    #[sea_orm(string_value = "COMPLETED")]
+    Completed,
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+    #[sea_orm(string_value = "WEBHOOK")]
+    Webhook,
+    #[sea_orm(string_value = "REFUNDED")]
+    Refunded,
+}
+
+/// What a discount rule applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum DiscountScope {
+    #[sea_orm(string_value = "GLOBAL")]
+    Global,
+    #[sea_orm(string_value = "CATEGORY")]
+    Category,
+    #[sea_orm(string_value = "SERVICE")]
+    Service,
+}
+
+/// Kind of tax a tax rule levies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum TaxType {
+    #[sea_orm(string_value = "GST")]
+    Gst,
+    #[sea_orm(string_value = "TCS")]
+    Tcs,
+}
+
+/// What a tax rule applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum TaxAppliesTo {
+    #[sea_orm(string_value = "ALL")]
+    All,
+    #[sea_orm(string_value = "PACKAGE")]
+    Package,
+    #[sea_orm(string_value = "SERVICE")]
+    Service,
+}
+
+/// Kind of knowledge-base article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum KbArticleType {
+    #[sea_orm(string_value = "HOW_TO")]
+    HowTo,
+    #[sea_orm(string_value = "TROUBLESHOOTING")]
+    Troubleshooting,
+    #[sea_orm(string_value = "FAQ")]
+    Faq,
+    #[sea_orm(string_value = "FEATURE")]
+    Feature,
+    #[sea_orm(string_value = "POLICY")]
+    Policy,
+}
+
+/// Editorial state of a knowledge-base article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum KbArticleStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "PENDING_REVIEW")]
+    PendingReview,
+    #[sea_orm(string_value = "PUBLISHED")]
+    Published,
+    #[sea_orm(string_value = "ARCHIVED")]
+    Archived,
+}
+
+/// Who may read a knowledge-base article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum KbAudience {
+    #[sea_orm(string_value = "INTERNAL")]
+    Internal,
+    #[sea_orm(string_value = "EXTERNAL")]
+    External,
+    #[sea_orm(string_value = "ALL")]
+    All,
+}
+
+/// Channel a notification (or its template) is delivered through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum NotificationChannel {
+    #[sea_orm(string_value = "EMAIL")]
+    Email,
+    #[sea_orm(string_value = "SMS")]
+    Sms,
+    #[sea_orm(string_value = "PUSH")]
+    Push,
+    #[sea_orm(string_value = "IN_APP")]
+    InApp,
+}
+
+/// Topic of a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum NotificationKind {
+    #[sea_orm(string_value = "TRANSACTION")]
+    Transaction,
+    #[sea_orm(string_value = "WITHDRAWAL")]
+    Withdrawal,
+    #[sea_orm(string_value = "DEPOSIT")]
+    Deposit,
+    #[sea_orm(string_value = "TRADE")]
+    Trade,
+    #[sea_orm(string_value = "ALERT")]
+    Alert,
+    #[sea_orm(string_value = "SYSTEM")]
+    System,
+    #[sea_orm(string_value = "PROMOTION")]
+    Promotion,
+    #[sea_orm(string_value = "TICKET")]
+    Ticket,
+    #[sea_orm(string_value = "APPROVAL")]
+    Approval,
+}
+
+/// Delivery state of a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum NotificationStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "SENT")]
+    Sent,
+    #[sea_orm(string_value = "READ")]
+    Read,
+}
+
+/// Delivery state of a logged email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum EmailStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "SENT")]
+    Sent,
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}
+
+/// Transport security of an SMTP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum SmtpEncryption {
+    #[sea_orm(string_value = "SSL")]
+    Ssl,
+    #[sea_orm(string_value = "TLS")]
+    Tls,
+    #[sea_orm(string_value = "STARTTLS")]
+    Starttls,
+    #[sea_orm(string_value = "NONE")]
+    None,
+}
+
+/// Whether a dashboard configuration belongs to a role or a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum DashboardOwnerType {
+    #[sea_orm(string_value = "ROLE")]
+    Role,
+    #[sea_orm(string_value = "USER")]
+    User,
+}
+
+/// Who performed an audited action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum AuditActorType {
+    #[sea_orm(string_value = "USER")]
+    User,
+    #[sea_orm(string_value = "EMPLOYEE")]
+    Employee,
+    #[sea_orm(string_value = "SYSTEM")]
+    System,
+    #[sea_orm(string_value = "CRON")]
+    Cron,
+}
+
+/// What an audited action did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum AuditAction {
+    #[sea_orm(string_value = "CREATE")]
+    Create,
+    #[sea_orm(string_value = "UPDATE")]
+    Update,
+    #[sea_orm(string_value = "DELETE")]
+    Delete,
+    #[sea_orm(string_value = "APPROVE")]
+    Approve,
+    #[sea_orm(string_value = "REJECT")]
+    Reject,
+    #[sea_orm(string_value = "CANCEL")]
+    Cancel,
+    #[sea_orm(string_value = "ASSIGN")]
+    Assign,
+    #[sea_orm(string_value = "UNASSIGN")]
+    Unassign,
+    #[sea_orm(string_value = "GRANT")]
+    Grant,
+    #[sea_orm(string_value = "REVOKE")]
+    Revoke,
+    #[sea_orm(string_value = "CREDIT")]
+    Credit,
+    #[sea_orm(string_value = "DEBIT")]
+    Debit,
+    #[sea_orm(string_value = "ADJUST")]
+    Adjust,
+    #[sea_orm(string_value = "REFUND")]
+    Refund,
+    #[sea_orm(string_value = "LOGIN")]
+    Login,
+    #[sea_orm(string_value = "LOGIN_FAILED")]
+    LoginFailed,
+    #[sea_orm(string_value = "LOGOUT")]
+    Logout,
+    #[sea_orm(string_value = "EXPORT")]
+    Export,
+}
+
+/// Module of the backend an audited action belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum AuditModule {
+    #[sea_orm(string_value = "IDENTITY")]
+    Identity,
+    #[sea_orm(string_value = "SUPPORT")]
+    Support,
+    #[sea_orm(string_value = "EXCHANGE")]
+    Exchange,
+    #[sea_orm(string_value = "WALLET")]
+    Wallet,
+    #[sea_orm(string_value = "COMMERCE")]
+    Commerce,
+    #[sea_orm(string_value = "APPROVAL")]
+    Approval,
+    #[sea_orm(string_value = "VERIFICATION")]
+    Verification,
+    #[sea_orm(string_value = "MARKETPLACE")]
+    Marketplace,
+    #[sea_orm(string_value = "KNOWLEDGE")]
+    Knowledge,
+    #[sea_orm(string_value = "NOTIFICATION")]
+    Notification,
+    #[sea_orm(string_value = "CONFIG")]
+    Config,
+    #[sea_orm(string_value = "AUDIT")]
+    Audit,
+}
+
+/// Where an audited action came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum AuditSourceType {
+    #[sea_orm(string_value = "UI")]
+    Ui,
+    #[sea_orm(string_value = "API")]
+    Api,
+    #[sea_orm(string_value = "WORKER")]
+    Worker,
+    #[sea_orm(string_value = "CRON")]
+    Cron,
+}
+
+/// Whether an audited action succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum AuditStatus {
+    #[sea_orm(string_value = "SUCCESS")]
+    Success,
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}
