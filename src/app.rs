@@ -63,6 +63,31 @@ impl Keys {
     }
 }
 
+/// Remembers when a key last passed, so frequent events cause at most one
+/// write per interval (per instance).
+#[derive(Default)]
+pub struct Throttle {
+    last: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, std::time::Instant>>,
+}
+
+impl Throttle {
+    /// True (and remembered) when `key` has not passed within `every`.
+    pub fn due(&self, key: uuid::Uuid, every: Duration) -> bool {
+        let now = std::time::Instant::now();
+        let mut map = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, t| now.duration_since(*t) < every);
+        }
+        match map.get(&key) {
+            Some(t) if now.duration_since(*t) < every => false,
+            _ => {
+                map.insert(key, now);
+                true
+            }
+        }
+    }
+}
+
 /// Shared state of one server instance. Services receive it (or parts of
 /// it); resolvers reach it through the schema data.
 pub struct AppContext {
@@ -75,6 +100,8 @@ pub struct AppContext {
     pub metrics: Arc<Metrics>,
     /// Sign-in and other rate limits (Redis-backed when configured).
     pub limiter: RateLimiter,
+    /// Local once-per-interval gate for bookkeeping writes (last activity).
+    pub throttle: Throttle,
     /// Random id of this process, to tell instances apart in logs.
     pub instance_id: String,
     /// Fires when the server begins shutting down.
@@ -120,6 +147,7 @@ impl AppContext {
             keys,
             redis,
             limiter,
+            throttle: Throttle::default(),
             metrics: Arc::new(Metrics::new()),
             instance_id: crypto::random_token(6),
             shutdown,

@@ -4,8 +4,10 @@
 pub mod context;
 pub mod extensions;
 pub mod identity;
+pub mod loaders;
 pub mod pagination;
 pub mod persisted;
+pub mod support;
 pub mod system;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -18,15 +20,20 @@ pub struct Query(
     system::SystemQuery,
     identity::IdentityQuery,
     identity::oauth::OAuthQuery,
+    support::SupportQuery,
 );
 
 /// Every domain's subscriptions.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(system::SystemSubscription);
+pub struct Subscription(system::SystemSubscription, support::SupportSubscription);
 
 /// Every domain's mutations.
 #[derive(MergedObject, Default)]
-pub struct Mutation(identity::IdentityMutation, identity::oauth::OAuthMutation);
+pub struct Mutation(
+    identity::IdentityMutation,
+    identity::oauth::OAuthMutation,
+    support::SupportMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

@@ -209,7 +209,12 @@ fn percent_decode(s: &str) -> String {
 }
 
 impl Params {
-    fn into_request(self, viewer: &Viewer, meta: std::sync::Arc<RequestMeta>) -> async_graphql::Request {
+    fn into_request(
+        self,
+        state: &AppState,
+        viewer: &Viewer,
+        meta: std::sync::Arc<RequestMeta>,
+    ) -> async_graphql::Request {
         let mut req = async_graphql::Request::new(self.query);
         if let Some(name) = self.operation_name {
             req = req.operation_name(name);
@@ -224,7 +229,9 @@ impl Params {
                 }
             }
         }
-        req.data(viewer.clone()).data(meta)
+        req.data(viewer.clone())
+            .data(meta)
+            .data(crate::graphql::loaders::Loaders::new(state.ctx.db.primary.clone()))
     }
 }
 
@@ -402,7 +409,7 @@ fn not_acceptable() -> Response {
 async fn execute_one(state: &AppState, media: MediaType, viewer: &Viewer, params: Params, get: bool) -> Response {
     let started = Instant::now();
     let meta = RequestMeta::new(get, params.operation_name.clone());
-    let request = params.into_request(viewer, meta.clone());
+    let request = params.into_request(state, viewer, meta.clone());
     let res = state.schema.execute(request).await;
     state.ctx.metrics.record(
         "http",
@@ -435,7 +442,7 @@ async fn execute_batch(state: &AppState, media: MediaType, viewer: &Viewer, para
     let requests = params
         .into_iter()
         .zip(&metas)
-        .map(|(p, m)| p.into_request(viewer, m.clone()))
+        .map(|(p, m)| p.into_request(state, viewer, m.clone()))
         .collect();
     let responses = match state.schema.execute_batch(BatchRequest::Batch(requests)).await {
         BatchResponse::Batch(r) => r,

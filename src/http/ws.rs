@@ -367,7 +367,12 @@ impl Connection {
                 request.extensions.insert(k, value);
             }
         }
-        let request = request.data(viewer).data(meta.clone());
+        let request = request
+            .data(viewer)
+            .data(meta.clone())
+            .data(crate::graphql::loaders::Loaders::uncached(
+                self.state.ctx.db.primary.clone(),
+            ));
 
         self.next_generation += 1;
         let generation = self.next_generation;

@@ -79,8 +79,10 @@ async fn connect_pool(url: &str, max_connections: u32, counter: Arc<AtomicU64>) 
         .idle_timeout(Duration::from_secs(300))
         .sqlx_logging(false);
     let mut conn = Database::connect(opts).await?;
-    conn.set_metric_callback(move |_info| {
+    conn.set_metric_callback(move |info| {
         counter.fetch_add(1, Ordering::Relaxed);
+        // Statement text only: bound values (which may be secrets) never.
+        tracing::trace!(target: "switchboard::sql", elapsed_ms = info.elapsed.as_secs_f64() * 1000.0, sql = %info.statement.sql);
     });
     Ok(conn)
 }

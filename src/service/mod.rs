@@ -4,3 +4,5 @@
 
 pub mod audit;
 pub mod identity;
+pub mod notification;
+pub mod support;

@@ -57,6 +57,8 @@ const fn destructive(field: &'static str, op: &'static str, expect: [Outcome; 4]
 const ALL: [Outcome; 4] = [A, A, A, A];
 const SIGNED_IN: [Outcome; 4] = [U, A, A, A];
 const ADMIN_ONLY: [Outcome; 4] = [U, F, F, A];
+/// Staff handling tickets (agents and admins).
+const AGENTS: [Outcome; 4] = [U, F, A, A];
 
 const ROWS: &[Row] = &[
     // Queries
@@ -161,6 +163,77 @@ const ROWS: &[Row] = &[
         SIGNED_IN,
     ),
     row("unlinkOAuthAccount", r#"mutation { unlinkOAuthAccount(input: { provider: "NOPE" }) }"#, SIGNED_IN),
+    // Support desk
+    row("ticket", "query($id: ID!) { ticket(id: $id) { id } }", SIGNED_IN),
+    row("tickets", "{ tickets(first: 1) { edges { node { id } } } }", SIGNED_IN),
+    row("ticketTags", "{ ticketTags }", SIGNED_IN),
+    row("client", "query($id: ID!) { client(id: $id) { id } }", SIGNED_IN),
+    row("clients", "{ clients(first: 1) { edges { node { id } } } }", AGENTS),
+    row(
+        "createTicket",
+        r#"mutation { createTicket(input: { subject: "", description: "" }) { ticket { id } } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "addTicketMessage",
+        r#"mutation($id: ID!) { addTicketMessage(input: { ticketId: $id, body: "hello" }) { message { id } } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "assignTicket",
+        "mutation($id: ID!) { assignTicket(input: { ticketId: $id, userIds: [] }) { ticket { id } } }",
+        AGENTS,
+    ),
+    row(
+        "setTicketStatus",
+        "mutation($id: ID!) { setTicketStatus(input: { ticketId: $id, status: CLOSED }) { ticket { id } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "updateTicket",
+        r#"mutation($id: ID!) { updateTicket(input: { ticketId: $id, subject: "x" }) { ticket { id } } }"#,
+        AGENTS,
+    ),
+    row(
+        "tagTicket",
+        r#"mutation($id: ID!) { tagTicket(input: { ticketId: $id, add: ["x"] }) { ticket { id } } }"#,
+        AGENTS,
+    ),
+    row(
+        "transferTicket",
+        "mutation($id: ID!) { transferTicket(input: { ticketId: $id, departmentId: $id }) { ticket { id } } }",
+        AGENTS,
+    ),
+    row(
+        "ingestInboundMessage",
+        r#"mutation { ingestInboundMessage(input: { channel: EMAIL, externalId: "x@example.test", body: "" }) { ticket { id } } }"#,
+        AGENTS,
+    ),
+    row(
+        "createClient",
+        r#"mutation { createClient(input: { displayName: "" }) { client { id } } }"#,
+        AGENTS,
+    ),
+    row(
+        "updateClient",
+        "mutation($id: ID!) { updateClient(input: { clientId: $id }) { client { id } } }",
+        AGENTS,
+    ),
+    row(
+        "addClientExternalId",
+        r#"mutation($id: ID!) { addClientExternalId(input: { clientId: $id, kind: EMAIL, value: "a@b.test" }) { client { id } } }"#,
+        AGENTS,
+    ),
+    row(
+        "removeClientExternalId",
+        r#"mutation($id: ID!) { removeClientExternalId(input: { clientId: $id, kind: EMAIL, value: "a@b.test" }) { client { id } } }"#,
+        AGENTS,
+    ),
+    row(
+        "mergeClients",
+        "mutation($id: ID!) { mergeClients(input: { sourceId: $id, targetId: $id }) { client { id } } }",
+        AGENTS,
+    ),
 ];
 
 /// What a response says about authorization; panics on a request error

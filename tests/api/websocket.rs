@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use crate::support::{run_node, ServerOptions, TestServer};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(server: &TestServer, protocol: Option<&str>) -> Socket {
+pub(crate) async fn connect(server: &TestServer, protocol: Option<&str>) -> Socket {
     let mut req = server.ws_url().into_client_request().unwrap();
     if let Some(p) = protocol {
         req.headers_mut().insert("sec-websocket-protocol", p.parse().unwrap());
@@ -23,12 +23,12 @@ async fn connect(server: &TestServer, protocol: Option<&str>) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, msg: Value) {
+pub(crate) async fn send(socket: &mut Socket, msg: Value) {
     socket.send(Message::Text(msg.to_string().into())).await.expect("send");
 }
 
 /// The next text message as JSON; panics on close or timeout.
-async fn recv(socket: &mut Socket) -> Value {
+pub(crate) async fn recv(socket: &mut Socket) -> Value {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
@@ -44,7 +44,7 @@ async fn recv(socket: &mut Socket) -> Value {
 }
 
 /// Reads until the server closes; returns the close code and reason.
-async fn closed(socket: &mut Socket) -> (u16, String) {
+pub(crate) async fn closed(socket: &mut Socket) -> (u16, String) {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
@@ -58,7 +58,7 @@ async fn closed(socket: &mut Socket) -> (u16, String) {
     }
 }
 
-async fn init(socket: &mut Socket, payload: Value) {
+pub(crate) async fn init(socket: &mut Socket, payload: Value) {
     send(socket, json!({"type": "connection_init", "payload": payload})).await;
     assert_eq!(recv(socket).await["type"], "connection_ack");
 }

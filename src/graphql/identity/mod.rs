@@ -194,7 +194,7 @@ impl IdentityQuery {
             viewer(ctx),
             identity::UserFilter {
                 search: f.search,
-                status: f.status.map(|s| s.as_db().to_string()),
+                status: f.status.map(|s| sea_orm::ActiveEnum::to_value(&s)),
                 role_key: f.role_key,
             },
             page.after,
@@ -393,7 +393,7 @@ impl IdentityMutation {
             app(ctx)?,
             viewer(ctx),
             parse_id(&input.user_id, "userId")?,
-            input.status.as_db(),
+            &sea_orm::ActiveEnum::to_value(&input.status),
         )
         .await?;
         Ok(UserPayload { user: User::new(u) })

@@ -1,41 +1,17 @@
 //! GraphQL types of the identity domain. Secret columns (hashes, sealed
 //! TOTP secrets) have no field here at all.
 
-use async_graphql::{ComplexObject, Context, Enum, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+pub use entity::enums::UserStatus;
 use entity::{api_keys, departments, designations, employees, roles, user_roles, user_sessions, user_settings, users};
+use sea_orm::ActiveEnum;
 
 use crate::graphql::context::{app, viewer};
 use crate::service::identity::{self, Viewer};
 
 fn ts(t: sea_orm::prelude::DateTimeWithTimeZone) -> DateTime<Utc> {
     t.with_timezone(&Utc)
-}
-
-/// Account standing.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum UserStatus {
-    Active,
-    Pending,
-    Suspended,
-}
-
-impl UserStatus {
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "ACTIVE" => UserStatus::Active,
-            "PENDING" => UserStatus::Pending,
-            _ => UserStatus::Suspended,
-        }
-    }
-
-    pub fn as_db(self) -> &'static str {
-        match self {
-            UserStatus::Active => "ACTIVE",
-            UserStatus::Pending => "PENDING",
-            UserStatus::Suspended => "SUSPENDED",
-        }
-    }
 }
 
 /// A person or company with an account.
@@ -115,7 +91,8 @@ impl User {
     /// Null unless this is you or you may read users.
     async fn status(&self, ctx: &Context<'_>) -> Option<UserStatus> {
         self.sees_account(viewer(ctx))
-            .then(|| UserStatus::parse(&self.model.status))
+            .then(|| UserStatus::try_from_value(&self.model.status).ok())
+            .flatten()
     }
 
     /// Null unless this is you or you may read users.

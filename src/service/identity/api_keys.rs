@@ -25,6 +25,7 @@ pub const SELF_SERVICE_SCOPES: &[&str] = &[
     "sessions.manage",
     "settings.manage",
     "roles.request",
+    "tickets.read",
     "tickets.create",
     "tickets.reply",
     "wallet.read",
@@ -184,6 +185,13 @@ pub async fn verify(ctx: &AppContext, presented: &str) -> AppResult<VerifiedKey>
     }
     let db = ctx.db.primary.clone();
     let id = key.id;
+    if !ctx.throttle.due(id, std::time::Duration::from_secs(60)) {
+        return Ok(VerifiedKey {
+            id: key.id,
+            user_id: key.user_id,
+            scopes: key.scopes,
+        });
+    }
     tokio::spawn(async move {
         let _ = db
             .execute_raw(Statement::from_sql_and_values(

@@ -149,9 +149,13 @@ pub async fn authenticate(ctx: &AppContext, credentials: Credentials, client: Cl
     }
 }
 
-/// Marks a session active, at most once a minute, off the request path.
+/// Marks a session active, at most once a minute per instance, off the
+/// request path.
 fn touch_session(ctx: &AppContext, session: uuid::Uuid) {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    if !ctx.throttle.due(session, std::time::Duration::from_secs(60)) {
+        return;
+    }
     let db = ctx.db.primary.clone();
     tokio::spawn(async move {
         let _ = db

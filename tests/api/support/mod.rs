@@ -387,3 +387,14 @@ pub async fn run_node(script: &str, args: &[&str]) -> serde_json::Value {
     let last = stdout.lines().last().unwrap_or("");
     serde_json::from_str(last).unwrap_or_else(|e| panic!("node {script} printed no JSON ({e}): {stdout}"))
 }
+
+/// Installs a log subscriber for one test when `TEST_LOG` is set (e.g.
+/// `TEST_LOG=switchboard::sql=trace`).
+pub fn test_log() {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
+}

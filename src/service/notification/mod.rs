@@ -1,0 +1,56 @@
+//! In-app notifications: rows in `notifications`, written in the caller's
+//! transaction, and the viewer's list.
+
+use entity::notifications;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use uuid::Uuid;
+
+use crate::error::AppResult;
+
+/// What to tell someone.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    /// `notifications.kind` (TICKET, APPROVAL, TRANSACTION, ...).
+    pub kind: &'static str,
+    pub title: String,
+    pub body: String,
+    pub entity_type: &'static str,
+    pub entity_id: Uuid,
+}
+
+/// Writes one in-app notification per user (duplicates in `users` once).
+pub async fn notify_many<C: ConnectionTrait>(conn: &C, users: &[Uuid], notice: Notice) -> AppResult<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let mut ids = users.to_vec();
+    ids.sort();
+    ids.dedup();
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO notifications (user_id, channel, kind, title, body, status, related_entity_type, related_entity_id) \
+         SELECT u, 'IN_APP', $2, $3, $4, 'PENDING', $5, $6 FROM unnest($1::uuid[]) AS u",
+        [
+            ids.into(),
+            notice.kind.into(),
+            notice.title.into(),
+            notice.body.into(),
+            notice.entity_type.into(),
+            notice.entity_id.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The newest notifications of a user.
+pub async fn recent<C: ConnectionTrait>(conn: &C, user: Uuid, limit: u64) -> AppResult<Vec<notifications::Model>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    Ok(notifications::Entity::find()
+        .filter(notifications::Column::UserId.eq(user))
+        .order_by_desc(notifications::Column::CreatedAt)
+        .order_by_desc(notifications::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}

@@ -1,0 +1,293 @@
+//! Ticket conversations: customer messages, agent replies, internal notes
+//! (staff only) and system messages; what each reply does to the status,
+//! who gets notified, and loading messages for many tickets at once.
+
+use chrono::Utc;
+use entity::{clients, support_ticket_messages, support_tickets};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Statement};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::tickets::{apply_status, check_attachments, Attachment};
+use super::visibility::{self, Scope};
+use super::{events, status};
+use crate::app::AppContext;
+use crate::error::{AppError, AppResult};
+use crate::infra::events::Tx;
+use crate::service::identity::Viewer;
+use crate::service::notification::{self, Notice};
+
+/// A new message on a ticket.
+#[derive(Clone, Debug, Default)]
+pub struct NewMessage {
+    pub body: String,
+    pub is_internal: bool,
+    pub attachments: Vec<Attachment>,
+}
+
+/// Posts a message. Customers reply on their own tickets (never an
+/// internal note; a closed ticket refuses replies); agents reply
+/// (`tickets.reply`) or write internal notes (`tickets.internal_note`) on
+/// tickets they can see.
+pub async fn add(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    ticket_id: Uuid,
+    input: NewMessage,
+) -> AppResult<support_ticket_messages::Model> {
+    let user = viewer.require_user()?;
+    let mut problems = Vec::new();
+    let n = input.body.trim().chars().count();
+    if n == 0 || n > 20_000 {
+        problems.push(crate::error::FieldError {
+            field: "body".into(),
+            message: "must be 1 to 20000 characters".into(),
+        });
+    }
+    check_attachments(&input.attachments, "attachments", &mut problems);
+    if !problems.is_empty() {
+        return Err(AppError::invalid_fields(problems));
+    }
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let scope = visibility::scope(&*tx, viewer).await?;
+    let ticket = support_tickets::Entity::find_by_id(ticket_id)
+        .filter_scope(&scope)
+        .lock_exclusive()
+        .one(&*tx)
+        .await?
+        .ok_or_else(|| AppError::NotFound("ticket".into()))?;
+    let message = match scope {
+        Scope::Customer { .. } => {
+            if input.is_internal {
+                return Err(AppError::Forbidden("customers cannot write internal notes".into()));
+            }
+            viewer.require_self_service("tickets.reply")?;
+            if ticket.status == "CLOSED" {
+                return Err(AppError::conflict(None, "the ticket is closed; open a new one"));
+            }
+            let client = match ticket.client_id {
+                Some(c) => clients::Entity::find_by_id(c).one(&*tx).await?,
+                None => None,
+            }
+            .ok_or_else(|| AppError::NotFound("client".into()))?;
+            insert_customer_message(ctx, &tx, &ticket, &client, Some(user), &input.body, &input.attachments).await?
+        }
+        _ => {
+            if input.is_internal {
+                viewer.require("tickets.internal_note")?;
+            } else {
+                viewer.require("tickets.reply")?;
+            }
+            insert_agent_message(ctx, &tx, &ticket, user, &input).await?
+        }
+    };
+    tx.commit(&ctx.bus).await?;
+    Ok(message)
+}
+
+trait FilterScope {
+    fn filter_scope(self, scope: &Scope) -> Self;
+}
+
+impl FilterScope for sea_orm::Select<support_tickets::Entity> {
+    fn filter_scope(self, scope: &Scope) -> Self {
+        use sea_orm::QueryFilter;
+        self.filter(scope.condition())
+    }
+}
+
+fn attachments_json(list: &[Attachment]) -> serde_json::Value {
+    serde_json::to_value(list).unwrap_or_else(|_| json!([]))
+}
+
+/// A message from the ticket's client (and their account, if any): the
+/// ticket reopens if it was waiting or resolved; assignees are notified.
+pub(crate) async fn insert_customer_message(
+    _ctx: &AppContext,
+    tx: &Tx,
+    ticket: &support_tickets::Model,
+    client: &clients::Model,
+    user: Option<Uuid>,
+    body: &str,
+    attachments: &[Attachment],
+) -> AppResult<support_ticket_messages::Model> {
+    let message = support_ticket_messages::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        ticket_id: Set(ticket.id),
+        sender_user_id: Set(user.or(client.user_id)),
+        sender_client_id: Set(Some(client.id)),
+        body: Set(body.trim().to_string()),
+        attachments: Set(attachments_json(attachments)),
+        is_internal: Set(false),
+        is_system: Set(false),
+        ..Default::default()
+    }
+    .insert(&**tx)
+    .await?;
+    match status::after_customer_reply(&ticket.status) {
+        Some(next) => {
+            apply_status(tx, ticket.clone(), next).await?;
+        }
+        None => touch(tx, ticket.id).await?,
+    }
+    let assignees = super::tickets::assignees_of(&**tx, ticket.id).await?;
+    notification::notify_many(
+        &**tx,
+        &assignees,
+        Notice {
+            kind: "TICKET",
+            title: format!("{} replied on ticket #{}", client.display_name, ticket.number),
+            body: preview(body),
+            entity_type: "SUPPORT_TICKET",
+            entity_id: ticket.id,
+        },
+    )
+    .await?;
+    events::message_added(tx, ticket.id, message.id, false);
+    Ok(message)
+}
+
+async fn insert_agent_message(
+    _ctx: &AppContext,
+    tx: &Tx,
+    ticket: &support_tickets::Model,
+    agent: Uuid,
+    input: &NewMessage,
+) -> AppResult<support_ticket_messages::Model> {
+    let message = support_ticket_messages::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        ticket_id: Set(ticket.id),
+        sender_user_id: Set(Some(agent)),
+        body: Set(input.body.trim().to_string()),
+        attachments: Set(attachments_json(&input.attachments)),
+        is_internal: Set(input.is_internal),
+        is_system: Set(false),
+        ..Default::default()
+    }
+    .insert(&**tx)
+    .await?;
+    if input.is_internal {
+        touch(tx, ticket.id).await?;
+    } else {
+        let mut t = ticket.clone();
+        if t.first_response_at.is_none() {
+            let mut a: support_tickets::ActiveModel = t.clone().into();
+            a.first_response_at = Set(Some(Utc::now().into()));
+            t = a.update(&**tx).await?;
+        }
+        match status::after_agent_reply(&t.status) {
+            Some(next) => {
+                apply_status(tx, t, next).await?;
+            }
+            None => touch(tx, ticket.id).await?,
+        }
+        // The customer hears about public replies.
+        let customer = match ticket.client_id {
+            Some(c) => clients::Entity::find_by_id(c).one(&**tx).await?.and_then(|c| c.user_id),
+            None => None,
+        };
+        if let Some(customer) = customer {
+            let agent_name = super::tickets::actor_name(&**tx, agent).await?;
+            notification::notify_many(
+                &**tx,
+                &[customer],
+                Notice {
+                    kind: "TICKET",
+                    title: format!("{agent_name} replied to your ticket #{}", ticket.number),
+                    body: preview(&input.body),
+                    entity_type: "SUPPORT_TICKET",
+                    entity_id: ticket.id,
+                },
+            )
+            .await?;
+        }
+    }
+    events::message_added(tx, ticket.id, message.id, input.is_internal);
+    Ok(message)
+}
+
+/// A system message (status, assignment, transfer), seen by everyone who
+/// sees the ticket.
+pub(crate) async fn insert_system(tx: &Tx, ticket_id: Uuid, text: &str) -> AppResult<support_ticket_messages::Model> {
+    let message = support_ticket_messages::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        ticket_id: Set(ticket_id),
+        body: Set(text.to_string()),
+        is_internal: Set(false),
+        is_system: Set(true),
+        ..Default::default()
+    }
+    .insert(&**tx)
+    .await?;
+    events::message_added(tx, ticket_id, message.id, false);
+    Ok(message)
+}
+
+async fn touch(tx: &Tx, ticket_id: Uuid) -> AppResult<()> {
+    tx.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE support_tickets SET updated_at = now() WHERE id = $1",
+        [ticket_id.into()],
+    ))
+    .await?;
+    events::ticket_changed(tx, ticket_id);
+    Ok(())
+}
+
+fn preview(body: &str) -> String {
+    let mut s: String = body.trim().chars().take(140).collect();
+    if body.trim().chars().count() > 140 {
+        s.push('…');
+    }
+    s
+}
+
+/// The newest `limit` messages of each ticket, oldest first within a
+/// ticket, in one statement; internal notes only when `include_internal`.
+pub async fn for_tickets<C: ConnectionTrait>(
+    conn: &C,
+    ticket_ids: &[Uuid],
+    include_internal: bool,
+    limit: i64,
+) -> AppResult<Vec<support_ticket_messages::Model>> {
+    use sea_orm::FromQueryResult;
+    let sql = "SELECT m.* FROM unnest($1::uuid[]) AS t(id) CROSS JOIN LATERAL ( \
+                 SELECT * FROM support_ticket_messages sm \
+                 WHERE sm.ticket_id = t.id AND ($2 OR NOT sm.is_internal) \
+                 ORDER BY sm.created_at DESC, sm.id DESC LIMIT $3) m \
+               ORDER BY m.ticket_id, m.created_at, m.id";
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [ticket_ids.to_vec().into(), include_internal.into(), limit.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| support_ticket_messages::Model::from_query_result(r, "").map_err(AppError::from))
+        .collect()
+}
+
+/// One message, if the viewer may see it (its ticket, and internal notes
+/// for staff only).
+pub async fn visible_message<C: ConnectionTrait>(
+    conn: &C,
+    viewer: &Viewer,
+    message_id: Uuid,
+) -> AppResult<Option<support_ticket_messages::Model>> {
+    let Some(m) = support_ticket_messages::Entity::find_by_id(message_id)
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let (_, scope) = match visibility::visible_ticket(conn, viewer, m.ticket_id).await {
+        Ok(v) => v,
+        Err(AppError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if m.is_internal && !scope.sees_internal() {
+        return Ok(None);
+    }
+    Ok(Some(m))
+}
