@@ -692,14 +692,6 @@ enum Verdict<T> {
     End(AppError),
 }
 
-async fn still_allowed(app: &Ctx, v: &Viewer) -> Result<(), AppError> {
-    if visibility::credentials_still_valid(&app.db.primary, v).await? {
-        Ok(())
-    } else {
-        Err(AppError::Unauthenticated("the session has ended".into()))
-    }
-}
-
 /// Runs `check` on each event of `topic`; ends after the first `End`.
 fn guarded_stream<T, F, Fut>(app: Ctx, topic: &str, check: F) -> impl Stream<Item = Result<T>> + Send + 'static
 where
@@ -748,29 +740,31 @@ impl SupportSubscription {
             .map_err(|_| AppError::internal(anyhow::anyhow!("no context")))?;
         let v = viewer(ctx).clone();
         let id = parse_id(&ticket_id, "ticketId")?;
-        tickets::get(&app, &v, id).await?;
+        let (_, scope) = tickets::get(&app, &v, id).await?;
         Ok(guarded_stream(app, &events::ticket_topic(id), move |app, event| {
             let v = v.clone();
+            let scope = scope.clone();
             async move {
                 if event_kind(&event) != "message" {
                     return Verdict::Skip;
                 }
-                if let Err(e) = still_allowed(&app, &v).await {
-                    return Verdict::End(e);
-                }
-                let Some(message_id) = event_uuid(&event, "messageId") else {
-                    return Verdict::Skip;
+                let message = match events::message_of(&event.payload) {
+                    Some(m) => m,
+                    None => match event_uuid(&event, "messageId") {
+                        Some(mid) => match messages::visible_message(&app.db.primary, &v, mid).await {
+                            Ok(Some(m)) => m,
+                            Ok(None) => return Verdict::Skip,
+                            Err(e) => return Verdict::End(e),
+                        },
+                        None => return Verdict::Skip,
+                    },
                 };
-                match tickets::get(&app, &v, id).await {
-                    Ok(_) => {}
-                    Err(AppError::NotFound(_)) => {
-                        return Verdict::End(AppError::Forbidden("you no longer have access to this ticket".into()))
-                    }
-                    Err(e) => return Verdict::End(e),
+                // Internal notes never go to customers: no query needed.
+                if message.is_internal && !scope.sees_internal() {
+                    return Verdict::Skip;
                 }
-                match messages::visible_message(&app.db.primary, &v, message_id).await {
-                    Ok(Some(m)) => Verdict::Deliver(SupportTicketMessage(m)),
-                    Ok(None) => Verdict::Skip,
+                match access(&app, &v, &scope, id).await {
+                    Ok(_) => Verdict::Deliver(SupportTicketMessage(message)),
                     Err(e) => Verdict::End(e),
                 }
             }
@@ -789,44 +783,57 @@ impl SupportSubscription {
             .map_err(|_| AppError::internal(anyhow::anyhow!("no context")))?;
         let v = viewer(ctx).clone();
         let id = ticket_id.as_ref().map(|i| parse_id(i, "ticketId")).transpose()?;
-        let topic = match id {
-            Some(id) => {
-                tickets::get(&app, &v, id).await?;
-                events::ticket_topic(id)
-            }
-            None => {
-                visibility::scope(&app.db.primary, &v).await?;
-                events::ALL_TICKETS.to_string()
-            }
+        let (topic, scope) = match id {
+            Some(id) => (events::ticket_topic(id), tickets::get(&app, &v, id).await?.1),
+            None => (
+                events::ALL_TICKETS.to_string(),
+                visibility::scope(&app.db.primary, &v).await?,
+            ),
         };
         Ok(guarded_stream(app, &topic, move |app, event| {
             let v = v.clone();
+            let scope = scope.clone();
             async move {
                 if event_kind(&event) != "updated" {
                     return Verdict::Skip;
                 }
-                if let Err(e) = still_allowed(&app, &v).await {
-                    return Verdict::End(e);
-                }
                 let Some(changed) = event_uuid(&event, "ticketId") else {
                     return Verdict::Skip;
                 };
-                match tickets::get(&app, &v, changed).await {
-                    Ok((model, scope)) => Verdict::Deliver(SupportTicket {
-                        model,
-                        sees_internal: scope.sees_internal(),
-                    }),
-                    // One ticket you lost access to ends the stream; in the
-                    // all-tickets stream others' tickets are simply skipped.
-                    Err(AppError::NotFound(_)) if id.is_some() => {
-                        Verdict::End(AppError::Forbidden("you no longer have access to this ticket".into()))
-                    }
-                    Err(AppError::NotFound(_)) => Verdict::Skip,
+                match visibility::live_check(&app.db.primary, &v, &scope, changed).await {
                     Err(e) => Verdict::End(e),
+                    Ok(c) if !c.credentials_ok => {
+                        Verdict::End(AppError::Unauthenticated("the session has ended".into()))
+                    }
+                    Ok(c) => match c.ticket {
+                        Some(model) => Verdict::Deliver(SupportTicket {
+                            model,
+                            sees_internal: scope.sees_internal(),
+                        }),
+                        // One ticket you lost access to ends the stream; in
+                        // the all-tickets stream others' tickets are skipped.
+                        None if id.is_some() => {
+                            Verdict::End(AppError::Forbidden("you no longer have access to this ticket".into()))
+                        }
+                        None => Verdict::Skip,
+                    },
                 }
             }
         }))
     }
+}
+
+/// One statement: the subscriber's credentials still hold and the ticket
+/// is still theirs to see.
+async fn access(app: &Ctx, v: &Viewer, scope: &visibility::Scope, ticket: Uuid) -> Result<(), AppError> {
+    let c = visibility::live_check(&app.db.primary, v, scope, ticket).await?;
+    if !c.credentials_ok {
+        return Err(AppError::Unauthenticated("the session has ended".into()));
+    }
+    if c.ticket.is_none() {
+        return Err(AppError::Forbidden("you no longer have access to this ticket".into()));
+    }
+    Ok(())
 }
 
 /// Cursor of a ticket for clients building their own links (tests).

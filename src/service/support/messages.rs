@@ -143,7 +143,7 @@ pub(crate) async fn insert_customer_message(
         },
     )
     .await?;
-    events::message_added(tx, ticket.id, message.id, false);
+    events::message_added(tx, &message);
     Ok(message)
 }
 
@@ -202,7 +202,7 @@ async fn insert_agent_message(
             .await?;
         }
     }
-    events::message_added(tx, ticket.id, message.id, input.is_internal);
+    events::message_added(tx, &message);
     Ok(message)
 }
 
@@ -219,7 +219,7 @@ pub(crate) async fn insert_system(tx: &Tx, ticket_id: Uuid, text: &str) -> AppRe
     }
     .insert(&**tx)
     .await?;
-    events::message_added(tx, ticket_id, message.id, false);
+    events::message_added(tx, &message);
     Ok(message)
 }
 

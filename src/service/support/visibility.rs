@@ -88,27 +88,66 @@ pub async fn visible_ticket<C: ConnectionTrait>(
     Ok((ticket, scope))
 }
 
-/// Re-checks, for a live subscription, that the viewer's sign-in still
-/// holds (session not revoked, API key still active) before each event.
-pub async fn credentials_still_valid<C: ConnectionTrait>(conn: &C, viewer: &Viewer) -> AppResult<bool> {
-    let row = if let Some(session) = viewer.session_id {
-        conn.query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT (s.revoked_at IS NULL AND s.expires_at > now() AND u.status = 'ACTIVE') AS ok \
-             FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
-            [session.into()],
-        ))
-        .await?
-    } else if let Some(key) = viewer.api_key_id {
-        conn.query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT (k.is_active AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.status = 'ACTIVE') AS ok \
-             FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1",
-            [key.into()],
-        ))
-        .await?
+/// What a live subscription learns about one ticket before an event.
+#[derive(Debug)]
+pub struct LiveCheck {
+    /// The viewer's session (or API key) and account still hold.
+    pub credentials_ok: bool,
+    /// The ticket, when the viewer may still see it.
+    pub ticket: Option<support_tickets::Model>,
+}
+
+/// One statement per subscriber per event: are the viewer's credentials
+/// still good, and may they still see `ticket_id`? Unlike [`Scope::condition`],
+/// an agent's departments are read live, so leaving one takes effect at once.
+pub async fn live_check<C: ConnectionTrait>(
+    conn: &C,
+    viewer: &Viewer,
+    scope: &Scope,
+    ticket_id: Uuid,
+) -> AppResult<LiveCheck> {
+    use sea_orm::FromQueryResult;
+    let credentials = if viewer.session_id.is_some() {
+        "(SELECT (s.revoked_at IS NULL AND s.expires_at > now() AND u.status = 'ACTIVE') \
+          FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $2)"
     } else {
-        return Ok(false);
+        "(SELECT (k.is_active AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.status = 'ACTIVE') \
+          FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $2)"
     };
-    Ok(row.and_then(|r| r.try_get::<bool>("", "ok").ok()).unwrap_or(false))
+    let visible = match scope {
+        Scope::All { .. } => "true",
+        Scope::Agent { .. } => {
+            "(t.department_id IN (SELECT ud.department_id FROM user_departments ud WHERE ud.user_id = $3) \
+              OR EXISTS (SELECT 1 FROM ticket_assignments ta WHERE ta.ticket_id = t.id AND ta.user_id = $3))"
+        }
+        Scope::Customer { .. } => {
+            "(t.created_by_user_id = $3 OR t.client_id IN (SELECT c.id FROM clients c WHERE c.user_id = $3))"
+        }
+    };
+    let sql = format!(
+        "SELECT coalesce({credentials}, false) AS credentials_ok, t.* \
+         FROM (SELECT 1) one LEFT JOIN support_tickets t ON t.id = $1 AND {visible}"
+    );
+    let credential_id = viewer.session_id.or(viewer.api_key_id);
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [ticket_id.into(), credential_id.into(), scope.user().into()],
+        ))
+        .await?;
+    let Some(row) = row else {
+        return Ok(LiveCheck {
+            credentials_ok: false,
+            ticket: None,
+        });
+    };
+    let credentials_ok = row.try_get::<bool>("", "credentials_ok").unwrap_or(false);
+    let present = row.try_get::<Option<Uuid>>("", "id").ok().flatten().is_some();
+    let ticket = if present {
+        Some(support_tickets::Model::from_query_result(&row, "")?)
+    } else {
+        None
+    };
+    Ok(LiveCheck { credentials_ok, ticket })
 }
