@@ -5,6 +5,7 @@ pub mod context;
 pub mod extensions;
 pub mod identity;
 pub mod loaders;
+pub mod notification;
 pub mod pagination;
 pub mod persisted;
 pub mod support;
@@ -21,6 +22,7 @@ pub struct Query(
     identity::IdentityQuery,
     identity::oauth::OAuthQuery,
     support::SupportQuery,
+    notification::NotificationQuery,
 );
 
 /// Every domain's subscriptions.
@@ -33,6 +35,7 @@ pub struct Mutation(
     identity::IdentityMutation,
     identity::oauth::OAuthMutation,
     support::SupportMutation,
+    notification::NotificationMutation,
 );
 
 /// The executable schema.

@@ -234,6 +234,9 @@ const ROWS: &[Row] = &[
         "mutation($id: ID!) { mergeClients(input: { sourceId: $id, targetId: $id }) { client { id } } }",
         AGENTS,
     ),
+    // Notifications
+    row("viewerNotifications", "{ viewerNotifications { id } }", SIGNED_IN),
+    row("markNotificationsRead", "mutation { markNotificationsRead(input: {}) }", SIGNED_IN),
 ];
 
 /// What a response says about authorization; panics on a request error

@@ -269,6 +269,31 @@ async fn conversation_workflow_internal_notes_and_notifications() {
     };
     assert_eq!(count(&d.alice.id).await, 1, "one public agent reply");
     assert!(count(&d.agent.id).await >= 3, "assigned, plus customer messages");
+    // ...and reads them through the API.
+    let mine = d
+        .alice
+        .client
+        .data(
+            "{ viewerNotifications(unreadOnly: true) { kind title relatedEntityId status } }",
+            json!({}),
+        )
+        .await;
+    let list = mine["viewerNotifications"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["kind"], "TICKET");
+    assert_eq!(list[0]["relatedEntityId"], id);
+    let n = d
+        .alice
+        .client
+        .data("mutation { markNotificationsRead(input: {}) }", json!({}))
+        .await;
+    assert_eq!(n["markNotificationsRead"], 1);
+    let mine = d
+        .alice
+        .client
+        .data("{ viewerNotifications(unreadOnly: true) { id } }", json!({}))
+        .await;
+    assert_eq!(mine["viewerNotifications"], json!([]));
     d.server.stop().await;
 }
 

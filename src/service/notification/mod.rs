@@ -54,3 +54,46 @@ pub async fn recent<C: ConnectionTrait>(conn: &C, user: Uuid, limit: u64) -> App
         .all(conn)
         .await?)
 }
+
+/// The viewer's newest notifications (`unread_only`: not yet READ).
+pub async fn for_viewer(
+    ctx: &crate::app::AppContext,
+    viewer: &crate::service::identity::Viewer,
+    unread_only: bool,
+    limit: u64,
+) -> AppResult<Vec<notifications::Model>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let user = viewer.require_self_service("profile.read")?;
+    let mut q = notifications::Entity::find()
+        .filter(notifications::Column::UserId.eq(user))
+        .filter(notifications::Column::Channel.eq("IN_APP"));
+    if unread_only {
+        q = q.filter(notifications::Column::Status.ne("READ"));
+    }
+    Ok(q.order_by_desc(notifications::Column::CreatedAt)
+        .order_by_desc(notifications::Column::Id)
+        .limit(limit)
+        .all(&ctx.db.read)
+        .await?)
+}
+
+/// Marks the viewer's notifications READ (all when `ids` is None); returns
+/// how many changed.
+pub async fn mark_read(
+    ctx: &crate::app::AppContext,
+    viewer: &crate::service::identity::Viewer,
+    ids: Option<Vec<Uuid>>,
+) -> AppResult<u64> {
+    let user = viewer.require_self_service("profile.manage")?;
+    let res = ctx
+        .db
+        .primary
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE notifications SET status = 'READ', read_at = now() \
+             WHERE user_id = $1 AND status <> 'READ' AND ($2::uuid[] IS NULL OR id = ANY($2))",
+            [user.into(), ids.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
