@@ -8,8 +8,10 @@ pub mod loaders;
 pub mod notification;
 pub mod pagination;
 pub mod persisted;
+pub mod scalars;
 pub mod support;
 pub mod system;
+pub mod wallet;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
@@ -23,11 +25,16 @@ pub struct Query(
     identity::oauth::OAuthQuery,
     support::SupportQuery,
     notification::NotificationQuery,
+    wallet::WalletQuery,
 );
 
 /// Every domain's subscriptions.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(system::SystemSubscription, support::SupportSubscription);
+pub struct Subscription(
+    system::SystemSubscription,
+    support::SupportSubscription,
+    wallet::WalletSubscription,
+);
 
 /// Every domain's mutations.
 #[derive(MergedObject, Default)]
@@ -36,6 +43,7 @@ pub struct Mutation(
     identity::oauth::OAuthMutation,
     support::SupportMutation,
     notification::NotificationMutation,
+    wallet::WalletMutation,
 );
 
 /// The executable schema.

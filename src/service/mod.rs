@@ -6,3 +6,4 @@ pub mod audit;
 pub mod identity;
 pub mod notification;
 pub mod support;
+pub mod wallet;

@@ -234,6 +234,19 @@ const ROWS: &[Row] = &[
         "mutation($id: ID!) { mergeClients(input: { sourceId: $id, targetId: $id }) { client { id } } }",
         AGENTS,
     ),
+    // Wallets
+    row("wallet", "{ wallet { balance } }", SIGNED_IN),
+    row("userWallet", "query($id: ID!) { userWallet(userId: $id) { balance } }", ADMIN_ONLY),
+    row(
+        "creditWallet",
+        r#"mutation($id: ID!) { creditWallet(input: { userId: $id, amount: "1", idempotencyKey: "matrix" }) { replayed } }"#,
+        ADMIN_ONLY,
+    ),
+    row(
+        "debitWallet",
+        r#"mutation { debitWallet(input: { amount: "1", referenceType: LEAD, idempotencyKey: "matrix" }) { replayed } }"#,
+        SIGNED_IN,
+    ),
     // Notifications
     row("viewerNotifications", "{ viewerNotifications { id } }", SIGNED_IN),
     row("markNotificationsRead", "mutation { markNotificationsRead(input: {}) }", SIGNED_IN),

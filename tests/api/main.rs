@@ -18,4 +18,5 @@ mod schema_model;
 mod seed_demo;
 mod seed_scale;
 mod support_desk;
+mod wallet;
 mod websocket;

@@ -262,3 +262,26 @@ pub async fn list_users(
         .all(&ctx.db.read)
         .await?)
 }
+
+/// For live subscriptions: whether the viewer's session (or API key) and
+/// account still hold, checked against the database now.
+pub async fn credentials_valid<C: sea_orm::ConnectionTrait>(conn: &C, viewer: &Viewer) -> AppResult<bool> {
+    use sea_orm::{DbBackend, Statement};
+    let (sql, id) = match (viewer.session_id, viewer.api_key_id) {
+        (Some(s), _) => (
+            "SELECT (s.revoked_at IS NULL AND s.expires_at > now() AND u.status = 'ACTIVE') AS ok \
+             FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+            s,
+        ),
+        (None, Some(k)) => (
+            "SELECT (k.is_active AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.status = 'ACTIVE') AS ok \
+             FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1",
+            k,
+        ),
+        (None, None) => return Ok(false),
+    };
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [id.into()]))
+        .await?;
+    Ok(row.and_then(|r| r.try_get::<bool>("", "ok").ok()).unwrap_or(false))
+}
