@@ -262,3 +262,46 @@ async fn create_admin_prints_the_id_and_refuses_a_taken_email() {
     assert!(err.contains("already registered"), "{err}");
     assert!(!err.contains("an admin passphrase"), "no secret in errors");
 }
+
+#[tokio::test]
+async fn migrate_status_down_and_up_from_the_command_line() {
+    let admin = crate::support::pg_admin_url();
+    let name = format!("cli_{}", uuid::Uuid::new_v4().simple());
+    let db = sea_orm::Database::connect(admin).await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(&db, &format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    let url = crate::support::with_database(admin, &name);
+    let run = |args: &[&str]| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        cmd.env("DATABASE_URL", &url)
+            .env("SWITCHBOARD_MASTER_KEY", crate::support::TEST_MASTER_KEY)
+            .env("SWITCHBOARD_JWT_SECRET", crate::support::TEST_JWT_SECRET)
+            .env("SWITCHBOARD_LOG_FORMAT", "json")
+            .args(args);
+        cmd.output()
+    };
+    let status = run(&["migrate", "status"]).await.unwrap();
+    let text = String::from_utf8_lossy(&status.stdout).to_string();
+    assert!(status.status.success());
+    assert!(
+        text.lines().count() >= 12 && text.lines().all(|l| l.starts_with("pending ")),
+        "{text}"
+    );
+    let up = run(&["migrate", "up"]).await.unwrap();
+    let text = String::from_utf8_lossy(&up.stdout).to_string();
+    assert!(text.lines().all(|l| l.starts_with("applied ")), "{text}");
+    let down = run(&["migrate", "down", "--steps", "2"]).await.unwrap();
+    let text = String::from_utf8_lossy(&down.stdout).to_string();
+    assert_eq!(text.lines().filter(|l| l.starts_with("pending ")).count(), 2, "{text}");
+    let all = run(&["migrate", "down", "--all"]).await.unwrap();
+    assert!(String::from_utf8_lossy(&all.stdout)
+        .lines()
+        .all(|l| l.starts_with("pending ")));
+    let up = run(&["migrate", "up"]).await.unwrap();
+    assert!(up.status.success());
+    assert!(String::from_utf8_lossy(&up.stdout)
+        .lines()
+        .all(|l| l.starts_with("applied ")));
+}

@@ -179,3 +179,20 @@ async fn persisted_queries_work_in_process_without_redis() {
     assert_eq!(hit.data()["apiVersion"], env!("CARGO_PKG_VERSION"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn internal_errors_reach_clients_only_as_internal() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    // Break the database under the running server.
+    server.ctx.db.primary.clone().close().await.unwrap();
+    let r = admin.client.run("{ departments { id } }", json!({})).await;
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert_eq!(r.error_code(), Some("INTERNAL"));
+    assert_eq!(r.error_message(), "internal error");
+    let text = r.body.to_string().to_lowercase();
+    for leak in ["pool", "sqlx", "connection", "closed", "postgres"] {
+        assert!(!text.contains(leak), "the error leaks {leak}: {text}");
+    }
+    server.stop().await;
+}
