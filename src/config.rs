@@ -136,6 +136,21 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "none",
         "OpenID Connect providers, JSON: [{\"name\", \"issuer\", \"clientId\", \"clientSecret\"}]",
     ),
+    (
+        "SWITCHBOARD_PAYMENTS_TEST_GATEWAY",
+        "false",
+        "enable the `test` payment gateway (development and tests only, never in production)",
+    ),
+    (
+        "SWITCHBOARD_PAYMENTS_TEST_SECRET",
+        "unset: random at each start",
+        "HMAC secret the test gateway signs its webhooks with (at least 16 bytes)",
+    ),
+    (
+        "SWITCHBOARD_PAYMENTS_WEBHOOK_TOLERANCE_SECS",
+        "300",
+        "largest age of a signed Stripe webhook timestamp",
+    ),
 ];
 
 /// Validated configuration. Built once; shared read-only.
@@ -156,6 +171,27 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub argon2: crate::service::identity::password::Argon2Params,
     pub auth: AuthConfig,
+    pub payments: PaymentsConfig,
+}
+
+/// Payment gateway settings that are not stored in the database.
+#[derive(Clone)]
+pub struct PaymentsConfig {
+    /// The `test` gateway is enabled (development and tests only).
+    pub test_gateway: bool,
+    /// The test gateway's webhook signing secret. Never logged.
+    pub test_secret: String,
+    /// Largest age (and clock skew) of a Stripe webhook's signed timestamp.
+    pub webhook_tolerance: Duration,
+}
+
+impl std::fmt::Debug for PaymentsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentsConfig")
+            .field("test_gateway", &self.test_gateway)
+            .field("webhook_tolerance", &self.webhook_tolerance)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Sign-in policy.
@@ -411,6 +447,7 @@ impl Config {
                 register_rate_per_address: src.positive("SWITCHBOARD_REGISTER_RATE_PER_ADDRESS", 20)?,
                 oidc_providers: oidc_providers(&src)?,
             },
+            payments: payments_config(&src)?,
         })
     }
 
@@ -461,6 +498,38 @@ fn oidc_providers(src: &Source) -> Result<Vec<OidcProvider>, ConfigError> {
         }
     }
     Ok(list)
+}
+
+fn payments_config(src: &Source) -> Result<PaymentsConfig, ConfigError> {
+    let test_gateway = match src
+        .get("SWITCHBOARD_PAYMENTS_TEST_GATEWAY")
+        .map(str::to_ascii_lowercase)
+    {
+        None => false,
+        Some(v) if v == "true" || v == "1" || v == "yes" => true,
+        Some(v) if v == "false" || v == "0" || v == "no" => false,
+        Some(v) => {
+            return Err(ConfigError::invalid(
+                "SWITCHBOARD_PAYMENTS_TEST_GATEWAY",
+                format!("expected true or false, got {v:?}"),
+            ))
+        }
+    };
+    let test_secret = match src.get("SWITCHBOARD_PAYMENTS_TEST_SECRET") {
+        Some(s) if s.len() < 16 => {
+            return Err(ConfigError::invalid(
+                "SWITCHBOARD_PAYMENTS_TEST_SECRET",
+                "must be at least 16 bytes long",
+            ))
+        }
+        Some(s) => s.to_string(),
+        None => crate::infra::crypto::random_token(32),
+    };
+    Ok(PaymentsConfig {
+        test_gateway,
+        test_secret,
+        webhook_tolerance: Duration::from_secs(src.positive("SWITCHBOARD_PAYMENTS_WEBHOOK_TOLERANCE_SECS", 300)?),
+    })
 }
 
 /// argon2id parameters, refused below OWASP's minimum (19 MiB, 2 passes).

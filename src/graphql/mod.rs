@@ -1,6 +1,7 @@
 //! Schema assembly: one merged root per operation type, the limits of the
 //! API, and the extensions every request runs through.
 
+pub mod commerce;
 pub mod context;
 pub mod extensions;
 pub mod identity;
@@ -26,6 +27,7 @@ pub struct Query(
     support::SupportQuery,
     notification::NotificationQuery,
     wallet::WalletQuery,
+    commerce::CommerceQuery,
 );
 
 /// Every domain's subscriptions.
@@ -44,6 +46,7 @@ pub struct Mutation(
     support::SupportMutation,
     notification::NotificationMutation,
     wallet::WalletMutation,
+    commerce::CommerceMutation,
 );
 
 /// The executable schema.

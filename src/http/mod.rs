@@ -5,6 +5,7 @@ pub mod auth;
 pub mod graphiql;
 pub mod graphql_http;
 pub mod ops;
+pub mod webhooks;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/webhooks/payments/{gateway}", post(webhooks::payment))
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(

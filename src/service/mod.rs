@@ -3,6 +3,7 @@
 //! authorization, write audit rows and queue events.
 
 pub mod audit;
+pub mod commerce;
 pub mod identity;
 pub mod notification;
 pub mod support;

@@ -250,6 +250,101 @@ const ROWS: &[Row] = &[
     // Notifications
     row("viewerNotifications", "{ viewerNotifications { id } }", SIGNED_IN),
     row("markNotificationsRead", "mutation { markNotificationsRead(input: {}) }", SIGNED_IN),
+    // Commerce
+    row("pricingPackages", "{ pricingPackages { id } }", ALL),
+    row("pricingPackage", "query($id: ID!) { pricingPackage(id: $id) { id } }", ALL),
+    row(
+        "quotePackage",
+        "query($id: ID!) { quotePackage(input: { packageId: $id }) { totalInr } }",
+        SIGNED_IN,
+    ),
+    row("order", "query($id: ID!) { order(id: $id) { id } }", SIGNED_IN),
+    row("viewerOrders", "{ viewerOrders(first: 1) { edges { node { id } } } }", SIGNED_IN),
+    row("orders", "{ orders(first: 1) { totalCount edges { node { id } } } }", ADMIN_ONLY),
+    row("invoice", "query($id: ID!) { invoice(id: $id) { id } }", SIGNED_IN),
+    row("viewerInvoices", "{ viewerInvoices(first: 1) { edges { node { id } } } }", SIGNED_IN),
+    row("invoices", "{ invoices(first: 1) { edges { node { id } } } }", ADMIN_ONLY),
+    row("payment", "query($id: ID!) { payment(id: $id) { id } }", SIGNED_IN),
+    row("payments", "{ payments(first: 1) { edges { node { id } } } }", ADMIN_ONLY),
+    row("coupons", "{ coupons(first: 1) { edges { node { id } } } }", ADMIN_ONLY),
+    row("discountRules", "{ discountRules { id } }", ADMIN_ONLY),
+    row("taxRules", "{ taxRules { id } }", ADMIN_ONLY),
+    row("paymentGatewayConfigs", "{ paymentGatewayConfigs { id hasSecret } }", ADMIN_ONLY),
+    row(
+        "purchasePackage",
+        r#"mutation($id: ID!) { purchasePackage(input: { packageId: $id, gateway: TEST, idempotencyKey: "matrix" }) { order { id } } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "simulateTestPayment",
+        "mutation($id: ID!) { simulateTestPayment(input: { paymentId: $id }) { outcome } }",
+        SIGNED_IN,
+    ),
+    row(
+        "refundPayment",
+        r#"mutation($id: ID!) { refundPayment(input: { paymentId: $id, reason: "matrix" }) { payment { id } } }"#,
+        ADMIN_ONLY,
+    ),
+    row(
+        "createPricingPackage",
+        r#"mutation { createPricingPackage(input: { name: "", packageType: TRACECOIN_BUNDLE, priceInr: -1 }) { package { id } } }"#,
+        ADMIN_ONLY,
+    ),
+    row(
+        "updatePricingPackage",
+        "mutation($id: ID!) { updatePricingPackage(input: { id: $id }) { package { id } } }",
+        ADMIN_ONLY,
+    ),
+    row(
+        "createCoupon",
+        r#"mutation { createCoupon(input: { code: "", discountType: PERCENT, discountValue: 0 }) { coupon { id } } }"#,
+        ADMIN_ONLY,
+    ),
+    row(
+        "updateCoupon",
+        "mutation($id: ID!) { updateCoupon(input: { id: $id }) { coupon { id } } }",
+        ADMIN_ONLY,
+    ),
+    row(
+        "createDiscountRule",
+        r#"mutation { createDiscountRule(input: { name: "", discountType: FLAT, discountValue: 0 }) { discountRule { id } } }"#,
+        ADMIN_ONLY,
+    ),
+    row(
+        "updateDiscountRule",
+        "mutation($id: ID!) { updateDiscountRule(input: { id: $id }) { discountRule { id } } }",
+        ADMIN_ONLY,
+    ),
+    row(
+        "deleteDiscountRule",
+        "mutation($id: ID!) { deleteDiscountRule(input: { id: $id }) { deletedId } }",
+        ADMIN_ONLY,
+    ),
+    row(
+        "createTaxRule",
+        r#"mutation { createTaxRule(input: { name: "", taxType: GST, taxRate: "-1" }) { taxRule { id } } }"#,
+        ADMIN_ONLY,
+    ),
+    row(
+        "updateTaxRule",
+        "mutation($id: ID!) { updateTaxRule(input: { id: $id }) { taxRule { id } } }",
+        ADMIN_ONLY,
+    ),
+    row(
+        "deleteTaxRule",
+        "mutation($id: ID!) { deleteTaxRule(input: { id: $id }) { deletedId } }",
+        ADMIN_ONLY,
+    ),
+    row(
+        "createPaymentGatewayConfig",
+        r#"mutation { createPaymentGatewayConfig(input: { gatewayKey: RAZORPAY, displayName: "" }) { config { id } } }"#,
+        ADMIN_ONLY,
+    ),
+    row(
+        "updatePaymentGatewayConfig",
+        "mutation($id: ID!) { updatePaymentGatewayConfig(input: { id: $id }) { config { id } } }",
+        ADMIN_ONLY,
+    ),
 ];
 
 /// What a response says about authorization; panics on a request error

@@ -5,6 +5,7 @@ mod support;
 
 mod authz_matrix;
 mod cli;
+mod commerce;
 mod entities;
 mod enums;
 mod events;

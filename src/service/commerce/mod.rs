@@ -1,0 +1,118 @@
+//! Commerce: pricing packages, coupons, discount and tax rules
+//! ([`catalog`]), purchases with their orders, invoices and payments
+//! ([`orders`]), payment gateways and their encrypted secrets
+//! ([`gateways`], [`gateway`]) and the webhook that completes payments
+//! exactly once ([`webhooks`]).
+//!
+//! Money is paise in `i64` everywhere; prices follow [`pricing`]. Every
+//! money movement (a purchase, a completed or failed payment, a refund, a
+//! tracecoin credit or debit) writes its audit row in the same transaction.
+
+pub mod catalog;
+pub mod gateway;
+pub mod gateways;
+pub mod orders;
+pub mod pricing;
+pub mod webhooks;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::error::FieldError;
+use crate::infra::events::{Event, Tx};
+
+/// Upper bound of any price or amount (₹1,000 crore in paise), far below
+/// `i64::MAX` so sums never overflow.
+pub const MAX_AMOUNT_INR: i64 = 1_000_000_000_000;
+
+/// Namespace of the deterministic ids derived from idempotency keys.
+const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1e_8d2a_4c3b_4f5e_9a7d_2b1c_0e3f_4a5b);
+
+/// A deterministic id for `name` (used to make purchases idempotent).
+pub(crate) fn derived_id(name: &str) -> Uuid {
+    Uuid::new_v5(&ID_NAMESPACE, name.as_bytes())
+}
+
+/// The event topic of a user's commerce records (orders and payments).
+pub fn topic(user: Uuid) -> String {
+    format!("commerce:user:{user}")
+}
+
+/// Queues the "order changed" event for after the commit.
+pub(crate) fn order_changed(tx: &Tx, user: Uuid, order: Uuid, status: &str) {
+    tx.publish_after_commit(Event::new(topic(user), json!({"orderId": order, "status": status})));
+}
+
+/// Collected validation problems of one input.
+#[derive(Default)]
+pub(crate) struct Problems(pub Vec<FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Text of 1..=`max` characters (after trimming).
+    pub fn text(&mut self, field: &str, value: &str, max: usize) {
+        let n = value.trim().chars().count();
+        if n == 0 || n > max {
+            self.add(field, format!("must be 1 to {max} characters"));
+        }
+    }
+
+    /// An amount of paise in `0..=MAX_AMOUNT_INR`.
+    pub fn amount(&mut self, field: &str, value: i64) {
+        if !(0..=MAX_AMOUNT_INR).contains(&value) {
+            self.add(field, format!("must be between 0 and {MAX_AMOUNT_INR} paise"));
+        }
+    }
+
+    /// One of `allowed`.
+    pub fn choice(&mut self, field: &str, value: &str, allowed: &[&str]) {
+        if !allowed.contains(&value) {
+            self.add(field, format!("must be one of {}", allowed.join(", ")));
+        }
+    }
+
+    /// Fails with every problem collected, if any.
+    pub fn check(self) -> crate::error::AppResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::invalid_fields(self.0))
+        }
+    }
+}
+
+/// Filters of the order, invoice and payment lists.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    /// Any of these statuses (empty: all).
+    pub status: Vec<String>,
+    /// Only this user's (staff lists).
+    pub user_id: Option<Uuid>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+/// Keyset of a listed row, newest first: creation time (µs) and id.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ListCursor {
+    pub t: i64,
+    pub id: Uuid,
+}
+
+impl ListCursor {
+    /// The cursor of a row created at `t` with `id`.
+    pub fn of(t: sea_orm::prelude::DateTimeWithTimeZone, id: Uuid) -> Self {
+        ListCursor {
+            t: t.timestamp_micros(),
+            id,
+        }
+    }
+}
