@@ -762,3 +762,102 @@ async fn a_ticket_page_costs_the_same_statements_at_any_size() {
     assert!(counts[3] <= 12, "a page is a handful of statements: {counts:?}");
     server.stop().await;
 }
+
+/// Drives the reference `graphql-ws` client (tests/node/ticket-subscribers.mjs)
+/// with `clients` subscribed to one ticket; `post` runs once every
+/// subscription is live. Returns the bodies each client received.
+async fn with_graphql_ws_clients<F, Fut>(
+    ticket_id: &str,
+    clients: Vec<(&str, String, String)>,
+    probe: impl Fn() -> Fut,
+    post: F,
+) -> Value
+where
+    F: std::future::Future<Output = ()>,
+    Fut: std::future::Future<Output = ()>,
+{
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = crate::support::node_modules();
+    let config = json!({
+        "ticketId": ticket_id,
+        "probe": "probe",
+        "until": "public: the end",
+        "clients": clients.iter().map(|(n, u, t)| json!({"name": n, "url": u, "token": t})).collect::<Vec<_>>(),
+    });
+    let mut child = tokio::process::Command::new("node")
+        .arg("ticket-subscribers.mjs")
+        .arg(config.to_string())
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node is needed for the graphql-ws client tests");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("SUBSCRIBED"));
+    // Post probes until every subscription has seen one.
+    let ready = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            probe().await;
+            if let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_millis(500), lines.next_line()).await {
+                if line == "READY" {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(ready.is_ok(), "the graphql-ws subscriptions never became live");
+    post.await;
+    let out = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the graphql-ws clients finished")
+        .unwrap()
+        .expect("a result line");
+    serde_json::from_str(&out).expect("JSON from the node script")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_graphql_ws_client_sees_internal_notes_only_as_staff_and_across_instances() {
+    let d = desk(ServerOptions {
+        redis: true,
+        ..Default::default()
+    })
+    .await;
+    // A second instance on the same database and Redis.
+    let b = TestServer::with(ServerOptions {
+        redis: true,
+        database_url: Some(d.server.database_url.clone()),
+        ..Default::default()
+    })
+    .await;
+    let t = open_ticket(&d.alice, "Reference client").await;
+    let id = t["id"].as_str().unwrap().to_string();
+    let clients = vec![
+        ("customer", d.server.ws_url(), d.alice.access_token.clone()),
+        ("agent", d.server.ws_url(), d.agent.access_token.clone()),
+        ("agentOnB", b.ws_url(), d.agent.access_token.clone()),
+    ];
+    let got = with_graphql_ws_clients(
+        &id,
+        clients,
+        || async {
+            say(&d.agent, &t, "probe", false).await;
+        },
+        async {
+            say(&d.agent, &t, "internal: not for the customer", true).await;
+            say(&d.alice, &t, "customer: hello", false).await;
+            say(&d.agent, &t, "public: the end", false).await;
+        },
+    )
+    .await;
+    let all = json!(["internal: not for the customer", "customer: hello", "public: the end"]);
+    assert_eq!(got["agent"], all, "{got}");
+    assert_eq!(
+        got["agentOnB"], all,
+        "messages posted through instance A reach B: {got}"
+    );
+    assert_eq!(got["customer"], json!(["customer: hello", "public: the end"]), "{got}");
+    b.stop().await;
+    d.server.stop().await;
+}
