@@ -12,6 +12,7 @@ const config = JSON.parse(process.argv[2]);
 const received = Object.fromEntries(config.clients.map((c) => [c.name, []]));
 const probed = new Set();
 const done = new Set();
+let ready = false;
 const sockets = [];
 
 const finish = async () => {
@@ -42,7 +43,10 @@ for (const c of config.clients) {
         const body = data.ticketMessageAdded.body;
         if (body === config.probe) {
           probed.add(c.name);
-          if (probed.size === config.clients.length) console.log('READY');
+          if (!ready && probed.size === config.clients.length) {
+            ready = true;
+            console.log('READY');
+          }
           return;
         }
         received[c.name].push(body);
