@@ -17,7 +17,7 @@ use crate::app::Ctx;
 use crate::error::AppError;
 use crate::graphql::context::{app, viewer};
 use crate::graphql::identity::parse_id;
-use crate::graphql::pagination::{connection, encode_cursor, Page};
+use crate::graphql::pagination::{connection, Page};
 use crate::service::identity::Viewer;
 use crate::service::support::{clients, events, messages, tickets, visibility};
 use types::*;
@@ -834,9 +834,4 @@ async fn access(app: &Ctx, v: &Viewer, scope: &visibility::Scope, ticket: Uuid) 
         return Err(AppError::Forbidden("you no longer have access to this ticket".into()));
     }
     Ok(())
-}
-
-/// Cursor of a ticket for clients building their own links (tests).
-pub fn ticket_cursor(model: &entity::support_tickets::Model) -> String {
-    encode_cursor(&tickets::cursor_of(model, tickets::TicketSort::CreatedAt))
 }

@@ -43,18 +43,6 @@ pub async fn notify_many<C: ConnectionTrait>(conn: &C, users: &[Uuid], notice: N
     Ok(())
 }
 
-/// The newest notifications of a user.
-pub async fn recent<C: ConnectionTrait>(conn: &C, user: Uuid, limit: u64) -> AppResult<Vec<notifications::Model>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    Ok(notifications::Entity::find()
-        .filter(notifications::Column::UserId.eq(user))
-        .order_by_desc(notifications::Column::CreatedAt)
-        .order_by_desc(notifications::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
-}
-
 /// The viewer's newest notifications (`unread_only`: not yet READ).
 pub async fn for_viewer(
     ctx: &crate::app::AppContext,

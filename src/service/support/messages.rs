@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, En
 use serde_json::json;
 use uuid::Uuid;
 
-use super::tickets::{apply_status, check_attachments, Attachment};
+use super::tickets::{apply_status, check_attachments, touch, Attachment};
 use super::visibility::{self, Scope};
 use super::{events, status};
 use crate::app::AppContext;
@@ -221,17 +221,6 @@ pub(crate) async fn insert_system(tx: &Tx, ticket_id: Uuid, text: &str) -> AppRe
     .await?;
     events::message_added(tx, &message);
     Ok(message)
-}
-
-async fn touch(tx: &Tx, ticket_id: Uuid) -> AppResult<()> {
-    tx.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE support_tickets SET updated_at = now() WHERE id = $1",
-        [ticket_id.into()],
-    ))
-    .await?;
-    events::ticket_changed(tx, ticket_id);
-    Ok(())
 }
 
 fn preview(body: &str) -> String {

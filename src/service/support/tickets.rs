@@ -464,6 +464,19 @@ async fn lock_visible(tx: &Tx, viewer: &Viewer, id: Uuid) -> AppResult<(support_
     Ok((ticket, scope))
 }
 
+/// Marks a ticket changed (its `updated_at` moves and subscribers hear)
+/// when what changed lives in another table.
+pub(crate) async fn touch(tx: &Tx, ticket_id: Uuid) -> AppResult<()> {
+    tx.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE support_tickets SET updated_at = now() WHERE id = $1",
+        [ticket_id.into()],
+    ))
+    .await?;
+    events::ticket_changed(tx, ticket_id);
+    Ok(())
+}
+
 /// Applies `to` to a locked ticket: timestamps follow the status.
 pub(crate) async fn apply_status(
     tx: &Tx,
@@ -619,14 +632,7 @@ pub async fn assign(
             },
         )
         .await?;
-        // Touch the ticket so its updated_at and subscribers move.
-        tx.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE support_tickets SET updated_at = now() WHERE id = $1",
-            [ticket.id.into()],
-        ))
-        .await?;
-        events::ticket_changed(&tx, ticket.id);
+        touch(&tx, ticket.id).await?;
     }
     let ticket = support_tickets::Entity::find_by_id(ticket.id)
         .one(&*tx)
@@ -703,13 +709,7 @@ pub async fn tag(
         ))
         .await?;
     }
-    tx.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE support_tickets SET updated_at = now() WHERE id = $1",
-        [ticket.id.into()],
-    ))
-    .await?;
-    events::ticket_changed(&tx, ticket.id);
+    touch(&tx, ticket.id).await?;
     let ticket = support_tickets::Entity::find_by_id(ticket.id)
         .one(&*tx)
         .await?
