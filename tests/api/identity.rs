@@ -634,3 +634,50 @@ async fn other_users_see_only_public_fields_and_admins_manage_accounts() {
     assert_eq!(audit_count(&server, "account status set to SUSPENDED").await, 1);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions() {
+    let server = TestServer::start().await;
+    let anon = server.anon();
+    let mia = server.customer("mia").await;
+    let other = server.login(&mia.email, PASSWORD).await;
+    let change = "mutation($i: ChangePasswordInput!) { changePassword(input: $i) }";
+    let r = mia
+        .client
+        .run(
+            change,
+            json!({"i": {"currentPassword": "not it at all", "newPassword": "a brand new passphrase"}}),
+        )
+        .await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"));
+    assert_eq!(r.body["errors"][0]["extensions"]["fields"], json!(["currentPassword"]));
+    mia.client
+        .data(
+            change,
+            json!({"i": {"currentPassword": PASSWORD, "newPassword": "a brand new passphrase"}}),
+        )
+        .await;
+    // This session goes on; the other one ends, refresh token included.
+    assert_eq!(mia.client.data(ME, json!({})).await["viewer"]["id"], mia.id.as_str());
+    assert_eq!(other.client.run(ME, json!({})).await.status, 401);
+    let r = anon.run(REFRESH, json!({"t": other.refresh_token})).await;
+    assert_eq!(r.error_code(), Some("UNAUTHENTICATED"));
+    let db = Database::connect(&server.database_url).await.unwrap();
+    let live_tokens_of_ended_sessions: i64 = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(*) FROM refresh_tokens t JOIN user_sessions s ON s.id = t.session_id \
+             WHERE s.revoked_at IS NOT NULL AND t.revoked_at IS NULL",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap();
+    assert_eq!(live_tokens_of_ended_sessions, 0);
+    // Only the new password signs in.
+    let r = anon.run(LOGIN, login_vars(&mia.email, PASSWORD)).await;
+    assert_eq!(r.error_code(), Some("UNAUTHENTICATED"));
+    anon.data(LOGIN, login_vars(&mia.email, "a brand new passphrase")).await;
+    server.stop().await;
+}

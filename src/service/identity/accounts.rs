@@ -517,7 +517,7 @@ pub async fn refresh(ctx: &AppContext, client: &Viewer, token: &str) -> AppResul
         return Err(invalid());
     };
     if row.revoked_at.is_some() || row.replaced_by_id.is_some() {
-        let ended = end_session(&txn, row.session_id).await?;
+        let ended = end_sessions(&txn, Sessions::One(row.session_id)).await? > 0;
         if ended {
             audit::record(
                 &txn,
@@ -576,23 +576,46 @@ pub async fn refresh(ctx: &AppContext, client: &Viewer, token: &str) -> AppResul
     })
 }
 
-/// Revokes a session and every refresh token of it; false when it was
-/// already ended.
-async fn end_session<C: ConnectionTrait>(conn: &C, session_id: Uuid) -> AppResult<bool> {
-    let res = conn
-        .execute_raw(Statement::from_sql_and_values(
+/// Which sessions to end.
+#[derive(Clone, Copy, Debug)]
+pub enum Sessions {
+    /// One session.
+    One(Uuid),
+    /// Every session of a user.
+    AllOf(Uuid),
+    /// Every session of a user but one (a password change keeps the
+    /// session that made it).
+    AllOfExcept(Uuid, Option<Uuid>),
+}
+
+/// Revokes sessions and every refresh token of them; returns how many
+/// sessions were still live.
+pub async fn end_sessions<C: ConnectionTrait>(conn: &C, which: Sessions) -> AppResult<u64> {
+    let (filter, values): (&str, Vec<sea_orm::Value>) = match which {
+        Sessions::One(id) => ("id = $1", vec![id.into()]),
+        Sessions::AllOf(user) => ("user_id = $1", vec![user.into()]),
+        Sessions::AllOfExcept(user, keep) => (
+            "user_id = $1 AND id IS DISTINCT FROM $2",
+            vec![user.into(), keep.into()],
+        ),
+    };
+    // One statement: the sessions that end now, then their refresh tokens
+    // (every revocation goes through here, so ended sessions hold no live
+    // token).
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE user_sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
-            [session_id.into()],
+            format!(
+                "WITH ended AS (UPDATE user_sessions SET revoked_at = now() \
+                   WHERE {filter} AND revoked_at IS NULL RETURNING id), \
+                 tokens AS (UPDATE refresh_tokens SET revoked_at = now() \
+                   WHERE revoked_at IS NULL AND session_id IN (SELECT id FROM ended)) \
+                 SELECT count(*) AS n FROM ended"
+            ),
+            values,
         ))
         .await?;
-    conn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE refresh_tokens SET revoked_at = now() WHERE session_id = $1 AND revoked_at IS NULL",
-        [session_id.into()],
-    ))
-    .await?;
-    Ok(res.rows_affected() > 0)
+    Ok(row.and_then(|r| r.try_get::<i64>("", "n").ok()).unwrap_or(0).max(0) as u64)
 }
 
 /// Ends the viewer's current session.
@@ -602,7 +625,7 @@ pub async fn logout(ctx: &AppContext, viewer: &Viewer) -> AppResult<bool> {
         return Ok(false);
     };
     let txn = ctx.db.primary.begin().await?;
-    let ended = end_session(&txn, session).await?;
+    let ended = end_sessions(&txn, Sessions::One(session)).await? > 0;
     if ended {
         audit::record(
             &txn,
@@ -645,7 +668,7 @@ pub async fn revoke_session(ctx: &AppContext, viewer: &Viewer, session_id: Uuid)
     if !owned {
         return Err(AppError::NotFound("session".into()));
     }
-    if end_session(&txn, session_id).await? {
+    if end_sessions(&txn, Sessions::One(session_id)).await? > 0 {
         audit::record(
             &txn,
             Some(viewer),
@@ -667,7 +690,7 @@ pub async fn revoke_session(ctx: &AppContext, viewer: &Viewer, session_id: Uuid)
 pub async fn sign_out_everywhere(ctx: &AppContext, viewer: &Viewer) -> AppResult<u64> {
     let user = viewer.require_self_service("sessions.manage")?;
     let txn = ctx.db.primary.begin().await?;
-    let n = end_all_sessions(&txn, user).await?;
+    let n = end_sessions(&txn, Sessions::AllOf(user)).await?;
     audit::record(
         &txn,
         Some(viewer),
@@ -683,24 +706,6 @@ pub async fn sign_out_everywhere(ctx: &AppContext, viewer: &Viewer) -> AppResult
     .await?;
     txn.commit().await?;
     Ok(n)
-}
-
-/// Ends every session of `user`.
-pub async fn end_all_sessions<C: ConnectionTrait>(conn: &C, user: Uuid) -> AppResult<u64> {
-    let res = conn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE user_sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
-            [user.into()],
-        ))
-        .await?;
-    conn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
-        [user.into()],
-    ))
-    .await?;
-    Ok(res.rows_affected())
 }
 
 /// Changes the viewer's password (the current one is required) and ends
@@ -720,12 +725,7 @@ pub async fn change_password(ctx: &AppContext, viewer: &Viewer, current: &str, n
     let mut active: users::ActiveModel = user.into();
     active.password_hash = Set(Some(hash));
     active.update(&txn).await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE user_sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $2",
-        [user_id.into(), viewer.session_id.into()],
-    ))
-    .await?;
+    end_sessions(&txn, Sessions::AllOfExcept(user_id, viewer.session_id)).await?;
     audit::record(
         &txn,
         Some(viewer),
@@ -803,7 +803,7 @@ pub async fn set_user_status(
     active.status = Set(status.to_string());
     let user = active.update(&txn).await?;
     if status == "SUSPENDED" {
-        end_all_sessions(&txn, user.id).await?;
+        end_sessions(&txn, Sessions::AllOf(user.id)).await?;
     }
     audit::record(
         &txn,
