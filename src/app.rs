@@ -58,7 +58,7 @@ impl Keys {
         Ok(Keys {
             cipher: Cipher::new(&master),
             tokens: TokenSigner::new(jwt.as_bytes(), config.access_token_ttl.as_secs() as i64),
-            passwords: PasswordHasher::new(config.argon2).map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?,
+            passwords: PasswordHasher::with_concurrency(config.argon2, config.password_hash_concurrency).map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?,
         })
     }
 }
@@ -119,6 +119,7 @@ impl AppContext {
             database_url,
             config.database_read_url.as_deref(),
             config.db_max_connections,
+            config.db_acquire_timeout,
         )
         .await
         .context("connecting to the database")?;

@@ -43,6 +43,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "20",
         "database pool size per instance",
     ),
+    (
+        "SWITCHBOARD_DB_ACQUIRE_TIMEOUT_MS",
+        "1500",
+        "longest wait for a database connection before answering UNAVAILABLE",
+    ),
     ("SWITCHBOARD_MAX_DEPTH", "12", "maximum query depth"),
     (
         "SWITCHBOARD_MAX_COMPLEXITY",
@@ -86,6 +91,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "how long SIGTERM waits for in-flight work",
     ),
     (
+        "SWITCHBOARD_SHUTDOWN_DELAY_SECS",
+        "5",
+        "after SIGTERM, how long /readyz answers 503 while requests are still served (0: none)",
+    ),
+    (
         "SWITCHBOARD_ACCESS_TOKEN_TTL_SECS",
         "900",
         "lifetime of an access token",
@@ -101,6 +111,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "argon2id passes (OWASP minimum 2)",
     ),
     ("SWITCHBOARD_ARGON2_PARALLELISM", "1", "argon2id lanes"),
+    (
+        "SWITCHBOARD_PASSWORD_HASH_CONCURRENCY",
+        "the number of cores",
+        "password hashes computed at once (each holds the argon2id memory); more wait",
+    ),
     (
         "SWITCHBOARD_REFRESH_TOKEN_TTL_SECS",
         "2592000",
@@ -165,11 +180,20 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     pub log_format: Option<LogFormat>,
     pub db_max_connections: u32,
+    /// Longest wait for a pooled connection; past it a request answers
+    /// `UNAVAILABLE` instead of hanging through a database outage.
+    pub db_acquire_timeout: Duration,
     pub limits: Limits,
     pub ws: WsConfig,
     pub shutdown_grace: Duration,
+    /// After SIGTERM, how long the server keeps serving with `/readyz` at
+    /// 503, so a load balancer takes it out before it stops accepting.
+    pub shutdown_delay: Duration,
     pub access_token_ttl: Duration,
     pub argon2: crate::service::identity::password::Argon2Params,
+    /// Password hashes computed at once; each holds argon2's memory, so
+    /// this bounds the memory of a sign-in burst.
+    pub password_hash_concurrency: usize,
     pub auth: AuthConfig,
     pub payments: PaymentsConfig,
 }
@@ -422,6 +446,7 @@ impl Config {
             jwt_secret,
             log_format,
             db_max_connections: src.positive("SWITCHBOARD_DB_MAX_CONNECTIONS", 20)? as u32,
+            db_acquire_timeout: Duration::from_millis(src.positive("SWITCHBOARD_DB_ACQUIRE_TIMEOUT_MS", 1500)?),
             limits: Limits {
                 max_depth: src.positive("SWITCHBOARD_MAX_DEPTH", 12)? as usize,
                 max_complexity: src.positive("SWITCHBOARD_MAX_COMPLEXITY", 5000)? as usize,
@@ -436,8 +461,17 @@ impl Config {
                 max_operations: src.positive("SWITCHBOARD_WS_MAX_OPERATIONS", 100)? as usize,
             },
             shutdown_grace: secs("SWITCHBOARD_SHUTDOWN_GRACE_SECS", 20)?,
+            shutdown_delay: Duration::from_secs(src.parse(
+                "SWITCHBOARD_SHUTDOWN_DELAY_SECS",
+                5,
+                "a whole number of seconds",
+            )?),
             access_token_ttl: secs("SWITCHBOARD_ACCESS_TOKEN_TTL_SECS", 900)?,
             argon2: argon2_params(&src)?,
+            password_hash_concurrency: src.positive(
+                "SWITCHBOARD_PASSWORD_HASH_CONCURRENCY",
+                std::thread::available_parallelism().map_or(2, |n| n.get()) as u64,
+            )? as usize,
             auth: AuthConfig {
                 refresh_token_ttl: secs("SWITCHBOARD_REFRESH_TOKEN_TTL_SECS", 30 * 86_400)?,
                 max_failures: src.positive("SWITCHBOARD_LOGIN_MAX_FAILURES", 5)?.min(1000) as u32,

@@ -13,8 +13,14 @@ pub enum ErrorCode {
     Conflict,
     InsufficientFunds,
     RateLimited,
+    /// A dependency (the database) cannot be reached right now; retry.
+    Unavailable,
     Internal,
 }
+
+/// Seconds a client is told to wait before retrying an `UNAVAILABLE`
+/// answer (`retryAfterSeconds`, and HTTP `Retry-After` when nothing ran).
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
 
 impl ErrorCode {
     /// The wire form, as in `extensions.code`.
@@ -27,6 +33,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::InsufficientFunds => "INSUFFICIENT_FUNDS",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -59,6 +66,10 @@ pub enum AppError {
         retry_after_secs: u64,
         reason: &'static str,
     },
+    /// The database could not be reached in time; nothing is wrong with
+    /// the request, which may be retried.
+    #[error("the service is temporarily unavailable; retry in {UNAVAILABLE_RETRY_AFTER_SECS} s")]
+    Unavailable,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -76,6 +87,7 @@ impl AppError {
             AppError::Conflict { .. } => ErrorCode::Conflict,
             AppError::InsufficientFunds => ErrorCode::InsufficientFunds,
             AppError::RateLimited { .. } => ErrorCode::RateLimited,
+            AppError::Unavailable => ErrorCode::Unavailable,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -117,14 +129,31 @@ impl AppError {
         }
     }
 
+    /// The database (or another dependency) cannot be reached right now.
+    pub fn unavailable() -> Self {
+        AppError::Unavailable
+    }
+
+    /// An unexpected failure. A database error that only means the database
+    /// is unreachable becomes [`AppError::Unavailable`] here too, so callers
+    /// that wrap errors generically still answer `UNAVAILABLE`.
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        AppError::Internal(err.into())
+        let err = err.into();
+        if is_unavailable_cause(&err) {
+            return AppError::Unavailable;
+        }
+        AppError::Internal(err)
     }
 
     /// Converts to a GraphQL error, logging internal causes with their chain.
     pub fn to_graphql(&self) -> async_graphql::Error {
         let code = self.code().as_str();
         match self {
+            AppError::Internal(cause) if is_unavailable_cause(cause) => AppError::Unavailable.to_graphql(),
+            AppError::Unavailable => async_graphql::Error::new(self.to_string()).extend_with(|_, e| {
+                e.set("code", code);
+                e.set("retryAfterSeconds", UNAVAILABLE_RETRY_AFTER_SECS);
+            }),
             AppError::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "internal error");
                 async_graphql::Error::new("internal error").extend_with(|_, e| e.set("code", code))
@@ -177,6 +206,22 @@ impl AppError {
             _ => async_graphql::Error::new(self.to_string()).extend_with(|_, e| e.set("code", code)),
         }
     }
+}
+
+/// True when some error in `err`'s chain is a database error meaning the
+/// database is unreachable (see [`crate::infra::db::is_unavailable`]).
+fn is_unavailable_cause(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        if let Some(db) = cause.downcast_ref::<sea_orm::DbErr>() {
+            return crate::infra::db::is_unavailable(db);
+        }
+        if let Some(AppError::Unavailable) = cause.downcast_ref::<AppError>() {
+            return true;
+        }
+        cause
+            .downcast_ref::<sea_orm::sqlx::Error>()
+            .is_some_and(crate::infra::db::sqlx_is_unavailable)
+    })
 }
 
 impl From<AppError> for async_graphql::Error {

@@ -15,6 +15,12 @@ use switchboard::infra::embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
 use switchboard::infra::telemetry;
 use switchboard::seed::demo;
 
+/// mimalloc returns freed memory to the system (glibc's per-thread arenas
+/// kept the 19 MiB argon2 buffers of every sign-in burst for good); see
+/// bench/memory.rs for the figures.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The database name used inside the embedded cluster.
 const EMBEDDED_DB: &str = "switchboard";
 
@@ -203,7 +209,11 @@ async fn run(config: Config, command: Command, url: &str) -> anyhow::Result<()> 
                 .with_context(|| format!("listening on {}", ctx.config.addr))?;
             let addr = server.local_addr()?;
             tracing::info!(%addr, instance = %ctx.instance_id, "serving GraphQL at http://{addr}/graphql (GraphiQL at /graphiql)");
-            tokio::spawn(wait_for_signal(shutdown.clone()));
+            tokio::spawn(wait_for_signal(
+                shutdown.clone(),
+                server.drain_switch(),
+                ctx.config.shutdown_delay,
+            ));
             server.run().await?;
             ctx.db.close().await;
             Ok(())
@@ -280,21 +290,57 @@ fn print_demo(outcome: &demo::DemoOutcome) {
     }
 }
 
-/// Cancels `token` on SIGINT or SIGTERM.
-async fn wait_for_signal(token: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// On SIGTERM: `/readyz` answers 503 at once, requests are still served for
+/// `delay` (so a load balancer takes the instance out first), then `token`
+/// is cancelled: the server stops accepting and drains. SIGINT (an operator
+/// at a terminal), or a second signal during the delay, skips the delay.
+async fn wait_for_signal(token: CancellationToken, drain: switchboard::http::DrainSwitch, delay: std::time::Duration) {
+    let mut term = TermSignal::new();
+    let delay = tokio::select! {
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("SIGINT received");
+            std::time::Duration::ZERO
+        }
+        _ = term.recv() => {
+            tracing::info!("SIGTERM received");
+            delay
         }
     };
-    tokio::select! {
-        _ = ctrl_c => tracing::info!("SIGINT received"),
-        _ = term => tracing::info!("SIGTERM received"),
+    drain.begin();
+    if !delay.is_zero() {
+        tracing::info!(
+            delay_secs = delay.as_secs(),
+            "draining: /readyz answers 503; still serving until the delay ends"
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received: stopping now"),
+            _ = term.recv() => tracing::info!("SIGTERM received again: stopping now"),
+        }
     }
     token.cancel();
+}
+
+/// SIGTERM as a stream (never fires where there is no SIGTERM).
+struct TermSignal {
+    #[cfg(unix)]
+    inner: Option<tokio::signal::unix::Signal>,
+}
+
+impl TermSignal {
+    fn new() -> Self {
+        TermSignal {
+            #[cfg(unix)]
+            inner: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+        }
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some(s) = self.inner.as_mut() {
+            s.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
+    }
 }

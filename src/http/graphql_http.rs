@@ -318,7 +318,7 @@ pub async fn post(State(state): State<AppState>, client: auth::ClientInfo, heade
     };
     let viewer = match auth::viewer_from_headers(&state.ctx, &headers, client).await {
         Ok(v) => v,
-        Err(e) => return auth::refuse_credentials(e, media.header()),
+        Err(e) => return refuse_viewer(e, media),
     };
     match json {
         Json::Array(items) => {
@@ -374,7 +374,7 @@ pub async fn get(State(state): State<AppState>, req: axum::extract::Request) -> 
     };
     let viewer = match auth::viewer_from_headers(&state.ctx, &headers, client).await {
         Ok(v) => v,
-        Err(e) => return auth::refuse_credentials(e, media.header()),
+        Err(e) => return refuse_viewer(e, media),
     };
     execute_one(&state, media, &viewer, params, true).await
 }
@@ -424,7 +424,15 @@ async fn execute_one(state: &AppState, media: MediaType, viewer: &Viewer, params
     } else {
         StatusCode::OK
     };
+    let status = if nothing_ran_unavailable(&res) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        status
+    };
     let mut response = write(status, media, &response_json(res));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        set_retry_after(&mut response);
+    }
     if status == StatusCode::METHOD_NOT_ALLOWED {
         response
             .headers_mut()
@@ -458,6 +466,55 @@ async fn execute_batch(state: &AppState, media: MediaType, viewer: &Viewer, para
         out.push(response_json(res));
     }
     write(StatusCode::OK, media, &Json::Array(out))
+}
+
+/// True when the database could not be reached and nothing was answered:
+/// every error is `UNAVAILABLE` and there is no data (none at all, or only
+/// nulls at the root). Such a response is a 503 with `Retry-After`, so
+/// clients and proxies back off and retry; partial data stays a 200.
+fn nothing_ran_unavailable(res: &GqlResponse) -> bool {
+    let unavailable = crate::error::ErrorCode::Unavailable.as_str();
+    let all_unavailable = !res.errors.is_empty()
+        && res.errors.iter().all(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| matches!(c, Value::String(s) if s == unavailable))
+        });
+    let no_data = match &res.data {
+        Value::Null => true,
+        Value::Object(fields) => fields.values().all(|v| *v == Value::Null),
+        _ => false,
+    };
+    all_unavailable && no_data
+}
+
+fn set_retry_after(res: &mut Response) {
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_SECS),
+    );
+}
+
+/// Refuses a request whose credentials could not be checked: 503 with
+/// `Retry-After` when the database is unreachable, else as
+/// [`auth::refuse_credentials`] says.
+fn refuse_viewer(err: crate::error::AppError, media: MediaType) -> Response {
+    if err.code() != crate::error::ErrorCode::Unavailable {
+        return auth::refuse_credentials(err, media.header());
+    }
+    let body = serde_json::json!({
+        "errors": [{
+            "message": err.to_string(),
+            "extensions": {
+                "code": err.code().as_str(),
+                "retryAfterSeconds": crate::error::UNAVAILABLE_RETRY_AFTER_SECS,
+            }
+        }]
+    });
+    let mut res = write(StatusCode::SERVICE_UNAVAILABLE, media, &body);
+    set_retry_after(&mut res);
+    res
 }
 
 fn write(status: StatusCode, media: MediaType, body: &Json) -> Response {

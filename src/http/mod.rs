@@ -111,6 +111,19 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     res
 }
 
+/// Marks a server as draining: `/readyz` answers 503 from then on while
+/// everything else keeps serving, so a load balancer takes the instance
+/// out before the shutdown token stops it.
+#[derive(Clone)]
+pub struct DrainSwitch(Arc<AtomicBool>);
+
+impl DrainSwitch {
+    /// Starts draining (idempotent).
+    pub fn begin(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// A bound, not yet serving, server.
 pub struct Server {
     listener: TcpListener,
@@ -129,6 +142,11 @@ impl Server {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The switch that turns `/readyz` to 503 ahead of shutdown.
+    pub fn drain_switch(&self) -> DrainSwitch {
+        DrainSwitch(self.state.draining.clone())
     }
 
     /// Serves until the context's shutdown token fires, then drains:

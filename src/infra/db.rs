@@ -22,12 +22,19 @@ pub struct Db {
 }
 
 impl Db {
-    /// Connects both pools and checks the primary answers.
-    pub async fn connect(primary_url: &str, read_url: Option<&str>, max_connections: u32) -> Result<Self, DbErr> {
+    /// Connects both pools and checks the primary answers. A request waits
+    /// at most `acquire_timeout` for a connection (then [`is_unavailable`]),
+    /// so an outage is answered fast instead of piling requests up.
+    pub async fn connect(
+        primary_url: &str,
+        read_url: Option<&str>,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Self, DbErr> {
         let statements = Arc::new(AtomicU64::new(0));
-        let primary = connect_pool(primary_url, max_connections, statements.clone()).await?;
+        let primary = connect_pool(primary_url, max_connections, acquire_timeout, statements.clone()).await?;
         let read = match read_url {
-            Some(url) => connect_pool(url, max_connections, statements.clone()).await?,
+            Some(url) => connect_pool(url, max_connections, acquire_timeout, statements.clone()).await?,
             None => primary.clone(),
         };
         Ok(Db {
@@ -70,12 +77,19 @@ impl Db {
     }
 }
 
-async fn connect_pool(url: &str, max_connections: u32, counter: Arc<AtomicU64>) -> Result<DatabaseConnection, DbErr> {
+async fn connect_pool(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    counter: Arc<AtomicU64>,
+) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_string());
+    // sqlx has one deadline for taking a pooled connection or opening a new
+    // one (it retries refused connects until then): both are this wait.
     opts.max_connections(max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(acquire_timeout)
+        .acquire_timeout(acquire_timeout)
         .idle_timeout(Duration::from_secs(300))
         .sqlx_logging(false);
     let mut conn = Database::connect(opts).await?;
@@ -149,9 +163,44 @@ pub fn snake_to_camel(s: &str) -> String {
     out
 }
 
+/// True when `err` means the database cannot be reached right now (no
+/// connection within the acquire timeout, the connection broke, or the
+/// server is shutting down or starting): the request may be retried later,
+/// so it is `UNAVAILABLE`, not `INTERNAL`.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Exec(r) | DbErr::Query(r) | DbErr::Conn(r) => r,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx_err) = runtime else {
+        return false;
+    };
+    sqlx_is_unavailable(sqlx_err)
+}
+
+/// [`is_unavailable`] for a bare sqlx error (raw queries, migrations).
+pub fn sqlx_is_unavailable(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error as SqlxError;
+    match err {
+        SqlxError::PoolTimedOut | SqlxError::PoolClosed | SqlxError::WorkerCrashed | SqlxError::Io(_) => true,
+        SqlxError::Database(db_err) => db_err
+            .try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>()
+            // Class 08 (connection exception); 57P01-57P03: the server is
+            // shutting down, crashed or not yet accepting connections.
+            .is_some_and(|pg| pg.code().starts_with("08") || matches!(pg.code(), "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
+}
+
 /// Maps a database error to the API error it means. Constraint violations
-/// name the field; anything else is internal (logged, never sent).
+/// name the field; an unreachable database is `UNAVAILABLE`; anything else
+/// is internal (logged, never sent).
 pub fn map_db_error(err: DbErr) -> AppError {
+    if is_unavailable(&err) {
+        tracing::warn!(error = %err, "database unavailable");
+        return AppError::unavailable();
+    }
     if let DbErr::RecordNotFound(what) = &err {
         return AppError::NotFound(what.clone());
     }
