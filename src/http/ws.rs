@@ -81,6 +81,9 @@ enum Protocol {
     Legacy,
 }
 
+/// Initial read buffer of a socket (it grows for larger frames).
+const WS_READ_BUFFER: usize = 4 * 1024;
+
 /// Accepts the upgrade and runs the connection.
 pub async fn upgrade(state: AppState, req: axum::extract::Request) -> Response {
     let client = ClientInfo::from_parts(req.headers(), req.extensions());
@@ -90,8 +93,15 @@ pub async fn upgrade(state: AppState, req: axum::extract::Request) -> Response {
         Err(rejection) => return rejection.into_response(),
     };
     let max = state.ctx.config.limits.max_body_bytes;
+    // Small per-socket buffers: tungstenite preallocates a 128 KiB read
+    // buffer and gathers 128 KiB of writes by default, which made an idle
+    // subscribed socket cost about 150 KiB. Client messages are small; the
+    // read buffer still grows to a larger frame when one arrives, and each
+    // outgoing message is written (and flushed) as it is sent anyway.
     let ws = ws
         .protocols([TRANSPORT_WS, LEGACY_WS])
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(0)
         .max_message_size(max)
         .max_frame_size(max);
     let protocol = match ws.selected_protocol().and_then(|p| p.to_str().ok()) {

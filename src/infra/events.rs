@@ -16,7 +16,10 @@ use tokio_util::sync::CancellationToken;
 /// The Redis channel all instances share.
 const CHANNEL: &str = "switchboard:events";
 /// Buffered events per topic before a slow subscriber starts missing some.
-const TOPIC_CAPACITY: usize = 1024;
+/// Every topic with a live subscriber preallocates this many slots (about
+/// 40 bytes each), so it is kept modest: 1024 cost about 40 KiB per idle
+/// subscribed socket on a topic of its own (issue 9, bench/memory.rs).
+const TOPIC_CAPACITY: usize = 128;
 
 /// Something that happened, addressed by topic (such as `ticket:<id>`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
