@@ -6,7 +6,7 @@
 //! 1. after each of `BENCH_BURSTS` bursts of `BENCH_BURST_SIZE` concurrent
 //!    sign-ins (`login`, one account each, argon2id at the default
 //!    parameters), `BENCH_SETTLE_MS` after the burst ends;
-//! 2. before and after opening `BENCH_SOCKETS` idle `graphql-transport-ws`
+//! 2. on a second fresh server, before and after opening `BENCH_SOCKETS` idle `graphql-transport-ws`
 //!    sockets from this process over loopback, each authenticated and
 //!    subscribed to `ticketMessageAdded` of a ticket of its own (so each
 //!    holds its own event topic; `BENCH_SHARED_TOPIC=1` puts them all on one
@@ -52,7 +52,7 @@ impl Opts {
             bursts: env_parse("BENCH_BURSTS", 8usize),
             burst_size: env_parse("BENCH_BURST_SIZE", 32usize).max(1),
             sockets: env_parse("BENCH_SOCKETS", 10_000usize),
-            connect_parallel: env_parse("BENCH_CONNECT_PARALLEL", 64usize).max(1),
+            connect_parallel: env_parse("BENCH_CONNECT_PARALLEL", 32usize).max(1),
             settle: Duration::from_millis(env_parse("BENCH_SETTLE_MS", 2000u64)),
             shared_topic: env_parse("BENCH_SHARED_TOPIC", 0u8) == 1,
             server_bin: std::env::var("BENCH_SERVER_BIN")
@@ -149,6 +149,8 @@ fn start_server(opts: &Opts, url: &str, port: u16) -> Child {
         .env("SWITCHBOARD_LOGIN_RATE_PER_ADDRESS", "1000000")
         .env("SWITCHBOARD_LOGIN_RATE_PER_ACCOUNT", "1000000")
         .env("SWITCHBOARD_REGISTER_RATE_PER_ADDRESS", "1000000")
+        // Memory is measured here, not load shedding: wait for connections.
+        .env("SWITCHBOARD_DB_ACQUIRE_TIMEOUT_MS", "30000")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -172,22 +174,11 @@ async fn run(opts: &Opts, url: String, admin_url: Option<String>) -> Vec<String>
         .await
         .expect("cannot create the benchmark administrator");
 
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-        l.local_addr().expect("addr").port()
-    };
-    let mut server = start_server(opts, &url, port);
-    let pid = server.id();
-    let endpoint = format!("http://127.0.0.1:{port}/graphql");
     let http = http_client();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while gql(&http, &endpoint, None, "{ apiVersion }", json!({})).await.is_err() {
-        if let Ok(Some(status)) = server.try_wait() {
-            panic!("the server exited early: {status}");
-        }
-        assert!(Instant::now() < deadline, "the server did not serve within 60 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+
+    // Phase 1, on a fresh server: sign-in bursts.
+    let (mut server, pid, port) = serve(opts, &url, &http).await;
+    let endpoint = format!("http://127.0.0.1:{port}/graphql");
     let (rss, _) = rss_kib(pid);
     let line = format!("server serving: RSS {}", mib(rss));
     println!("{line}");
@@ -257,22 +248,54 @@ async fn run(opts: &Opts, url: String, admin_url: Option<String>) -> Vec<String>
         }
     }
 
+    stop(&mut server, pid).await;
+
+    // Phase 2, on another fresh server: idle subscribed sockets.
     if opts.sockets > 0 {
-        let token = gql(
-            &http,
-            &endpoint,
-            None,
-            LOGIN,
-            json!({"i": {"email": email, "password": ADMIN_PASSWORD}}),
+        let (mut server, pid, port) = serve(opts, &url, &http).await;
+        // Signed in by this process (same keys and database), so the server
+        // has hashed no password before the baseline is read.
+        let token = switchboard::service::identity::accounts::login(
+            &ctx,
+            &switchboard::service::identity::Viewer::anonymous(),
+            switchboard::service::identity::accounts::LoginInput {
+                email: email.clone(),
+                password: ADMIN_PASSWORD.into(),
+                totp_code: None,
+            },
         )
         .await
-        .expect("the administrator cannot sign in")["data"]["login"]["accessToken"]
-            .as_str()
-            .expect("no accessToken")
-            .to_string();
+        .expect("the administrator cannot sign in")
+        .access_token;
         summary.extend(socket_bench(opts, &ctx, &http, port, pid, &token).await);
+        stop(&mut server, pid).await;
     }
+    ctx.db.close().await;
+    summary
+}
 
+/// Starts the server binary on a free port and waits until it answers.
+async fn serve(opts: &Opts, url: &str, http: &reqwest::Client) -> (Child, u32, u16) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().expect("addr").port()
+    };
+    let mut server = start_server(opts, url, port);
+    let pid = server.id();
+    let endpoint = format!("http://127.0.0.1:{port}/graphql");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while gql(http, &endpoint, None, "{ apiVersion }", json!({})).await.is_err() {
+        if let Ok(Some(status)) = server.try_wait() {
+            panic!("the server exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "the server did not serve within 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (server, pid, port)
+}
+
+/// SIGTERM, then waits for the exit (kills after 30 s).
+async fn stop(server: &mut Child, pid: u32) {
     // SAFETY: signalling our own child.
     unsafe {
         libc::kill(pid as i32, libc::SIGTERM);
@@ -282,8 +305,7 @@ async fn run(opts: &Opts, url: String, admin_url: Option<String>) -> Vec<String>
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let _ = server.kill();
-    ctx.db.close().await;
-    summary
+    let _ = server.wait();
 }
 
 async fn ticket_ids(ctx: &switchboard::app::Ctx, limit: usize) -> Vec<String> {

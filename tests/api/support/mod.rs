@@ -285,6 +285,10 @@ impl TestServer {
         map.insert("SWITCHBOARD_ADDR".into(), "127.0.0.1:0".into());
         map.insert("SWITCHBOARD_DB_MAX_CONNECTIONS".into(), "10".into());
         map.insert("SWITCHBOARD_SHUTDOWN_GRACE_SECS".into(), "5".into());
+        // The shared, loaded test machine may keep a request waiting for a
+        // pooled connection longer than production's short wait; outage
+        // tests set their own.
+        map.insert("SWITCHBOARD_DB_ACQUIRE_TIMEOUT_MS".into(), "10000".into());
         // Tests sign many users up from one address.
         map.insert("SWITCHBOARD_REGISTER_RATE_PER_ADDRESS".into(), "100000".into());
         if opts.redis {
