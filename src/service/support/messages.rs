@@ -4,7 +4,9 @@
 
 use chrono::Utc;
 use entity::{clients, support_ticket_messages, support_tickets};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement,
+};
 use serde_json::json;
 use uuid::Uuid;
 

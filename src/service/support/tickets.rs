@@ -166,7 +166,12 @@ pub async fn create(
     check_custom_fields(&mut problems, input.custom_fields.as_ref());
     check_attachments(&input.attachments, "attachments", &mut problems);
     if let Some((kind, _)) = &input.related_entity {
-        check_choice(&mut problems, "relatedEntity.entityType", Some(kind.as_str()), RELATED_TYPES);
+        check_choice(
+            &mut problems,
+            "relatedEntity.entityType",
+            Some(kind.as_str()),
+            RELATED_TYPES,
+        );
     }
     if input.id.is_some_and(|id| id.is_nil()) {
         problems.push(FieldError {
