@@ -488,3 +488,514 @@ fn the_schema_exposes_no_secret() {
         );
     }
 }
+
+// ------------------------------------------------ by id through a mutation
+
+/// Who tries a "by id" row: another customer, or a support agent outside
+/// the ticket's department (not assigned to it).
+#[derive(Clone, Copy, Debug)]
+enum Intruder {
+    Customer,
+    Agent,
+}
+use Intruder::{Agent as OUTSIDE_AGENT, Customer as OTHER_CUSTOMER};
+
+/// Answers that count as refused: an error with one of these codes and no
+/// data for the field. `ZERO` is a count of zero (nothing of yours to change).
+const NOT_FOUND: &[&str] = &["NOT_FOUND"];
+const FORBIDDEN: &[&str] = &["FORBIDDEN"];
+const CONFLICT: &[&str] = &["CONFLICT"];
+/// An id given as a reference inside the input (a related entity): refused
+/// exactly as an id that does not exist.
+const NO_SUCH: &[&str] = &["BAD_USER_INPUT"];
+const ZERO: &[&str] = &["ZERO"];
+
+struct ByIdRow {
+    field: &'static str,
+    /// The operation, with variables from [`World::vars`] (`$ticket`
+    /// alice's ticket, `$note` an internal note on it, `$client` her
+    /// client, `$spare` a client without tickets, `$bobClient`/`$bobTicket`
+    /// the other customer's, `$alice`/`$aliceEmail` her account, `$session`,
+    /// `$key`, `$notice`, `$request`, `$order`, `$payment` hers, `$billing`
+    /// the Billing department, `$outsider` the outside agent's id).
+    op: &'static str,
+    tries: &'static [(Intruder, &'static [&'static str])],
+}
+
+const fn by_id(
+    field: &'static str,
+    op: &'static str,
+    tries: &'static [(Intruder, &'static [&'static str])],
+) -> ByIdRow {
+    ByIdRow { field, op, tries }
+}
+
+/// Mutations that take an id of something without an owner (catalogue and
+/// configuration, for their managers only: the table above pins that), or
+/// whose ids are all covered elsewhere.
+const ID_EXEMPT: &[(&str, &str)] = &[
+    ("saveDepartment", "the department catalogue (departments.manage)"),
+    ("createDesignation", "the designation catalogue (departments.manage)"),
+    (
+        "purchasePackage",
+        "packages are a public catalogue; the order made is the caller's",
+    ),
+    (
+        "debitWallet",
+        "debits the caller's own wallet only; referenceId labels the posting",
+    ),
+    ("updateCoupon", "catalogue (commerce.coupons.manage)"),
+    ("createDiscountRule", "catalogue (commerce.coupons.manage)"),
+    ("updateDiscountRule", "catalogue (commerce.coupons.manage)"),
+    ("deleteDiscountRule", "catalogue (commerce.coupons.manage)"),
+    ("updateTaxRule", "catalogue (commerce.tax.manage)"),
+    ("deleteTaxRule", "catalogue (commerce.tax.manage)"),
+    ("updatePricingPackage", "catalogue (commerce.packages.manage)"),
+    ("updatePaymentGatewayConfig", "configuration (payments.gateways.manage)"),
+];
+
+const BY_ID: &[ByIdRow] = &[
+    // Tickets: the rule of the queries (customers their own, agents their
+    // departments' and assigned ones), on every write.
+    by_id(
+        "addTicketMessage",
+        r#"mutation($ticket: ID!) { addTicketMessage(input: { ticketId: $ticket, body: "hijacked" }) { message { id body } } }"#,
+        &[(OTHER_CUSTOMER, NOT_FOUND), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "addTicketMessage",
+        r#"mutation($bobTicket: ID!, $note: ID!) { addTicketMessage(input: { ticketId: $bobTicket, id: $note, body: "x" }) { message { id body } } }"#,
+        &[(OTHER_CUSTOMER, CONFLICT)],
+    ),
+    by_id(
+        "assignTicket",
+        "mutation($ticket: ID!, $outsider: ID!) { assignTicket(input: { ticketId: $ticket, userIds: [$outsider] }) { ticket { id } } }",
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "setTicketStatus",
+        "mutation($ticket: ID!) { setTicketStatus(input: { ticketId: $ticket, status: CLOSED }) { ticket { id status } } }",
+        &[(OTHER_CUSTOMER, NOT_FOUND), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "updateTicket",
+        r#"mutation($ticket: ID!) { updateTicket(input: { ticketId: $ticket, subject: "taken" }) { ticket { id subject } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "tagTicket",
+        r#"mutation($ticket: ID!) { tagTicket(input: { ticketId: $ticket, add: ["intruder"] }) { ticket { id tags } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "transferTicket",
+        "mutation($ticket: ID!, $billing: ID!) { transferTicket(input: { ticketId: $ticket, departmentId: $billing }) { ticket { id } } }",
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "ingestInboundMessage",
+        r#"mutation($ticket: ID!, $aliceEmail: String!) { ingestInboundMessage(input: { channel: EMAIL, externalId: $aliceEmail, ticketId: $ticket, body: "as the customer" }) { ticket { id messages(last: 100) { body isInternal } } message { id } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "createTicket",
+        r#"mutation($ticket: ID!) { createTicket(input: { id: $ticket, subject: "Cannot withdraw", description: "guess" }) { ticket { id subject description } } }"#,
+        &[(OTHER_CUSTOMER, CONFLICT)],
+    ),
+    by_id(
+        "createTicket",
+        r#"mutation($ticket: ID!, $bobClient: ID!) { createTicket(input: { id: $ticket, clientId: $bobClient, subject: "s", description: "d" }) { ticket { id } } }"#,
+        &[(OUTSIDE_AGENT, CONFLICT)],
+    ),
+    by_id(
+        "createTicket",
+        r#"mutation($order: ID!) { createTicket(input: { subject: "s", description: "d", relatedEntity: { entityType: "ORDER", entityId: $order } }) { ticket { id relatedEntity { entityId } } } }"#,
+        &[(OTHER_CUSTOMER, NO_SUCH)],
+    ),
+    by_id(
+        "createTicket",
+        r#"mutation($payment: ID!, $bobClient: ID!) { createTicket(input: { clientId: $bobClient, subject: "s", description: "d", relatedEntity: { entityType: "PAYMENT", entityId: $payment } }) { ticket { id } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, NO_SUCH)],
+    ),
+    // Clients: any agent with clients.manage reads and edits every client
+    // (the `client` query says so); a merge also moves tickets, so every
+    // ticket of both clients must be within the caller's reach.
+    by_id(
+        "updateClient",
+        r#"mutation($client: ID!) { updateClient(input: { clientId: $client, displayName: "taken" }) { client { id } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN)],
+    ),
+    by_id(
+        "addClientExternalId",
+        r#"mutation($client: ID!) { addClientExternalId(input: { clientId: $client, kind: EMAIL, value: "intruder@example.test" }) { client { id } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN)],
+    ),
+    by_id(
+        "removeClientExternalId",
+        "mutation($client: ID!, $aliceEmail: String!) { removeClientExternalId(input: { clientId: $client, kind: EMAIL, value: $aliceEmail }) { client { id } } }",
+        &[(OTHER_CUSTOMER, FORBIDDEN)],
+    ),
+    by_id(
+        "mergeClients",
+        "mutation($client: ID!, $spare: ID!) { mergeClients(input: { sourceId: $client, targetId: $spare }) { client { id } } }",
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "mergeClients",
+        "mutation($client: ID!, $spare: ID!) { mergeClients(input: { sourceId: $spare, targetId: $client }) { client { id } } }",
+        &[(OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    // Identity: your own sessions and keys; other users' accounts only
+    // with administrative permissions.
+    by_id(
+        "revokeSession",
+        "mutation($session: ID!) { revokeSession(input: { id: $session }) }",
+        &[(OTHER_CUSTOMER, NOT_FOUND), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "revokeApiKey",
+        "mutation($key: ID!) { revokeApiKey(input: { id: $key }) { apiKey { id } } }",
+        &[(OTHER_CUSTOMER, NOT_FOUND), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "assignRole",
+        r#"mutation($alice: ID!) { assignRole(input: { userId: $alice, roleKey: "support_agent" }) { user { id } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "revokeRole",
+        r#"mutation($alice: ID!) { revokeRole(input: { userId: $alice, roleKey: "customer" }) { user { id } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "reviewRoleRequest",
+        "mutation($request: ID!) { reviewRoleRequest(input: { id: $request, approve: true }) { request { id } } }",
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "unlockUser",
+        "mutation($alice: ID!) { unlockUser(input: { userId: $alice }) { user { id } } }",
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "setUserStatus",
+        "mutation($alice: ID!) { setUserStatus(input: { userId: $alice, status: SUSPENDED }) { user { id } } }",
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "setUserDepartments",
+        "mutation($alice: ID!, $billing: ID!) { setUserDepartments(input: { userId: $alice, departmentIds: [$billing] }) { user { id } } }",
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "saveEmployee",
+        "mutation($alice: ID!) { saveEmployee(input: { userId: $alice }) { employee { id } } }",
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "markNotificationsRead",
+        "mutation($notice: ID!) { markNotificationsRead(input: { ids: [$notice] }) }",
+        &[(OTHER_CUSTOMER, ZERO), (OUTSIDE_AGENT, ZERO)],
+    ),
+    // Money.
+    by_id(
+        "creditWallet",
+        r#"mutation($alice: ID!) { creditWallet(input: { userId: $alice, amount: "1", idempotencyKey: "intruder" }) { replayed } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "simulateTestPayment",
+        "mutation($payment: ID!) { simulateTestPayment(input: { paymentId: $payment }) { outcome payment { id } } }",
+        &[(OTHER_CUSTOMER, NOT_FOUND), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "refundPayment",
+        r#"mutation($payment: ID!) { refundPayment(input: { paymentId: $payment, reason: "intruder" }) { payment { id } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+];
+
+/// Mutation fields with an argument that is (or holds, in an input object
+/// at any depth) an `ID`.
+async fn mutations_taking_ids(client: &Client) -> BTreeSet<String> {
+    const TYPE: &str = "name kind ofType { name kind ofType { name kind ofType { name kind } } }";
+    let d = client
+        .data(
+            &format!(
+                "{{ __schema {{ mutationType {{ fields {{ name args {{ type {{ {TYPE} }} }} }} }} \
+                 types {{ name inputFields {{ type {{ {TYPE} }} }} }} }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    fn named(t: &Value) -> (String, String) {
+        let mut t = t;
+        while t["ofType"].is_object() {
+            t = &t["ofType"];
+        }
+        (
+            t["name"].as_str().unwrap_or_default().to_string(),
+            t["kind"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+    let mut inputs = std::collections::BTreeMap::new();
+    for t in d["__schema"]["types"].as_array().into_iter().flatten() {
+        if let Some(fields) = t["inputFields"].as_array() {
+            let name = t["name"].as_str().unwrap_or_default().to_string();
+            inputs.insert(name, fields.iter().map(|f| named(&f["type"])).collect::<Vec<_>>());
+        }
+    }
+    fn holds_id(
+        t: &(String, String),
+        inputs: &std::collections::BTreeMap<String, Vec<(String, String)>>,
+        seen: &mut BTreeSet<String>,
+    ) -> bool {
+        if t.0 == "ID" {
+            return true;
+        }
+        if t.1 != "INPUT_OBJECT" || !seen.insert(t.0.clone()) {
+            return false;
+        }
+        inputs
+            .get(&t.0)
+            .is_some_and(|fields| fields.iter().any(|f| holds_id(f, inputs, seen)))
+    }
+    let mut out = BTreeSet::new();
+    for f in d["__schema"]["mutationType"]["fields"].as_array().into_iter().flatten() {
+        let takes = f["args"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| holds_id(&named(&a["type"]), &inputs, &mut BTreeSet::new()));
+        if takes {
+            out.insert(f["name"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    out
+}
+
+/// Rows of the tables an intruder could touch, fingerprinted (columns that
+/// move on their own, such as last-activity times, are left out).
+async fn fingerprint(db: &sea_orm::DatabaseConnection) -> Vec<(String, String)> {
+    use sea_orm::ConnectionTrait;
+    let tables: &[(&str, &str)] = &[
+        ("support_tickets", "t.*"),
+        ("support_ticket_messages", "t.*"),
+        ("ticket_assignments", "t.*"),
+        ("ticket_tags", "t.*"),
+        ("tags", "t.*"),
+        ("clients", "t.*"),
+        ("client_external_ids", "t.*"),
+        ("users", "t.id, t.status, t.locked_until, t.failed_login_attempts"),
+        ("user_roles", "t.*"),
+        ("user_departments", "t.*"),
+        ("employees", "t.*"),
+        ("user_sessions", "t.id, t.revoked_at"),
+        ("api_keys", "t.id, t.is_active"),
+        ("notifications", "t.id, t.status, t.read_at"),
+        ("wallets", "t.*"),
+        ("wallet_ledger", "t.*"),
+        ("orders", "t.id, t.status"),
+        ("payments", "t.id, t.status"),
+        ("invoices", "t.id, t.status"),
+    ];
+    let mut out = Vec::new();
+    for (table, cols) in tables {
+        let sql = format!(
+            "SELECT count(*)::text || ':' || coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '') AS f \
+             FROM (SELECT {cols} FROM {table} t) r"
+        );
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql))
+            .await
+            .unwrap_or_else(|e| panic!("fingerprint of {table}: {e}"))
+            .expect("a row");
+        out.push((table.to_string(), row.try_get::<String>("", "f").unwrap()));
+    }
+    out
+}
+
+/// Every mutation that takes the id of a ticket, client, user, session,
+/// key, notification, order or payment refuses a caller who may not reach
+/// that object by query: another customer, or an agent outside the
+/// ticket's department. Nothing is answered about the object and nothing
+/// is written (every table an intruder could touch is unchanged).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_id_through_a_mutation_out_of_reach_callers_are_refused() {
+    let server = TestServer::with(crate::support::ServerOptions {
+        env: vec![("SWITCHBOARD_PAYMENTS_TEST_GATEWAY", "true".into())],
+        ..Default::default()
+    })
+    .await;
+    let taking_ids = mutations_taking_ids(&server.anon()).await;
+    let covered: BTreeSet<String> = BY_ID
+        .iter()
+        .map(|r| r.field)
+        .chain(ID_EXEMPT.iter().map(|(f, _)| *f))
+        .map(str::to_string)
+        .collect();
+    let missing: Vec<_> = taking_ids.difference(&covered).collect();
+    let stale: Vec<_> = covered.difference(&taking_ids).collect();
+    assert!(
+        missing.is_empty(),
+        "id-taking mutations with no \"by id\" row: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "\"by id\" rows for mutations that take no id: {stale:?}"
+    );
+
+    // Alice's world, and two intruders.
+    let admin = server.admin().await;
+    let alice = server.customer("alice").await;
+    let bob = server.customer("bob").await;
+    let general = server.agent(&admin, "GENERAL").await;
+    let outsider = server.agent(&admin, "BILLING").await;
+    let ticket = alice
+        .client
+        .data(
+            "mutation { createTicket(input: { subject: \"Cannot withdraw\", description: \"secret details\" }) { ticket { id client { id } } } }",
+            json!({}),
+        )
+        .await["createTicket"]["ticket"]
+        .clone();
+    let say = "mutation($i: AddTicketMessageInput!) { addTicketMessage(input: $i) { message { id } } }";
+    let note = general
+        .client
+        .data(
+            say,
+            json!({"i": {"ticketId": ticket["id"], "body": "internal: her ledger looks odd", "isInternal": true}}),
+        )
+        .await["addTicketMessage"]["message"]["id"]
+        .clone();
+    general
+        .client
+        .data(say, json!({"i": {"ticketId": ticket["id"], "body": "We are looking"}}))
+        .await;
+    let bob_ticket = bob
+        .client
+        .data(
+            "mutation { createTicket(input: { subject: \"mine\", description: \"mine\" }) { ticket { id client { id } } } }",
+            json!({}),
+        )
+        .await["createTicket"]["ticket"]
+        .clone();
+    let spare = admin
+        .client
+        .data(
+            "mutation { createClient(input: { displayName: \"Spare\" }) { client { id } } }",
+            json!({}),
+        )
+        .await["createClient"]["client"]["id"]
+        .clone();
+    let package = admin
+        .client
+        .data(
+            r#"mutation { createPricingPackage(input: { name: "100 coins", packageType: TRACECOIN_BUNDLE, priceInr: 10000, tracecoinsIncluded: 100 }) { package { id } } }"#,
+            json!({}),
+        )
+        .await["createPricingPackage"]["package"]["id"]
+        .clone();
+    let bought = alice
+        .client
+        .data(
+            "mutation($p: ID!) { purchasePackage(input: { packageId: $p, gateway: TEST, idempotencyKey: \"alice-1\" }) { order { id } payment { id } } }",
+            json!({"p": package}),
+        )
+        .await["purchasePackage"]
+        .clone();
+    let key = alice
+        .client
+        .data(
+            "mutation { createApiKey(input: { name: \"mine\", scopes: [\"tickets.read\"] }) { apiKey { id } } }",
+            json!({}),
+        )
+        .await["createApiKey"]["apiKey"]["id"]
+        .clone();
+    let request = alice
+        .client
+        .data(
+            "mutation { requestRole(input: { roleKey: \"photographer\" }) { request { id } } }",
+            json!({}),
+        )
+        .await["requestRole"]["request"]["id"]
+        .clone();
+    let mine = alice
+        .client
+        .data("{ viewer { sessions { id } } viewerNotifications { id } }", json!({}))
+        .await;
+    let billing = admin.client.data("{ departments { id code } }", json!({})).await["departments"]
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["code"] == "BILLING"))
+        .map(|d| d["id"].clone())
+        .expect("billing department");
+    let vars = json!({
+        "ticket": ticket["id"],
+        "note": note,
+        "client": ticket["client"]["id"],
+        "spare": spare,
+        "bobClient": bob_ticket["client"]["id"],
+        "bobTicket": bob_ticket["id"],
+        "alice": alice.id,
+        "aliceEmail": alice.email,
+        "session": mine["viewer"]["sessions"][0]["id"],
+        "key": key,
+        "notice": mine["viewerNotifications"][0]["id"],
+        "request": request,
+        "order": bought["order"]["id"],
+        "payment": bought["payment"]["id"],
+        "billing": billing,
+        "outsider": outsider.id,
+    });
+    for (name, v) in vars.as_object().unwrap() {
+        assert!(v.is_string(), "setup: {name} is {v}");
+    }
+
+    let db = sea_orm::Database::connect(&server.database_url).await.expect("connect");
+    let before = fingerprint(&db).await;
+    let mut failures = Vec::new();
+    for row in BY_ID {
+        let used: serde_json::Map<String, Value> = vars
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| row.op.contains(&format!("${k}:")))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (who, refusals) in row.tries {
+            let client = match who {
+                Intruder::Customer => &bob.client,
+                Intruder::Agent => &outsider.client,
+            };
+            let reply = client.run(row.op, Value::Object(used.clone())).await;
+            let data = &reply.body["data"][row.field];
+            let refused = if *refusals == ZERO {
+                reply.body.get("errors").is_none() && data == &json!(0)
+            } else {
+                reply.error_code().is_some_and(|c| refusals.contains(&c)) && data.is_null()
+            };
+            if !refused {
+                failures.push(format!(
+                    "{} as {who:?}: expected {refusals:?}, got {}",
+                    row.field, reply.body
+                ));
+            }
+            let text = reply.body.to_string();
+            for secret in ["secret details", "her ledger looks odd", "We are looking"] {
+                if text.contains(secret) {
+                    failures.push(format!("{} as {who:?} leaked {secret:?}: {text}", row.field));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "by id through a mutation:\n{}",
+        failures.join("\n")
+    );
+    let after = fingerprint(&db).await;
+    for ((table, b), (_, a)) in before.iter().zip(&after) {
+        assert_eq!(b, a, "{table} changed under refused mutations");
+    }
+    server.stop().await;
+}

@@ -19,6 +19,7 @@ mod schema_file;
 mod schema_model;
 mod seed_demo;
 mod seed_scale;
+mod support_authz;
 mod support_desk;
 mod wallet;
 mod websocket;

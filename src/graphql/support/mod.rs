@@ -19,6 +19,7 @@ use crate::graphql::context::{app, viewer};
 use crate::graphql::identity::parse_id;
 use crate::graphql::pagination::{connection, Page};
 use crate::service::identity::Viewer;
+use crate::service::support::events::Delivery;
 use crate::service::support::{clients, events, messages, tickets, visibility};
 use types::*;
 
@@ -52,6 +53,11 @@ pub struct RelatedEntityInput {
 
 #[derive(InputObject)]
 pub struct CreateTicketInput {
+    /// A client-generated id (a UUID) for the new ticket, so that a retry
+    /// after a timeout never opens a second one: the same id with the same
+    /// content returns the first ticket (`replayed: true`); the same id
+    /// with anything else is CONFLICT.
+    pub id: Option<ID>,
     pub subject: String,
     pub description: String,
     pub category: Option<TicketCategory>,
@@ -67,6 +73,11 @@ pub struct CreateTicketInput {
 #[derive(InputObject)]
 pub struct AddTicketMessageInput {
     pub ticket_id: ID,
+    /// A client-generated id (a UUID) for the new message, so that a retry
+    /// after a timeout never posts twice: the same id with the same content
+    /// on the same ticket returns the first message (`replayed: true`); the
+    /// same id with anything else is CONFLICT.
+    pub id: Option<ID>,
     pub body: String,
     /// An agent-only note (staff with `tickets.internal_note`).
     #[graphql(default = false)]
@@ -198,10 +209,14 @@ pub struct TicketOrder {
 #[derive(SimpleObject)]
 pub struct CreateTicketPayload {
     pub ticket: SupportTicket,
+    /// True when `id` had been used: this is the ticket of the first call.
+    pub replayed: bool,
 }
 #[derive(SimpleObject)]
 pub struct AddTicketMessagePayload {
     pub message: SupportTicketMessage,
+    /// True when `id` had been used: this is the message of the first call.
+    pub replayed: bool,
 }
 #[derive(SimpleObject)]
 pub struct AssignTicketPayload {
@@ -449,10 +464,11 @@ impl SupportMutation {
             Some(r) => Some((r.entity_type, parse_id(&r.entity_id, "relatedEntity.entityId")?)),
             None => None,
         };
-        let t = tickets::create(
+        let (t, replayed) = tickets::create(
             app(ctx)?,
             viewer(ctx),
             tickets::CreateTicket {
+                id: opt_uuid(&input.id, "id")?,
                 subject: input.subject,
                 description: input.description,
                 category: input.category.map(to_db),
@@ -467,6 +483,7 @@ impl SupportMutation {
         .await?;
         Ok(CreateTicketPayload {
             ticket: present(ctx, t).await?,
+            replayed,
         })
     }
 
@@ -476,11 +493,12 @@ impl SupportMutation {
         ctx: &Context<'_>,
         input: AddTicketMessageInput,
     ) -> Result<AddTicketMessagePayload> {
-        let m = messages::add(
+        let (m, replayed) = messages::add(
             app(ctx)?,
             viewer(ctx),
             parse_id(&input.ticket_id, "ticketId")?,
             messages::NewMessage {
+                id: opt_uuid(&input.id, "id")?,
                 body: input.body,
                 is_internal: input.is_internal,
                 attachments: attachments(input.attachments),
@@ -489,6 +507,7 @@ impl SupportMutation {
         .await?;
         Ok(AddTicketMessagePayload {
             message: SupportTicketMessage(m),
+            replayed,
         })
     }
 
@@ -673,31 +692,12 @@ impl SupportMutation {
     }
 }
 
-fn event_kind(e: &crate::infra::events::Event) -> &str {
-    e.payload.get("kind").and_then(|k| k.as_str()).unwrap_or("")
-}
-
-fn event_uuid(e: &crate::infra::events::Event, key: &str) -> Option<Uuid> {
-    e.payload
-        .get(key)
-        .and_then(|v| v.as_str())
-        .and_then(|s| Uuid::parse_str(s).ok())
-}
-
-/// What a subscriber may be told about one event, after re-checking.
-enum Verdict<T> {
-    Deliver(T),
-    Skip,
-    /// Access is gone: tell the subscriber and end the stream.
-    End(AppError),
-}
-
 /// Runs `check` on each event of `topic`; ends after the first `End`.
 fn guarded_stream<T, F, Fut>(app: Ctx, topic: &str, check: F) -> impl Stream<Item = Result<T>> + Send + 'static
 where
     T: Send + 'static,
     F: Fn(Ctx, Arc<crate::infra::events::Event>) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Verdict<T>> + Send,
+    Fut: std::future::Future<Output = Delivery<T>> + Send,
 {
     let events = Box::pin(app.bus.subscribe(topic));
     let check = Arc::new(check);
@@ -711,18 +711,20 @@ where
             loop {
                 let event = events.next().await?;
                 match check(app.clone(), event).await {
-                    Verdict::Deliver(item) => return Some((Ok(item), (events, false))),
-                    Verdict::Skip => continue,
-                    Verdict::End(e) => return Some((Err(e.into()), (events, true))),
+                    Delivery::Deliver(item) => return Some((Ok(item), (events, false))),
+                    Delivery::Skip => continue,
+                    Delivery::End(e) => return Some((Err(e.into()), (events, true))),
                 }
             }
         }
     })
 }
 
-/// Live ticket events. Every event is re-checked for this subscriber: an
-/// internal note never reaches a customer, and a subscriber who loses
-/// access (signed out, moved out of the department) is told and dropped.
+/// Live ticket events. Every event is re-checked for this subscriber in the
+/// service layer (`events::ticket_update_for`, `events::message_for`) by
+/// the rule of the queries: an internal note (or the change it makes)
+/// never reaches a customer, and a subscriber who loses access (signed
+/// out, moved out of the department, role revoked) is told and dropped.
 #[derive(Default)]
 pub struct SupportSubscription;
 
@@ -745,33 +747,18 @@ impl SupportSubscription {
             let v = v.clone();
             let scope = scope.clone();
             async move {
-                if event_kind(&event) != "message" {
-                    return Verdict::Skip;
-                }
-                let message = match events::message_of(&event.payload) {
-                    Some(m) => m,
-                    None => match event_uuid(&event, "messageId") {
-                        Some(mid) => match messages::visible_message(&app.db.primary, &v, mid).await {
-                            Ok(Some(m)) => m,
-                            Ok(None) => return Verdict::Skip,
-                            Err(e) => return Verdict::End(e),
-                        },
-                        None => return Verdict::Skip,
-                    },
-                };
-                // Internal notes never go to customers: no query needed.
-                if message.is_internal && !scope.sees_internal() {
-                    return Verdict::Skip;
-                }
-                match access(&app, &v, &scope, id).await {
-                    Ok(_) => Verdict::Deliver(SupportTicketMessage(message)),
-                    Err(e) => Verdict::End(e),
+                match events::message_for(&app.db.primary, &v, &scope, &event, id).await {
+                    Delivery::Deliver(m) => Delivery::Deliver(SupportTicketMessage(m)),
+                    Delivery::Skip => Delivery::Skip,
+                    Delivery::End(e) => Delivery::End(e),
                 }
             }
         }))
     }
 
-    /// Changes to one ticket, or (without an id) to every ticket you may see.
+    /// Changes to one ticket, or (without an id) to every ticket you may
+    /// see: only changes you could read by query (an internal note reaches
+    /// staff only).
     async fn ticket_updated(
         &self,
         ctx: &Context<'_>,
@@ -794,44 +781,15 @@ impl SupportSubscription {
             let v = v.clone();
             let scope = scope.clone();
             async move {
-                if event_kind(&event) != "updated" {
-                    return Verdict::Skip;
-                }
-                let Some(changed) = event_uuid(&event, "ticketId") else {
-                    return Verdict::Skip;
-                };
-                match visibility::live_check(&app.db.primary, &v, &scope, changed).await {
-                    Err(e) => Verdict::End(e),
-                    Ok(c) if !c.credentials_ok => {
-                        Verdict::End(AppError::Unauthenticated("the session has ended".into()))
-                    }
-                    Ok(c) => match c.ticket {
-                        Some(model) => Verdict::Deliver(SupportTicket {
-                            model,
-                            sees_internal: scope.sees_internal(),
-                        }),
-                        // One ticket you lost access to ends the stream; in
-                        // the all-tickets stream others' tickets are skipped.
-                        None if id.is_some() => {
-                            Verdict::End(AppError::Forbidden("you no longer have access to this ticket".into()))
-                        }
-                        None => Verdict::Skip,
-                    },
+                match events::ticket_update_for(&app.db.primary, &v, &scope, &event, id).await {
+                    Delivery::Deliver(model) => Delivery::Deliver(SupportTicket {
+                        model,
+                        sees_internal: scope.sees_internal(),
+                    }),
+                    Delivery::Skip => Delivery::Skip,
+                    Delivery::End(e) => Delivery::End(e),
                 }
             }
         }))
     }
-}
-
-/// One statement: the subscriber's credentials still hold and the ticket
-/// is still theirs to see.
-async fn access(app: &Ctx, v: &Viewer, scope: &visibility::Scope, ticket: Uuid) -> Result<(), AppError> {
-    let c = visibility::live_check(&app.db.primary, v, scope, ticket).await?;
-    if !c.credentials_ok {
-        return Err(AppError::Unauthenticated("the session has ended".into()));
-    }
-    if c.ticket.is_none() {
-        return Err(AppError::Forbidden("you no longer have access to this ticket".into()));
-    }
-    Ok(())
 }

@@ -61,6 +61,13 @@ pub async fn get_model<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<clie
 /// The client record of a user with an account, made on first use with the
 /// account's email as an external identity.
 pub async fn client_of_user(tx: &Tx, user_id: Uuid) -> AppResult<clients::Model> {
+    // Serialize a user's concurrent first tickets (one client per account).
+    tx.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(hashtext($1))",
+        [format!("client:user:{user_id}").into()],
+    ))
+    .await?;
     if let Some(c) = clients::Entity::find()
         .filter(clients::Column::UserId.eq(user_id))
         .one(&**tx)
@@ -358,8 +365,9 @@ pub async fn remove_external_id(
 }
 
 /// Merges `source` into `target`: tickets, messages and external ids move,
-/// then `source` is deleted (`clients.manage`). Two clients that belong to
-/// two different accounts cannot merge.
+/// then `source` is deleted (`clients.manage`, and every ticket of both
+/// clients within the caller's reach). Two clients that belong to two
+/// different accounts cannot merge.
 pub async fn merge(ctx: &AppContext, viewer: &Viewer, source: Uuid, target: Uuid) -> AppResult<clients::Model> {
     viewer.require("clients.manage")?;
     if source == target {
@@ -385,6 +393,9 @@ pub async fn merge(ctx: &AppContext, viewer: &Viewer, source: Uuid, target: Uuid
         .find(|c| c.id == target)
         .cloned()
         .ok_or_else(|| AppError::NotFound("target client".into()))?;
+    // A merge moves the source's tickets and may give either side's
+    // tickets a new customer: all of them must be within the caller's reach.
+    super::visibility::require_reach_over_clients(&*tx, viewer, &ids).await?;
     if let (Some(a), Some(b)) = (src.user_id, dst.user_id) {
         if a != b {
             return Err(AppError::conflict(

@@ -4,11 +4,13 @@
 
 use chrono::Utc;
 use entity::{clients, support_ticket_messages, support_tickets};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Statement};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement,
+};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::tickets::{apply_status, check_attachments, touch, Attachment};
+use super::tickets::{apply_status, check_attachments, claimed, id_taken, touch, Attachment};
 use super::visibility::{self, Scope};
 use super::{events, status};
 use crate::app::AppContext;
@@ -20,6 +22,8 @@ use crate::service::notification::{self, Notice};
 /// A new message on a ticket.
 #[derive(Clone, Debug, Default)]
 pub struct NewMessage {
+    /// Client-generated id: a retry with the same id never posts twice.
+    pub id: Option<Uuid>,
     pub body: String,
     pub is_internal: bool,
     pub attachments: Vec<Attachment>,
@@ -28,13 +32,17 @@ pub struct NewMessage {
 /// Posts a message. Customers reply on their own tickets (never an
 /// internal note; a closed ticket refuses replies); agents reply
 /// (`tickets.reply`) or write internal notes (`tickets.internal_note`) on
-/// tickets they can see.
+/// tickets they can see. With a client-generated `id` a retry is safe: the
+/// same id with the same content on the same ticket returns the message
+/// posted the first time (`true` in the second value; nothing is written,
+/// notified or published again); any other use of a taken id is
+/// `CONFLICT`, saying nothing about the message that holds it.
 pub async fn add(
     ctx: &AppContext,
     viewer: &Viewer,
     ticket_id: Uuid,
     input: NewMessage,
-) -> AppResult<support_ticket_messages::Model> {
+) -> AppResult<(support_ticket_messages::Model, bool)> {
     let user = viewer.require_user()?;
     let mut problems = Vec::new();
     let n = input.body.trim().chars().count();
@@ -45,17 +53,34 @@ pub async fn add(
         });
     }
     check_attachments(&input.attachments, "attachments", &mut problems);
+    if input.id.is_some_and(|id| id.is_nil()) {
+        problems.push(crate::error::FieldError {
+            field: "id".into(),
+            message: "must not be the nil id".into(),
+        });
+    }
     if !problems.is_empty() {
         return Err(AppError::invalid_fields(problems));
     }
     let tx = Tx::begin(&ctx.db.primary).await?;
-    let scope = visibility::scope(&*tx, viewer).await?;
-    let ticket = support_tickets::Entity::find_by_id(ticket_id)
-        .filter_scope(&scope)
-        .lock_exclusive()
-        .one(&*tx)
-        .await?
-        .ok_or_else(|| AppError::NotFound("ticket".into()))?;
+    let taken = match input.id {
+        Some(id) => claimed(&tx, "support_ticket_messages", id).await?,
+        None => None,
+    };
+    let (ticket, scope) = visibility::lock_visible_ticket(&*tx, viewer, ticket_id).await?;
+    if let Some(row) = taken {
+        let existing = support_ticket_messages::Model::from_query_result(&row, "")?;
+        if existing.ticket_id == ticket.id
+            && existing.sender_user_id == Some(user)
+            && !existing.is_system
+            && existing.is_internal == input.is_internal
+            && existing.body == input.body.trim()
+            && existing.attachments == attachments_json(&input.attachments)
+        {
+            return Ok((existing, true));
+        }
+        return Err(id_taken());
+    }
     let message = match scope {
         Scope::Customer { .. } => {
             if input.is_internal {
@@ -70,7 +95,13 @@ pub async fn add(
                 None => None,
             }
             .ok_or_else(|| AppError::NotFound("client".into()))?;
-            insert_customer_message(ctx, &tx, &ticket, &client, Some(user), &input.body, &input.attachments).await?
+            let new = CustomerMessage {
+                id: input.id,
+                user: Some(user),
+                body: &input.body,
+                attachments: &input.attachments,
+            };
+            insert_customer_message(ctx, &tx, &ticket, &client, new).await?
         }
         _ => {
             if input.is_internal {
@@ -82,18 +113,17 @@ pub async fn add(
         }
     };
     tx.commit(&ctx.bus).await?;
-    Ok(message)
+    Ok((message, false))
 }
 
-trait FilterScope {
-    fn filter_scope(self, scope: &Scope) -> Self;
-}
-
-impl FilterScope for sea_orm::Select<support_tickets::Entity> {
-    fn filter_scope(self, scope: &Scope) -> Self {
-        use sea_orm::QueryFilter;
-        self.filter(scope.condition())
-    }
+/// A message from a ticket's client, as the desk records it.
+pub(crate) struct CustomerMessage<'a> {
+    /// Client-generated id, if the caller sent one.
+    pub id: Option<Uuid>,
+    /// The client's account when they wrote through it (None: a channel).
+    pub user: Option<Uuid>,
+    pub body: &'a str,
+    pub attachments: &'a [Attachment],
 }
 
 fn attachments_json(list: &[Attachment]) -> serde_json::Value {
@@ -107,12 +137,16 @@ pub(crate) async fn insert_customer_message(
     tx: &Tx,
     ticket: &support_tickets::Model,
     client: &clients::Model,
-    user: Option<Uuid>,
-    body: &str,
-    attachments: &[Attachment],
+    new: CustomerMessage<'_>,
 ) -> AppResult<support_ticket_messages::Model> {
+    let CustomerMessage {
+        id,
+        user,
+        body,
+        attachments,
+    } = new;
     let message = support_ticket_messages::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id.unwrap_or_else(Uuid::now_v7)),
         ticket_id: Set(ticket.id),
         sender_user_id: Set(user.or(client.user_id)),
         sender_client_id: Set(Some(client.id)),
@@ -155,7 +189,7 @@ async fn insert_agent_message(
     input: &NewMessage,
 ) -> AppResult<support_ticket_messages::Model> {
     let message = support_ticket_messages::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(input.id.unwrap_or_else(Uuid::now_v7)),
         ticket_id: Set(ticket.id),
         sender_user_id: Set(Some(agent)),
         body: Set(input.body.trim().to_string()),
@@ -167,7 +201,9 @@ async fn insert_agent_message(
     .insert(&**tx)
     .await?;
     if input.is_internal {
-        touch(tx, ticket.id).await?;
+        // A note changes nothing a customer can read: `updated_at` stays
+        // (it would re-sort their list) and only staff hear of it.
+        events::ticket_changed_for_staff(tx, ticket.id);
     } else {
         let mut t = ticket.clone();
         if t.first_response_at.is_none() {
@@ -239,7 +275,6 @@ pub async fn for_tickets<C: ConnectionTrait>(
     include_internal: bool,
     limit: i64,
 ) -> AppResult<Vec<support_ticket_messages::Model>> {
-    use sea_orm::FromQueryResult;
     let sql = "SELECT m.* FROM unnest($1::uuid[]) AS t(id) CROSS JOIN LATERAL ( \
                  SELECT * FROM support_ticket_messages sm \
                  WHERE sm.ticket_id = t.id AND ($2 OR NOT sm.is_internal) \

@@ -7,7 +7,7 @@ use entity::{departments, support_tickets, tags};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
@@ -74,6 +74,9 @@ pub fn check_attachments(list: &[Attachment], field: &str, problems: &mut Vec<Fi
 /// A new ticket.
 #[derive(Clone, Debug, Default)]
 pub struct CreateTicket {
+    /// Client-generated id: a retry with the same id never opens a second
+    /// ticket.
+    pub id: Option<Uuid>,
     pub subject: String,
     pub description: String,
     pub category: Option<String>,
@@ -145,8 +148,15 @@ async fn pick_department<C: ConnectionTrait>(conn: &C, wanted: Option<Uuid>, sta
 
 /// Opens a ticket. Customers open their own (their client is found or
 /// made from their account); agents with `tickets.create` open one for
-/// any client.
-pub async fn create(ctx: &AppContext, viewer: &Viewer, input: CreateTicket) -> AppResult<support_tickets::Model> {
+/// any client. With a client-generated `id` a retry is safe: the same id
+/// with the same content returns the ticket made the first time (`true`
+/// in the second value, nothing written, no event); any other use of a
+/// taken id is `CONFLICT`, saying nothing about the ticket that holds it.
+pub async fn create(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    input: CreateTicket,
+) -> AppResult<(support_tickets::Model, bool)> {
     let user = viewer.require_user()?;
     let mut problems = Vec::new();
     check_text(&mut problems, "subject", &input.subject, 200);
@@ -156,7 +166,18 @@ pub async fn create(ctx: &AppContext, viewer: &Viewer, input: CreateTicket) -> A
     check_custom_fields(&mut problems, input.custom_fields.as_ref());
     check_attachments(&input.attachments, "attachments", &mut problems);
     if let Some((kind, _)) = &input.related_entity {
-        check_choice(&mut problems, "relatedEntity", Some(kind.as_str()), RELATED_TYPES);
+        check_choice(
+            &mut problems,
+            "relatedEntity.entityType",
+            Some(kind.as_str()),
+            RELATED_TYPES,
+        );
+    }
+    if input.id.is_some_and(|id| id.is_nil()) {
+        problems.push(FieldError {
+            field: "id".into(),
+            message: "must not be the nil id".into(),
+        });
     }
     if !problems.is_empty() {
         return Err(AppError::invalid_fields(problems));
@@ -168,14 +189,116 @@ pub async fn create(ctx: &AppContext, viewer: &Viewer, input: CreateTicket) -> A
         viewer.require_self_service("tickets.create")?;
     }
     let tx = Tx::begin(&ctx.db.primary).await?;
-    let client_id = match input.client_id {
-        Some(id) => clients::get_model(&*tx, id).await?.id,
-        None => clients::client_of_user(&tx, user).await?.id,
+    if let Some(id) = input.id {
+        if let Some(existing) = claimed(&tx, "support_tickets", id).await? {
+            let existing = support_tickets::Model::from_query_result(&existing, "")?;
+            if same_ticket(&existing, user, &input) {
+                return Ok((existing, true));
+            }
+            return Err(id_taken());
+        }
+    }
+    let client = match input.client_id {
+        Some(id) => clients::get_model(&*tx, id).await?,
+        None => clients::client_of_user(&tx, user).await?,
     };
+    if let Some((kind, entity)) = &input.related_entity {
+        check_related_owner(&*tx, client.user_id, kind, *entity).await?;
+    }
     let department_id = pick_department(&*tx, input.department_id, staff_create).await?;
-    let ticket = insert_ticket(&tx, user, client_id, department_id, &input).await?;
+    let ticket = insert_ticket(&tx, user, client.id, department_id, &input).await?;
     tx.commit(&ctx.bus).await?;
-    Ok(ticket)
+    Ok((ticket, false))
+}
+
+/// Takes the client-generated `id` for this transaction (concurrent retries
+/// with one id wait here for each other) and returns the row of `table`
+/// already holding it, if any. The primary key keeps the id unique anyway;
+/// the lock makes the second retry find the first one's row instead of
+/// failing on the key.
+pub(crate) async fn claimed(tx: &Tx, table: &'static str, id: Uuid) -> AppResult<Option<sea_orm::QueryResult>> {
+    tx.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        [format!("{table}:{id}").into()],
+    ))
+    .await?;
+    Ok(tx
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("SELECT * FROM {table} WHERE id = $1"),
+            [id.into()],
+        ))
+        .await?)
+}
+
+/// The one answer to a client-generated id that is already taken by other
+/// content, whoever's: it names no ticket and shows nothing of it.
+pub(crate) fn id_taken() -> AppError {
+    AppError::conflict(Some("id"), "this id was already used for a different request")
+}
+
+/// Whether `t` is what `input` from `user` made: the same creator and the
+/// same content, as stored (an edit by staff in between makes a retry a
+/// `CONFLICT`, never a second ticket).
+fn same_ticket(t: &support_tickets::Model, user: Uuid, input: &CreateTicket) -> bool {
+    let related = input.related_entity.as_ref();
+    t.created_by_user_id == Some(user)
+        && t.subject == input.subject.trim()
+        && t.description == input.description.trim()
+        && t.category == input.category.as_deref().unwrap_or("GENERAL")
+        && t.priority == input.priority.as_deref().unwrap_or("NORMAL")
+        && t.custom_fields == input.custom_fields.clone().unwrap_or_else(|| json!({}))
+        && t.attachments == serde_json::to_value(&input.attachments).unwrap_or_else(|_| json!([]))
+        && t.related_entity_type.as_deref() == related.map(|(k, _)| k.as_str())
+        && t.related_entity_id == related.map(|(_, id)| *id)
+        && input.client_id.is_none_or(|c| t.client_id == Some(c))
+        && input.department_id.is_none_or(|d| t.department_id == Some(d))
+}
+
+/// Where each kind of related entity lives and which column names its
+/// owner (KYC records and wallets belong to a user; a job to the user who
+/// posted it or to the owner of its company).
+fn related_owner_sql(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "EXCHANGE_ORDER" => "SELECT 1 FROM exchange_orders WHERE id = $1 AND user_id = $2",
+        "PAYMENT" => "SELECT 1 FROM payments WHERE id = $1 AND user_id = $2",
+        "ORDER" => "SELECT 1 FROM orders WHERE id = $1 AND user_id = $2",
+        "INVOICE" => "SELECT 1 FROM invoices WHERE id = $1 AND user_id = $2",
+        "WALLET" => "SELECT 1 FROM wallets WHERE id = $1 AND user_id = $2",
+        "WITHDRAWAL" => "SELECT 1 FROM withdrawals WHERE id = $1 AND user_id = $2",
+        "KYC" => "SELECT 1 FROM user_kyc WHERE id = $1 AND user_id = $2",
+        "LEAD" => "SELECT 1 FROM leads WHERE id = $1 AND created_by_user_id = $2",
+        "JOB" => {
+            "SELECT 1 FROM jobs j WHERE j.id = $1 AND (j.posted_by_user_id = $2 OR EXISTS \
+             (SELECT 1 FROM company_profiles c WHERE c.id = j.company_profile_id AND c.user_id = $2))"
+        }
+        _ => return None,
+    })
+}
+
+/// A ticket may be about an entity only when the ticket's customer owns
+/// it; a client without an account owns nothing. Anything else is refused
+/// the same way as an id that does not exist, so nobody learns of others'
+/// orders through a ticket (staff opening one for a client included).
+async fn check_related_owner<C: ConnectionTrait>(
+    conn: &C,
+    owner: Option<Uuid>,
+    kind: &str,
+    entity: Uuid,
+) -> AppResult<()> {
+    let refused = || AppError::invalid("relatedEntity.entityId", "the customer has no such entity");
+    let (Some(owner), Some(sql)) = (owner, related_owner_sql(kind)) else {
+        return Err(refused());
+    };
+    let found = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [entity.into(), owner.into()],
+        ))
+        .await?;
+    found.map(|_| ()).ok_or_else(refused)
 }
 
 async fn insert_ticket(
@@ -186,7 +309,7 @@ async fn insert_ticket(
     input: &CreateTicket,
 ) -> AppResult<support_tickets::Model> {
     let ticket = support_tickets::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(input.id.unwrap_or_else(Uuid::now_v7)),
         subject: Set(input.subject.trim().to_string()),
         description: Set(input.description.trim().to_string()),
         client_id: Set(Some(client_id)),
@@ -243,12 +366,12 @@ pub async fn ingest(
             .await?;
     let ticket = match input.ticket_id {
         Some(id) => {
-            let t = support_tickets::Entity::find_by_id(id)
-                .lock_exclusive()
-                .one(&*tx)
-                .await?
-                .filter(|t| t.client_id == Some(client.id))
-                .ok_or_else(|| AppError::invalid("ticketId", "no ticket of this client has that id"))?;
+            // Continuing a ticket is a write on it: the caller must reach it
+            // exactly as for any other message.
+            let (t, _) = visibility::lock_visible_ticket(&*tx, viewer, id).await?;
+            if t.client_id != Some(client.id) {
+                return Err(AppError::invalid("ticketId", "no ticket of this client has that id"));
+            }
             if t.status == "CLOSED" {
                 return Err(AppError::conflict(
                     Some("ticketId"),
@@ -278,8 +401,13 @@ pub async fn ingest(
             .await?
         }
     };
-    let message =
-        messages::insert_customer_message(ctx, &tx, &ticket, &client, None, &input.body, &input.attachments).await?;
+    let new = messages::CustomerMessage {
+        id: None,
+        user: None,
+        body: &input.body,
+        attachments: &input.attachments,
+    };
+    let message = messages::insert_customer_message(ctx, &tx, &ticket, &client, new).await?;
     let ticket = support_tickets::Entity::find_by_id(ticket.id)
         .one(&*tx)
         .await?
@@ -454,14 +582,7 @@ pub async fn count(ctx: &AppContext, viewer: &Viewer, filter: &TicketFilter) -> 
 
 /// Loads a visible ticket for change, locked for the transaction.
 async fn lock_visible(tx: &Tx, viewer: &Viewer, id: Uuid) -> AppResult<(support_tickets::Model, Scope)> {
-    let scope = visibility::scope(&**tx, viewer).await?;
-    let ticket = support_tickets::Entity::find_by_id(id)
-        .filter(scope.condition())
-        .lock_exclusive()
-        .one(&**tx)
-        .await?
-        .ok_or_else(|| AppError::NotFound("ticket".into()))?;
-    Ok((ticket, scope))
+    visibility::lock_visible_ticket(&**tx, viewer, id).await
 }
 
 /// Marks a ticket changed (its `updated_at` moves and subscribers hear)

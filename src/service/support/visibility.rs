@@ -88,11 +88,60 @@ pub async fn visible_ticket<C: ConnectionTrait>(
     Ok((ticket, scope))
 }
 
+/// A ticket the viewer may change, locked until the transaction ends, or
+/// `NOT_FOUND`: every mutation that takes a ticket id goes through here, so
+/// writes follow exactly the rule of the queries (an agent's reach is their
+/// departments plus the tickets assigned to them).
+pub async fn lock_visible_ticket<C: ConnectionTrait>(
+    conn: &C,
+    viewer: &Viewer,
+    ticket_id: Uuid,
+) -> AppResult<(support_tickets::Model, Scope)> {
+    use sea_orm::QuerySelect;
+    let scope = scope(conn, viewer).await?;
+    let ticket = support_tickets::Entity::find_by_id(ticket_id)
+        .filter(scope.condition())
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("ticket".into()))?;
+    Ok((ticket, scope))
+}
+
+/// `FORBIDDEN` unless every ticket of `clients` is within the viewer's
+/// reach: a change to a client that moves or re-owns its tickets (a merge)
+/// must not touch tickets the viewer could not change one by one.
+pub async fn require_reach_over_clients<C: ConnectionTrait>(
+    conn: &C,
+    viewer: &Viewer,
+    clients: &[Uuid],
+) -> AppResult<()> {
+    use sea_orm::{ColumnTrait, PaginatorTrait};
+    let scope = scope(conn, viewer).await?;
+    if matches!(scope, Scope::All { .. }) {
+        return Ok(());
+    }
+    let outside = support_tickets::Entity::find()
+        .filter(support_tickets::Column::ClientId.is_in(clients.to_vec()))
+        .filter(scope.condition().not())
+        .count(conn)
+        .await?;
+    if outside > 0 {
+        return Err(AppError::Forbidden(
+            "these clients have tickets outside your departments".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// What a live subscription learns about one ticket before an event.
 #[derive(Debug)]
 pub struct LiveCheck {
     /// The viewer's session (or API key) and account still hold.
     pub credentials_ok: bool,
+    /// The viewer still holds the permission their scope was made from
+    /// (an agent whose role was revoked no longer sees internal notes).
+    pub scope_ok: bool,
     /// The ticket, when the viewer may still see it.
     pub ticket: Option<support_tickets::Model>,
 }
@@ -114,6 +163,17 @@ pub async fn live_check<C: ConnectionTrait>(
         "(SELECT (k.is_active AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.status = 'ACTIVE') \
           FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $2)"
     };
+    let grant = |permission: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id \
+             WHERE ur.user_id = $3 AND ur.status = 'APPROVED' AND rp.permission_key = '{permission}')"
+        )
+    };
+    let scope_ok = match scope {
+        Scope::All { .. } => grant("tickets.read_all"),
+        Scope::Agent { .. } => grant("tickets.read_department"),
+        Scope::Customer { .. } => "true".to_string(),
+    };
     let visible = match scope {
         Scope::All { .. } => "true",
         Scope::Agent { .. } => {
@@ -125,7 +185,7 @@ pub async fn live_check<C: ConnectionTrait>(
         }
     };
     let sql = format!(
-        "SELECT coalesce({credentials}, false) AS credentials_ok, t.* \
+        "SELECT coalesce({credentials}, false) AS credentials_ok, {scope_ok} AS scope_ok, t.* \
          FROM (SELECT 1) one LEFT JOIN support_tickets t ON t.id = $1 AND {visible}"
     );
     let credential_id = viewer.session_id.or(viewer.api_key_id);
@@ -139,15 +199,21 @@ pub async fn live_check<C: ConnectionTrait>(
     let Some(row) = row else {
         return Ok(LiveCheck {
             credentials_ok: false,
+            scope_ok: false,
             ticket: None,
         });
     };
     let credentials_ok = row.try_get::<bool>("", "credentials_ok").unwrap_or(false);
+    let scope_ok = row.try_get::<bool>("", "scope_ok").unwrap_or(false);
     let present = row.try_get::<Option<Uuid>>("", "id").ok().flatten().is_some();
     let ticket = if present {
         Some(support_tickets::Model::from_query_result(&row, "")?)
     } else {
         None
     };
-    Ok(LiveCheck { credentials_ok, ticket })
+    Ok(LiveCheck {
+        credentials_ok,
+        scope_ok,
+        ticket,
+    })
 }
