@@ -793,12 +793,13 @@ mod tests {
     #[test]
     fn long_fragment_chains_and_cycles() {
         let mut q = String::from("query { ...F0 }\n");
-        for i in 0..5_000 {
+        for i in 0..100 {
             q.push_str(&format!("fragment F{i} on Query {{ ...F{} }}\n", i + 1));
         }
-        q.push_str("fragment F5000 on Query { __typename }\n");
+        q.push_str("fragment F100 on Query { __typename }\n");
         let e = check(&q).unwrap_err();
         assert_eq!(e.reason, Reason::TooComplex, "{e:?}");
+        assert!(e.message.contains("levels deep"), "{}", e.message);
         let e = check("{ ...A } fragment A on Query { ...B ...B } fragment B on Query { ...A }").unwrap_err();
         assert_eq!(e.reason, Reason::FragmentCycle, "{e:?}");
         let small = check("{ ...A ...A } fragment A on Query { a: __typename ...B } fragment B on Query { __typename }")
