@@ -298,7 +298,10 @@ impl WalkCtx<'_> {
             return Err(self.refuse(
                 Refusal::new(
                     Reason::NestingTooDeep,
-                    format!("`{what}` nests lists or objects more than {} levels deep", self.max_nesting),
+                    format!(
+                        "`{what}` nests lists or objects more than {} levels deep",
+                        self.max_nesting
+                    ),
                 )
                 .field(what),
             ));
@@ -724,8 +727,10 @@ impl Extension for GuardExtension {
         } else {
             check_request(request, &limits)?
         };
-        self.heavy
-            .store(large || report.selections > INLINE_VALIDATION_SELECTIONS, Ordering::Relaxed);
+        self.heavy.store(
+            large || report.selections > INLINE_VALIDATION_SELECTIONS,
+            Ordering::Relaxed,
+        );
         Ok(request)
     }
 
@@ -802,8 +807,9 @@ mod tests {
         assert!(e.message.contains("levels deep"), "{}", e.message);
         let e = check("{ ...A } fragment A on Query { ...B ...B } fragment B on Query { ...A }").unwrap_err();
         assert_eq!(e.reason, Reason::FragmentCycle, "{e:?}");
-        let small = check("{ ...A ...A } fragment A on Query { a: __typename ...B } fragment B on Query { __typename }")
-            .unwrap();
+        let small =
+            check("{ ...A ...A } fragment A on Query { a: __typename ...B } fragment B on Query { __typename }")
+                .unwrap();
         // 2 spreads + 2 × (alias + spread + 1) + unexpanded definitions (2 + 1).
         assert_eq!(small.selections, 2 + 2 * 3 + 3);
         assert_eq!(small.aliases, 2);
@@ -811,9 +817,18 @@ mod tests {
 
     #[test]
     fn aliases_and_arguments_are_capped() {
-        let q = format!("{{ {} }}", (0..11).map(|i| format!("a{i}: __typename")).collect::<Vec<_>>().join(" "));
+        let q = format!(
+            "{{ {} }}",
+            (0..11)
+                .map(|i| format!("a{i}: __typename"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
         assert_eq!(check(&q).unwrap_err().reason, Reason::TooManyAliases);
-        let q = format!("{{ f({}) }}", (0..65).map(|i| format!("a{i}: 1")).collect::<Vec<_>>().join(" "));
+        let q = format!(
+            "{{ f({}) }}",
+            (0..65).map(|i| format!("a{i}: 1")).collect::<Vec<_>>().join(" ")
+        );
         assert_eq!(check(&q).unwrap_err().reason, Reason::TooComplex);
     }
 
@@ -853,6 +868,10 @@ mod tests {
         cap_errors(&mut errors, 5);
         assert_eq!(errors.len(), 6);
         assert!(errors.iter().all(|e| e.message.len() <= MAX_ERROR_MESSAGE_BYTES + 3));
-        assert!(errors[5].message.starts_with("995 more errors"), "{}", errors[5].message);
+        assert!(
+            errors[5].message.starts_with("995 more errors"),
+            "{}",
+            errors[5].message
+        );
     }
 }

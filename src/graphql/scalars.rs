@@ -109,11 +109,15 @@ mod tests {
             Money("92233720368547758.08".parse().unwrap()).try_to_minor(2),
             Err(MinorError::OutOfRange)
         );
-        assert_eq!(Money("1.005".parse().unwrap()).try_to_minor(2), Err(MinorError::TooPrecise));
+        assert_eq!(
+            Money("1.005".parse().unwrap()).try_to_minor(2),
+            Err(MinorError::TooPrecise)
+        );
     }
 
     fn parse(s: &str) -> Result<Money, String> {
-        <Money as ScalarType>::parse(Value::String(s.into())).map_err(|e| e.into_server_error(Default::default()).message)
+        <Money as ScalarType>::parse(Value::String(s.into()))
+            .map_err(|e| e.into_server_error(Default::default()).message)
     }
 
     #[test]

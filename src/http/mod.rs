@@ -102,10 +102,8 @@ pub fn router(state: AppState) -> Router {
 /// Every response says `X-Content-Type-Options: nosniff`: browsers must
 /// not guess a script or page out of a JSON answer.
 async fn nosniff(mut res: Response) -> Response {
-    res.headers_mut().insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    res.headers_mut()
+        .insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     res
 }
 

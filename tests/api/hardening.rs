@@ -35,10 +35,19 @@ fn codes(body: &Value) -> Vec<String> {
 
 /// The answer is either data or errors that are all `BAD_USER_INPUT`.
 fn assert_answered(what: &str, r: &Reply) {
-    assert!(r.status == 200 || r.status == 400, "{what}: HTTP {} {}", r.status, short(&r.body));
+    assert!(
+        r.status == 200 || r.status == 400,
+        "{what}: HTTP {} {}",
+        r.status,
+        short(&r.body)
+    );
     let codes = codes(&r.body);
     if codes.is_empty() {
-        assert!(!r.body["data"].is_null(), "{what}: neither data nor errors: {}", short(&r.body));
+        assert!(
+            !r.body["data"].is_null(),
+            "{what}: neither data nor errors: {}",
+            short(&r.body)
+        );
     } else {
         assert!(
             codes.iter().all(|c| c == "BAD_USER_INPUT"),
@@ -106,11 +115,19 @@ impl Shape {
     fn request(self, depth: usize) -> (String, Value) {
         match self {
             Shape::ListLiteral => (
-                format!("{{ __type(name: {}\"x\"{}) {{ name }} }}", "[".repeat(depth), "]".repeat(depth)),
+                format!(
+                    "{{ __type(name: {}\"x\"{}) {{ name }} }}",
+                    "[".repeat(depth),
+                    "]".repeat(depth)
+                ),
                 json!({}),
             ),
             Shape::ObjectLiteral => (
-                format!("{{ __type(name: {}1{}) {{ name }} }}", "{a:".repeat(depth), "}".repeat(depth)),
+                format!(
+                    "{{ __type(name: {}1{}) {{ name }} }}",
+                    "{a:".repeat(depth),
+                    "}".repeat(depth)
+                ),
                 json!({}),
             ),
             Shape::Selections => (
@@ -201,14 +218,16 @@ async fn nesting_sweep_up_to_the_body_limit_never_crashes_the_server() {
             let r = post_raw(&server, b).await;
             assert_answered(&format!("POST {shape:?} depth {depth}"), &r);
             if depth > max_nesting && depth <= 128 {
-                assert_eq!(reason(&r), Some("NESTING_TOO_DEEP"), "POST {shape:?} {depth}: {}", short(&r.body));
+                assert_eq!(
+                    reason(&r),
+                    Some("NESTING_TOO_DEEP"),
+                    "POST {shape:?} {depth}: {}",
+                    short(&r.body)
+                );
             }
             if depth > 128 {
                 let message = r.body["errors"][0]["message"].as_str().unwrap_or("");
-                assert!(
-                    message.contains("levels deep"),
-                    "POST {shape:?} {depth}: {message}"
-                );
+                assert!(message.contains("levels deep"), "POST {shape:?} {depth}: {message}");
             }
         }
         // A URL holds less than a body (the client caps it at 64 KiB).
@@ -225,7 +244,9 @@ async fn nesting_sweep_up_to_the_body_limit_never_crashes_the_server() {
         }
     }
     // Shallow shapes are still answered normally.
-    let ok = client(&server).run("{ __type(name: \"Query\") { name } }", json!({})).await;
+    let ok = client(&server)
+        .run("{ __type(name: \"Query\") { name } }", json!({}))
+        .await;
     assert_eq!(ok.data()["__type"]["name"], "Query");
     assert_eq!(healthz(&server).await, 200, "the server is still up");
     server.stop().await;
@@ -236,8 +257,16 @@ async fn websocket_operations_go_through_the_same_guard() {
     let server = TestServer::start().await;
     let mut socket = connect(&server, Some("graphql-transport-ws")).await;
     init(&mut socket, json!({})).await;
-    let deep = format!("{{ __type(name: {}\"x\"{}) {{ name }} }}", "[".repeat(100_000), "]".repeat(100_000));
-    send(&mut socket, json!({"id": "deep", "type": "subscribe", "payload": {"query": deep}})).await;
+    let deep = format!(
+        "{{ __type(name: {}\"x\"{}) {{ name }} }}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    send(
+        &mut socket,
+        json!({"id": "deep", "type": "subscribe", "payload": {"query": deep}}),
+    )
+    .await;
     let msg = recv(&mut socket).await;
     assert_eq!(msg["type"], "error", "{}", short(&msg));
     assert_eq!(msg["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
@@ -257,14 +286,22 @@ async fn websocket_operations_go_through_the_same_guard() {
     assert_eq!(msg["payload"][0]["extensions"]["fields"][0], "$i.email");
 
     let literal = r#"{ __type(name: "Qu\u0000ery") { name } }"#;
-    send(&mut socket, json!({"id": "lit", "type": "subscribe", "payload": {"query": literal}})).await;
+    send(
+        &mut socket,
+        json!({"id": "lit", "type": "subscribe", "payload": {"query": literal}}),
+    )
+    .await;
     let msg = recv(&mut socket).await;
     assert_eq!(msg["type"], "error", "{}", short(&msg));
     assert_eq!(msg["payload"][0]["extensions"]["reason"], "NUL_CHARACTER");
     assert_eq!(msg["payload"][0]["extensions"]["fields"][0], "name");
 
     // The socket still works.
-    send(&mut socket, json!({"id": "ok", "type": "subscribe", "payload": {"query": "{ apiVersion }"}})).await;
+    send(
+        &mut socket,
+        json!({"id": "ok", "type": "subscribe", "payload": {"query": "{ apiVersion }"}}),
+    )
+    .await;
     let msg = recv(&mut socket).await;
     assert_eq!(msg["type"], "next", "{}", short(&msg));
     assert_eq!(msg["payload"]["data"]["apiVersion"], env!("CARGO_PKG_VERSION"));
@@ -334,7 +371,9 @@ async fn thousands_of_unknown_arguments_give_a_bounded_error_list() {
     let field = format!("apiVersion({})", args.join(", "));
     let query = format!("{{ {} }}", vec![field; 50].join(" "));
     let r = client(&server).run(&query, json!({})).await;
-    let errors = r.body["errors"].as_array().unwrap_or_else(|| panic!("errors: {}", short(&r.body)));
+    let errors = r.body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("errors: {}", short(&r.body)));
     assert_eq!(errors.len(), max + 1, "{}", short(&r.body));
     assert!(codes(&r.body).iter().all(|c| c == "BAD_USER_INPUT"));
     let last = &errors[max];
@@ -363,7 +402,12 @@ async fn too_many_aliases_are_refused() {
     })
     .await;
     let client = client(&server);
-    let aliases = |n: usize| (0..n).map(|i| format!("a{i}: __typename")).collect::<Vec<_>>().join(" ");
+    let aliases = |n: usize| {
+        (0..n)
+            .map(|i| format!("a{i}: __typename"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let r = client.run(&format!("{{ {} }}", aliases(5)), json!({})).await;
     assert_eq!(r.data()["a4"], "Query");
     let r = client.run(&format!("{{ {} }}", aliases(6)), json!({})).await;
@@ -372,7 +416,10 @@ async fn too_many_aliases_are_refused() {
     // Aliases in a fragment count once per spread.
     let r = client
         .run(
-            &format!("{{ ...F ...G }} fragment F on Query {{ {} }} fragment G on Query {{ ...F }}", aliases(3)),
+            &format!(
+                "{{ ...F ...G }} fragment F on Query {{ {} }} fragment G on Query {{ ...F }}",
+                aliases(3)
+            ),
             json!({}),
         )
         .await;
@@ -384,7 +431,12 @@ async fn too_many_aliases_are_refused() {
 fn assert_nul(what: &str, r: &Reply, field: &str) {
     assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{what}: {}", short(&r.body));
     assert_eq!(reason(r), Some("NUL_CHARACTER"), "{what}: {}", short(&r.body));
-    assert_eq!(r.body["errors"][0]["extensions"]["fields"][0], field, "{what}: {}", short(&r.body));
+    assert_eq!(
+        r.body["errors"][0]["extensions"]["fields"][0],
+        field,
+        "{what}: {}",
+        short(&r.body)
+    );
     assert!(r.error_message().contains(field), "{what}: {}", r.error_message());
 }
 
@@ -521,9 +573,16 @@ async fn money_strings_are_plain_decimals_and_out_of_range_says_so() {
             )
             .await;
         assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{amount:?}: {}", short(&r.body));
-        assert!(r.error_message().contains("plain decimal"), "{amount:?}: {}", r.error_message());
+        assert!(
+            r.error_message().contains("plain decimal"),
+            "{amount:?}: {}",
+            r.error_message()
+        );
     }
-    for (n, amount) in ["1".repeat(40), "9223372036854775808".to_string()].into_iter().enumerate() {
+    for (n, amount) in ["1".repeat(40), "9223372036854775808".to_string()]
+        .into_iter()
+        .enumerate()
+    {
         let r = alice
             .client
             .run(
@@ -532,7 +591,11 @@ async fn money_strings_are_plain_decimals_and_out_of_range_says_so() {
             )
             .await;
         assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{amount}: {}", short(&r.body));
-        assert!(r.error_message().contains("out of range"), "{amount}: {}", r.error_message());
+        assert!(
+            r.error_message().contains("out of range"),
+            "{amount}: {}",
+            r.error_message()
+        );
     }
     server.stop().await;
 }
@@ -547,7 +610,12 @@ async fn responses_say_nosniff_and_graphiql_cannot_be_framed() {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    for path in ["/healthz", "/graphiql", "/no-such-page", "/graphql?query=%7B__typename%7D"] {
+    for path in [
+        "/healthz",
+        "/graphiql",
+        "/no-such-page",
+        "/graphql?query=%7B__typename%7D",
+    ] {
         let r = http.get(server.url(path)).send().await.unwrap();
         assert_eq!(nosniff(&r).as_deref(), Some("nosniff"), "{path}");
     }
