@@ -64,6 +64,26 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "1048576",
         "maximum HTTP request body and WebSocket message size",
     ),
+    (
+        "SWITCHBOARD_MAX_NESTING",
+        "32",
+        "deepest nesting of `{ [ (` in a query and of lists and objects in variables (at most 128)",
+    ),
+    (
+        "SWITCHBOARD_MAX_SELECTIONS",
+        "10000",
+        "most selections in one document, every fragment spread expanded",
+    ),
+    (
+        "SWITCHBOARD_MAX_ALIASES",
+        "100",
+        "most aliased fields in one document, fragments expanded",
+    ),
+    (
+        "SWITCHBOARD_MAX_ERRORS",
+        "50",
+        "most errors in one response (one more says how many were left out)",
+    ),
     ("SWITCHBOARD_INTROSPECTION", "true", "allow schema introspection"),
     (
         "SWITCHBOARD_APQ_TTL_SECS",
@@ -260,6 +280,14 @@ pub struct Limits {
     pub max_complexity: usize,
     pub max_batch: usize,
     pub max_body_bytes: usize,
+    /// Deepest bracket nesting in query text, and value nesting in variables.
+    pub max_nesting: usize,
+    /// Most selections in a document with fragments expanded.
+    pub max_selections: usize,
+    /// Most aliased fields in a document with fragments expanded.
+    pub max_aliases: usize,
+    /// Most errors in one response.
+    pub max_errors: usize,
     pub introspection: bool,
     pub apq_ttl: Duration,
 }
@@ -452,6 +480,10 @@ impl Config {
                 max_complexity: src.positive("SWITCHBOARD_MAX_COMPLEXITY", 5000)? as usize,
                 max_batch: src.positive("SWITCHBOARD_MAX_BATCH", 10)? as usize,
                 max_body_bytes: src.positive("SWITCHBOARD_MAX_BODY_BYTES", 1024 * 1024)? as usize,
+                max_nesting: max_nesting(&src)?,
+                max_selections: src.positive("SWITCHBOARD_MAX_SELECTIONS", 10_000)? as usize,
+                max_aliases: src.positive("SWITCHBOARD_MAX_ALIASES", 100)? as usize,
+                max_errors: src.positive("SWITCHBOARD_MAX_ERRORS", 50)? as usize,
                 introspection,
                 apq_ttl: secs("SWITCHBOARD_APQ_TTL_SECS", 86_400)?,
             },
@@ -489,6 +521,17 @@ impl Config {
     pub fn embedded_database(&self) -> bool {
         self.database_url.is_none()
     }
+}
+
+/// Past a few hundred levels the recursive GraphQL parser overflows its
+/// stack, and serde_json stops at 128: the nesting bound stays below both.
+fn max_nesting(src: &Source) -> Result<usize, ConfigError> {
+    const KEY: &str = "SWITCHBOARD_MAX_NESTING";
+    let v = src.positive(KEY, 32)?;
+    if v > 128 {
+        return Err(ConfigError::invalid(KEY, "must be at most 128"));
+    }
+    Ok(v as usize)
 }
 
 fn oidc_providers(src: &Source) -> Result<Vec<OidcProvider>, ConfigError> {

@@ -4,6 +4,7 @@
 pub mod commerce;
 pub mod context;
 pub mod extensions;
+pub mod guard;
 pub mod identity;
 pub mod loaders;
 pub mod notification;
@@ -58,8 +59,11 @@ pub fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> 
     let mut b = Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(64)
+        .limit_recursive_depth(guard::MAX_RECURSIVE_DEPTH)
         .limit_directives(16)
+        // First, so it runs before anything else parses or expands the
+        // document (persisted queries are registered after this).
+        .extension(guard::Guard(guard::GuardLimits::from_limits(limits)))
         .extension(extensions::Observe {
             introspection: limits.introspection,
         });

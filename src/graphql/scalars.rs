@@ -1,4 +1,6 @@
 //! Custom scalars: `Money`, a decimal written as a string (never a float).
+//! Only plain decimals are accepted: an exponent, a `+`, spaces, hex or
+//! `NaN` in an amount are far more often a client bug than intent.
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use rust_decimal::Decimal;
@@ -12,16 +14,12 @@ pub struct Money(pub Decimal);
 impl ScalarType for Money {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => s
-                .trim()
-                .parse::<Decimal>()
-                .map(Money)
-                .map_err(|_| InputValueError::custom(format!("{s:?} is not a decimal amount"))),
+            Value::String(s) => parse_plain(s).map(Money).map_err(InputValueError::custom),
             // A JSON integer is exact; a JSON float is refused.
             Value::Number(n) if n.is_i64() || n.is_u64() => n
                 .as_i64()
                 .map(|i| Money(Decimal::from(i)))
-                .ok_or_else(|| InputValueError::custom("amount out of range")),
+                .ok_or_else(|| InputValueError::custom(format!("the amount {n} is out of range"))),
             _ => Err(InputValueError::custom("money is a decimal string such as \"12.50\"")),
         }
     }
@@ -31,15 +29,63 @@ impl ScalarType for Money {
     }
 }
 
+/// Most decimal places an amount may have (the precision of `Decimal`).
+const MAX_SCALE: usize = 28;
+
+/// Parses a plain decimal: an optional `-`, digits, and optionally a `.`
+/// followed by digits. Anything else is refused with a message saying why.
+fn parse_plain(s: &str) -> Result<Decimal, String> {
+    let unsigned = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (unsigned, None),
+    };
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || !frac.is_none_or(digits) {
+        let shown: String = s.chars().take(40).collect();
+        return Err(format!(
+            "{shown:?} is not a plain decimal amount: write digits with an optional leading '-' \
+             and '.', such as \"12.50\" (no exponent, '+', spaces or other characters)"
+        ));
+    }
+    if frac.is_some_and(|f| f.len() > MAX_SCALE) {
+        return Err(format!("the amount has more than {MAX_SCALE} decimal places"));
+    }
+    Decimal::from_str_exact(s).map_err(|_| {
+        let shown: String = s.chars().take(40).collect();
+        format!("the amount {shown} is out of range")
+    })
+}
+
+/// Why an amount has no exact form in a currency's minor units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MinorError {
+    /// More decimal places than the currency has.
+    TooPrecise,
+    /// Too large for the ledger's 64-bit minor units.
+    OutOfRange,
+}
+
 impl Money {
     /// The amount in minor units of a currency with `decimals` places;
-    /// `None` when it has more precision than the currency allows.
+    /// `None` when it has more precision than the currency allows or does
+    /// not fit (see [`Money::try_to_minor`] to tell which).
     pub fn to_minor(self, decimals: u32) -> Option<i64> {
-        let scaled = self.0.checked_mul(Decimal::from(10i64.checked_pow(decimals)?))?;
+        self.try_to_minor(decimals).ok()
+    }
+
+    /// The amount in minor units, or why it has none, so that callers can
+    /// say "out of range" rather than blame the decimal places.
+    pub fn try_to_minor(self, decimals: u32) -> Result<i64, MinorError> {
+        let factor = 10i64.checked_pow(decimals).ok_or(MinorError::OutOfRange)?;
+        let scaled = self
+            .0
+            .checked_mul(Decimal::from(factor))
+            .ok_or(MinorError::OutOfRange)?;
         if scaled.fract() != Decimal::ZERO {
-            return None;
+            return Err(MinorError::TooPrecise);
         }
-        i64::try_from(scaled).ok()
+        i64::try_from(scaled).map_err(|_| MinorError::OutOfRange)
     }
 
     /// Minor units back to an amount with `decimals` places.
@@ -59,5 +105,43 @@ mod tests {
         assert_eq!(Money("430".parse().unwrap()).to_minor(0), Some(430));
         assert_eq!(Money::from_minor(1250, 2).0.to_string(), "12.50");
         assert!(<Money as ScalarType>::parse(Value::from(1.5f64)).is_err());
+        assert_eq!(
+            Money("92233720368547758.08".parse().unwrap()).try_to_minor(2),
+            Err(MinorError::OutOfRange)
+        );
+        assert_eq!(
+            Money("1.005".parse().unwrap()).try_to_minor(2),
+            Err(MinorError::TooPrecise)
+        );
+    }
+
+    fn parse(s: &str) -> Result<Money, String> {
+        <Money as ScalarType>::parse(Value::String(s.into()))
+            .map_err(|e| e.into_server_error(Default::default()).message)
+    }
+
+    #[test]
+    fn only_plain_decimals_are_money() {
+        for ok in ["0", "12.50", "-3", "430", "0.000001", "007.5"] {
+            assert_eq!(parse(ok).unwrap().0, ok.parse::<Decimal>().unwrap(), "{ok}");
+        }
+        for bad in [
+            "1E2", "1e-5", "1e2", " 1", "1 ", "+1", "0x1F", "NaN", "inf", "", "-", ".5", "5.", "1_000", "1,5", "١٢",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains("plain decimal"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_amounts_say_so() {
+        let e = parse(&"9".repeat(40)).unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
+        let e = parse(&format!("0.{}", "1".repeat(29))).unwrap_err();
+        assert!(e.contains("decimal places"), "{e}");
+        let e = <Money as ScalarType>::parse(Value::from(u64::MAX))
+            .map_err(|e| e.into_server_error(Default::default()).message)
+            .unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
     }
 }

@@ -89,14 +89,17 @@ pub async fn page() -> Response {
     let mut res = Html(PAGE.replace("VERSION", ASSET_VERSION)).into_response();
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // Everything the page needs comes from this origin.
+    // Everything the page needs comes from this origin, and no other page
+    // may frame it (a framed IDE holding a token invites clickjacking).
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-             img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:",
+             img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'",
         ),
     );
+    // For browsers that predate `frame-ancestors`.
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
 }
 

@@ -116,6 +116,15 @@ fn code_for_status(status: StatusCode) -> &'static str {
     }
 }
 
+/// serde_json refuses JSON nested more than 128 levels deep (its own
+/// recursion limit, which keeps it and every later walk of the value off
+/// the end of the stack); the request guard bounds variables further.
+const TOO_DEEP_JSON: &str = "the request JSON nests lists or objects more than 128 levels deep";
+
+fn is_too_deep(e: &serde_json::Error) -> bool {
+    e.is_syntax() && e.to_string().starts_with("recursion limit exceeded")
+}
+
 /// One operation's parameters, checked for type before anything runs.
 struct Params {
     query: String,
@@ -164,9 +173,13 @@ fn params_from_url(raw: Option<&str>) -> Result<Params, String> {
     let mut obj = Map::new();
     for (k, v) in form_urlencoded(raw.unwrap_or("")) {
         let value = match k.as_str() {
-            "variables" | "extensions" => {
-                serde_json::from_str::<Json>(&v).map_err(|_| format!("`{k}` must be URL-encoded JSON"))?
-            }
+            "variables" | "extensions" => serde_json::from_str::<Json>(&v).map_err(|e| {
+                if is_too_deep(&e) {
+                    format!("`{k}`: {TOO_DEEP_JSON}")
+                } else {
+                    format!("`{k}` must be URL-encoded JSON")
+                }
+            })?,
             _ => Json::String(v),
         };
         obj.insert(k, value);
@@ -314,6 +327,7 @@ pub async fn post(State(state): State<AppState>, client: auth::ClientInfo, heade
     }
     let json: Json = match serde_json::from_slice(&bytes) {
         Ok(j) => j,
+        Err(e) if is_too_deep(&e) => return refuse(StatusCode::BAD_REQUEST, media, TOO_DEEP_JSON),
         Err(_) => return refuse(StatusCode::BAD_REQUEST, media, "the request body is not valid JSON"),
     };
     let viewer = match auth::viewer_from_headers(&state.ctx, &headers, client).await {

@@ -95,6 +95,16 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Outermost, so panics, 404s and refusals carry it too.
+        .layer(axum::middleware::map_response(nosniff))
+}
+
+/// Every response says `X-Content-Type-Options: nosniff`: browsers must
+/// not guess a script or page out of a JSON answer.
+async fn nosniff(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    res
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

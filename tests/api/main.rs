@@ -10,6 +10,7 @@ mod entities;
 mod enums;
 mod events;
 mod graphiql;
+mod hardening;
 mod http_conformance;
 mod identity;
 mod oauth;

@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::graphql::context::{app, viewer};
 use crate::graphql::identity::parse_id;
 use crate::graphql::pagination::{connection, Page};
-use crate::graphql::scalars::Money;
+use crate::graphql::scalars::{MinorError, Money};
 use crate::service::identity;
 use crate::service::wallet::{self, EntryType, Posting};
 
@@ -177,10 +177,10 @@ async fn posting(
 ) -> Result<Posting, AppError> {
     let currency = r.currency.trim().to_uppercase();
     let decimals = wallet::currency_decimals(&app.db.read, &currency).await?;
-    let amount = r
-        .amount
-        .to_minor(decimals)
-        .ok_or_else(|| AppError::invalid("amount", format!("{currency} has {decimals} decimal places")))?;
+    let amount = r.amount.try_to_minor(decimals).map_err(|e| match e {
+        MinorError::TooPrecise => AppError::invalid("amount", format!("{currency} has {decimals} decimal places")),
+        MinorError::OutOfRange => AppError::invalid("amount", "the amount is out of range"),
+    })?;
     Ok(Posting {
         user_id,
         currency,
