@@ -176,9 +176,27 @@ async fn not_replayed(ctx: &AppContext, user_id: Uuid, step: u64) -> bool {
     count <= 1
 }
 
+/// Counts one two-factor code check of `user_id` and refuses it beyond
+/// the per-account limit, right or wrong code alike: a 6-digit code must
+/// not be guessable by trying, whichever operation checks it.
+async fn limit_code_checks(ctx: &AppContext, user_id: Uuid) -> AppResult<()> {
+    ctx.limiter
+        .hit(
+            &format!("totp:check:{user_id}"),
+            ctx.config.auth.totp_rate_per_account,
+            Duration::from_secs(60),
+        )
+        .await
+        .map_err(|l| AppError::RateLimited {
+            retry_after_secs: l.retry_after_secs,
+            reason: "too many two-factor code attempts for this account",
+        })
+}
+
 /// Turns two-factor sign-in on with a current code; returns the recovery codes.
 pub async fn confirm(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<Vec<String>> {
     let user_id = viewer.require_self_service("security.manage")?;
+    limit_code_checks(ctx, user_id).await?;
     let txn = ctx.db.primary.begin().await?;
     let user = load_user(&txn, user_id).await?;
     if user.two_factor_enabled {
@@ -228,6 +246,7 @@ async fn check_code<C: ConnectionTrait>(
     user: &users::Model,
     code: &str,
 ) -> AppResult<bool> {
+    limit_code_checks(ctx, user.id).await?;
     let code = code.trim().to_lowercase();
     if code.len() == DIGITS as usize && code.chars().all(|c| c.is_ascii_digit()) {
         let secret = secret_of(ctx, user)?;
