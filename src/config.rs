@@ -149,7 +149,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "SWITCHBOARD_TOTP_RATE_PER_ACCOUNT",
         "5",
-        "two-factor code checks (enable, disable, recovery codes, sign-in) per account per minute",
+        "two-factor code checks by a signed-in user (enable, disable, new recovery codes) per account per 15 minutes",
     ),
     (
         "SWITCHBOARD_REGISTER_RATE_PER_ADDRESS",
@@ -231,8 +231,8 @@ pub struct AuthConfig {
     pub rate_per_account: u64,
     pub rate_per_address: u64,
     pub register_rate_per_address: u64,
-    /// Two-factor code checks per account per minute (brute force of a
-    /// 6-digit code).
+    /// Two-factor code checks by a signed-in user per account per 15
+    /// minutes (against guessing a 6-digit code).
     pub totp_rate_per_account: u64,
     pub oidc_providers: Vec<OidcProvider>,
 }

@@ -77,12 +77,19 @@ pub struct SocketRegistry {
 }
 
 impl SocketRegistry {
+    /// The registry of a server; its watcher starts at once when built
+    /// inside a runtime (so no notification is missed), else with the
+    /// first socket.
     pub fn new(ctx: Ctx) -> Arc<Self> {
-        Arc::new(SocketRegistry {
+        let registry = Arc::new(SocketRegistry {
             ctx,
             inner: Mutex::new(Inner::default()),
             watcher_started: AtomicBool::new(false),
-        })
+        });
+        if tokio::runtime::Handle::try_current().is_ok() {
+            registry.ensure_watcher();
+        }
+        registry
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

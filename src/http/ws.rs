@@ -208,8 +208,9 @@ fn token_deadline(state: &AppState, credentials: &Credentials) -> Option<tokio::
         return None;
     };
     let exp = state.ctx.keys.tokens.verify(token).ok()?.exp;
-    let left = (exp - chrono::Utc::now().timestamp()).max(0) as u64;
-    Some(tokio::time::Instant::now() + std::time::Duration::from_secs(left))
+    // The token verifies through the whole second `exp`.
+    let left_ms = ((exp + 1) * 1000 - chrono::Utc::now().timestamp_millis()).max(0) as u64;
+    Some(tokio::time::Instant::now() + std::time::Duration::from_millis(left_ms))
 }
 
 fn credential_of(viewer: &Viewer) -> Option<(uuid::Uuid, Credential)> {

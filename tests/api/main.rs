@@ -3,6 +3,7 @@
 
 mod support;
 
+mod abuse;
 mod authz_matrix;
 mod cli;
 mod commerce;
@@ -21,3 +22,4 @@ mod seed_scale;
 mod support_desk;
 mod wallet;
 mod websocket;
+mod ws_sessions;

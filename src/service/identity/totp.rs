@@ -176,15 +176,20 @@ async fn not_replayed(ctx: &AppContext, user_id: Uuid, step: u64) -> bool {
     count <= 1
 }
 
-/// Counts one two-factor code check of `user_id` and refuses it beyond
-/// the per-account limit, right or wrong code alike: a 6-digit code must
-/// not be guessable by trying, whichever operation checks it.
+/// The window of [`limit_code_checks`].
+const CODE_CHECK_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Counts one two-factor code check of `user_id` by a signed-in user
+/// (confirm, disable, new recovery codes) and refuses it beyond the
+/// per-account limit, right or wrong code alike: a 6-digit code must not be
+/// guessable by trying. Codes at sign-in count against sign-in's own
+/// limits and lock-out instead.
 async fn limit_code_checks(ctx: &AppContext, user_id: Uuid) -> AppResult<()> {
     ctx.limiter
         .hit(
             &format!("totp:check:{user_id}"),
             ctx.config.auth.totp_rate_per_account,
-            Duration::from_secs(60),
+            CODE_CHECK_WINDOW,
         )
         .await
         .map_err(|l| AppError::RateLimited {
@@ -246,7 +251,6 @@ async fn check_code<C: ConnectionTrait>(
     user: &users::Model,
     code: &str,
 ) -> AppResult<bool> {
-    limit_code_checks(ctx, user.id).await?;
     let code = code.trim().to_lowercase();
     if code.len() == DIGITS as usize && code.chars().all(|c| c.is_ascii_digit()) {
         let secret = secret_of(ctx, user)?;
@@ -274,6 +278,7 @@ pub async fn check_login_code(ctx: &AppContext, user: &users::Model, code: &str)
 /// Turns two-factor sign-in off; needs a current code or a recovery code.
 pub async fn disable(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<()> {
     let user_id = viewer.require_self_service("security.manage")?;
+    limit_code_checks(ctx, user_id).await?;
     let txn = ctx.db.primary.begin().await?;
     let user = load_user(&txn, user_id).await?;
     if !user.two_factor_enabled {
@@ -314,6 +319,7 @@ pub async fn disable(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult
 /// New recovery codes (the old ones stop working); needs a current code.
 pub async fn regenerate_recovery_codes(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<Vec<String>> {
     let user_id = viewer.require_self_service("security.manage")?;
+    limit_code_checks(ctx, user_id).await?;
     let txn = ctx.db.primary.begin().await?;
     let user = load_user(&txn, user_id).await?;
     if !user.two_factor_enabled {
