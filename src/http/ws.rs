@@ -361,8 +361,11 @@ impl Connection {
         };
         match (self.protocol, kind) {
             (_, "connection_init") => self.on_init(msg.get("payload")).await,
-            (Protocol::Transport, "ping") if auth::credentials_from_payload(msg.get("payload")) != Credentials::None => {
-                self.on_refresh(auth::credentials_from_payload(msg.get("payload"))).await
+            (Protocol::Transport, "ping")
+                if auth::credentials_from_payload(msg.get("payload")) != Credentials::None =>
+            {
+                self.on_refresh(auth::credentials_from_payload(msg.get("payload")))
+                    .await
             }
             (Protocol::Transport, "ping") => {
                 let mut pong = json!({"type": "pong"});
@@ -425,7 +428,12 @@ impl Connection {
         let current_user = current.user_id;
         let viewer = match identity::authenticate(&self.state.ctx, credentials.clone(), self.client.clone()).await {
             Ok(v) if v.user_id.is_some() && v.user_id == current_user => v,
-            Ok(_) => return Next::Close(close::FORBIDDEN, "Forbidden: a refresh must be for the same user".into()),
+            Ok(_) => {
+                return Next::Close(
+                    close::FORBIDDEN,
+                    "Forbidden: a refresh must be for the same user".into(),
+                )
+            }
             Err(e) => {
                 tracing::info!(reason = %e, "WebSocket refresh refused");
                 return Next::Close(close::FORBIDDEN, SESSION_ENDED.into());

@@ -49,10 +49,7 @@ const DISABLE: &str = "mutation($i: CodeInput!) { disableTotp(input: $i) }";
 const REGENERATE: &str = "mutation($i: CodeInput!) { regenerateRecoveryCodes(input: $i) { recoveryCodes } }";
 
 async fn enrol(p: &Persona) -> Vec<u8> {
-    let d = p
-        .client
-        .data("mutation { enrollTotp { secret } }", json!({}))
-        .await;
+    let d = p.client.data("mutation { enrollTotp { secret } }", json!({})).await;
     base32_decode(d["enrollTotp"]["secret"].as_str().unwrap())
 }
 
@@ -241,7 +238,8 @@ const LOGIN: &str = "mutation($i: LoginInput!) { login(input: $i) { accessToken 
 
 /// A failed sign-in claiming to come from `forwarded`; returns the code.
 async fn login_from(server: &TestServer, forwarded: &str) -> String {
-    let body = json!({"query": LOGIN, "variables": {"i": {"email": unique_email("nobody"), "password": "not the password"}}});
+    let body =
+        json!({"query": LOGIN, "variables": {"i": {"email": unique_email("nobody"), "password": "not the password"}}});
     let res = server
         .anon()
         .raw()

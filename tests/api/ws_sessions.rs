@@ -15,9 +15,9 @@ use crate::support::{ServerOptions, TestServer};
 use crate::websocket::{closed, connect, init, recv, send, Socket};
 
 const ME: &str = "{ viewer { id } }";
-const MINT_KEY: &str = r#"mutation { createApiKey(input: {name: "from the socket", scopes: ["profile.read"]}) { key } }"#;
-const OPEN_TICKET: &str =
-    r#"mutation { createTicket(input: {subject: "from the socket", description: "should not exist"}) { ticket { id } } }"#;
+const MINT_KEY: &str =
+    r#"mutation { createApiKey(input: {name: "from the socket", scopes: ["profile.read"]}) { key } }"#;
+const OPEN_TICKET: &str = r#"mutation { createTicket(input: {subject: "from the socket", description: "should not exist"}) { ticket { id } } }"#;
 
 fn bearer(token: &str) -> Value {
     json!({"authorization": format!("Bearer {token}")})
@@ -57,10 +57,7 @@ async fn assert_refused(socket: &mut Socket, mutation: &str) -> Option<u16> {
                 let m: Value = serde_json::from_str(t.as_str()).unwrap();
                 match m["type"].as_str() {
                     Some("next") => panic!("an operation ran after the session ended: {m}"),
-                    Some("error") => assert_eq!(
-                        m["payload"][0]["extensions"]["code"], "UNAUTHENTICATED",
-                        "{m}"
-                    ),
+                    Some("error") => assert_eq!(m["payload"][0]["extensions"]["code"], "UNAUTHENTICATED", "{m}"),
                     _ => {}
                 }
             }
