@@ -106,6 +106,26 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "concurrent operations on one socket",
     ),
     (
+        "SWITCHBOARD_WS_MAX_ANON_PER_ADDRESS",
+        "20",
+        "open WebSocket connections per client address that are not signed in (per instance)",
+    ),
+    (
+        "SWITCHBOARD_WS_MAX_SUBSCRIPTIONS_PER_ADDRESS",
+        "200",
+        "running WebSocket operations per client (per user when signed in, else per address; per instance)",
+    ),
+    (
+        "SWITCHBOARD_WS_SESSION_CHECK_SECS",
+        "60",
+        "interval of the batched re-check of every open socket's session or API key",
+    ),
+    (
+        "SWITCHBOARD_TRUSTED_PROXIES",
+        "none",
+        "proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client",
+    ),
+    (
         "SWITCHBOARD_SHUTDOWN_GRACE_SECS",
         "20",
         "how long SIGTERM waits for in-flight work",
@@ -162,6 +182,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "sign-in attempts per client address per minute",
     ),
     (
+        "SWITCHBOARD_TOTP_RATE_PER_ACCOUNT",
+        "5",
+        "two-factor code checks by a signed-in user (enable, disable, new recovery codes) per account per 15 minutes",
+    ),
+    (
         "SWITCHBOARD_REGISTER_RATE_PER_ADDRESS",
         "20",
         "sign-ups per client address per hour",
@@ -216,6 +241,9 @@ pub struct Config {
     pub password_hash_concurrency: usize,
     pub auth: AuthConfig,
     pub payments: PaymentsConfig,
+    /// Proxies whose `X-Forwarded-For` is believed (none: the peer address
+    /// is the client).
+    pub trusted_proxies: crate::http::auth::TrustedProxies,
 }
 
 /// Payment gateway settings that are not stored in the database.
@@ -247,6 +275,9 @@ pub struct AuthConfig {
     pub rate_per_account: u64,
     pub rate_per_address: u64,
     pub register_rate_per_address: u64,
+    /// Two-factor code checks by a signed-in user per account per 15
+    /// minutes (against guessing a 6-digit code).
+    pub totp_rate_per_account: u64,
     pub oidc_providers: Vec<OidcProvider>,
 }
 
@@ -298,6 +329,14 @@ pub struct WsConfig {
     pub init_timeout: Duration,
     pub keepalive: Duration,
     pub max_operations: usize,
+    /// Sockets not signed in per client address (per instance).
+    pub max_anon_per_address: usize,
+    /// Running operations per client: per user when signed in, else per
+    /// address (per instance).
+    pub max_subscriptions_per_client: usize,
+    /// How often every open socket's credentials are re-checked in one
+    /// batched query (a backstop to the session-ended notifications).
+    pub session_check: Duration,
 }
 
 /// Log output format.
@@ -491,6 +530,10 @@ impl Config {
                 init_timeout: secs("SWITCHBOARD_WS_INIT_TIMEOUT_SECS", 10)?,
                 keepalive: secs("SWITCHBOARD_WS_KEEPALIVE_SECS", 15)?,
                 max_operations: src.positive("SWITCHBOARD_WS_MAX_OPERATIONS", 100)? as usize,
+                max_anon_per_address: src.positive("SWITCHBOARD_WS_MAX_ANON_PER_ADDRESS", 20)? as usize,
+                max_subscriptions_per_client: src.positive("SWITCHBOARD_WS_MAX_SUBSCRIPTIONS_PER_ADDRESS", 200)?
+                    as usize,
+                session_check: secs("SWITCHBOARD_WS_SESSION_CHECK_SECS", 60)?,
             },
             shutdown_grace: secs("SWITCHBOARD_SHUTDOWN_GRACE_SECS", 20)?,
             shutdown_delay: Duration::from_secs(src.parse(
@@ -511,9 +554,16 @@ impl Config {
                 rate_per_account: src.positive("SWITCHBOARD_LOGIN_RATE_PER_ACCOUNT", 10)?,
                 rate_per_address: src.positive("SWITCHBOARD_LOGIN_RATE_PER_ADDRESS", 60)?,
                 register_rate_per_address: src.positive("SWITCHBOARD_REGISTER_RATE_PER_ADDRESS", 20)?,
+                totp_rate_per_account: src.positive("SWITCHBOARD_TOTP_RATE_PER_ACCOUNT", 5)?,
                 oidc_providers: oidc_providers(&src)?,
             },
             payments: payments_config(&src)?,
+            trusted_proxies: match src.get("SWITCHBOARD_TRUSTED_PROXIES") {
+                None => Default::default(),
+                Some(raw) => raw
+                    .parse()
+                    .map_err(|reason: String| ConfigError::invalid("SWITCHBOARD_TRUSTED_PROXIES", reason))?,
+            },
         })
     }
 

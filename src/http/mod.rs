@@ -5,6 +5,7 @@ pub mod auth;
 pub mod graphiql;
 pub mod graphql_http;
 pub mod ops;
+pub mod sockets;
 pub mod webhooks;
 pub mod ws;
 
@@ -37,6 +38,8 @@ pub struct AppState {
     pub tasks: TaskTracker,
     /// Set once shutdown begins; `/readyz` then answers 503.
     pub draining: Arc<AtomicBool>,
+    /// This instance's sockets: their sessions and per-client caps.
+    pub sockets: Arc<sockets::SocketRegistry>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             .data(ctx.clone())
             .finish();
         AppState {
+            sockets: sockets::SocketRegistry::new(ctx.clone()),
             ctx,
             schema,
             tasks: TaskTracker::new(),
@@ -65,6 +69,8 @@ impl AppState {
 
 /// The full router with its middleware.
 pub fn router(state: AppState) -> Router {
+    // Read by `auth::ClientInfo`: whose X-Forwarded-For to believe.
+    let trusted_proxies = state.ctx.config.trusted_proxies.clone();
     Router::new()
         .route(
             "/graphql",
@@ -79,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/webhooks/payments/{gateway}", post(webhooks::payment))
         .with_state(state)
+        .layer(axum::Extension(trusted_proxies))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http()

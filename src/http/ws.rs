@@ -5,6 +5,14 @@
 //! subscriptions-transport-ws for old clients. Written here rather than
 //! taken from async-graphql, whose handler closes with 1002/3008 where the
 //! protocol requires 4400/4408 and lacks 4401 and 4409.
+//!
+//! A socket is only as good as its credentials: every operation sent on it
+//! authenticates again with the `connection_init` credentials, exactly as
+//! an HTTP request does, and the socket closes with 4403 when its session
+//! (or API key, or account) ends or its access token expires (see
+//! [`super::sockets`]). A client refreshes on an open socket by sending
+//! `{"type": "ping", "payload": {"authorization": "Bearer <new token>"}}`
+//! with a token of the same user before the old one expires.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,10 +29,12 @@ use tokio::task::AbortHandle;
 
 use super::auth::{self, ClientInfo};
 use super::graphql_http::{ensure_codes, is_request_error};
+use super::sockets::{AnonymousSlot, Credential, OperationSlot, Watch};
 use super::AppState;
+use crate::error::{AppError, ErrorCode};
 use crate::graphql::extensions::RequestMeta;
 use crate::infra::telemetry::Outcome;
-use crate::service::identity::{self, Viewer};
+use crate::service::identity::{self, Credentials, Viewer};
 
 /// The two subprotocols, newest first.
 const TRANSPORT_WS: &str = "graphql-transport-ws";
@@ -109,13 +119,33 @@ pub async fn upgrade(state: AppState, req: axum::extract::Request) -> Response {
         Some(LEGACY_WS) => Some(Protocol::Legacy),
         _ => None,
     };
+    let Some(anonymous) = state.sockets.admit_anonymous(client.ip_address.as_deref()) else {
+        return too_many_anonymous();
+    };
     let tracker = state.tasks.clone();
     ws.on_upgrade(move |socket| {
         tracker.track_future(async move {
             let span = tracing::info_span!("ws", request_id = client.request_id.as_deref().unwrap_or(""));
-            let _ = tracing::Instrument::instrument(run(state, socket, protocol, client), span).await;
+            let _ = tracing::Instrument::instrument(run(state, socket, protocol, client, anonymous), span).await;
         })
     })
+}
+
+/// 429 before the upgrade: the address holds its share of sockets that
+/// are not signed in.
+fn too_many_anonymous() -> Response {
+    let body = json!({"errors": [{
+        "message": "too many WebSocket connections from this address; sign in or close some",
+        "extensions": {"code": ErrorCode::RateLimited.as_str()}
+    }]});
+    let mut res = (axum::http::StatusCode::TOO_MANY_REQUESTS, body.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("10"));
+    res
 }
 
 /// Messages from operation tasks to the connection loop.
@@ -131,6 +161,8 @@ enum Outgoing {
 struct Operation {
     generation: u64,
     abort: AbortHandle,
+    /// The client's running-operation slot, freed with the operation.
+    _slot: OperationSlot,
 }
 
 struct Connection {
@@ -138,6 +170,15 @@ struct Connection {
     protocol: Protocol,
     client: ClientInfo,
     viewer: Option<Viewer>,
+    /// What `connection_init` (or a refresh) presented; every operation
+    /// authenticates with it again.
+    credentials: Credentials,
+    /// Held while the socket is not signed in.
+    anonymous: Option<AnonymousSlot>,
+    /// Signals that the socket's session or API key ended.
+    watch: Option<Watch>,
+    /// When the access token expires (closing the socket unless refreshed).
+    expires: Option<tokio::time::Instant>,
     init_received: bool,
     operations: HashMap<String, Operation>,
     next_generation: u64,
@@ -149,9 +190,55 @@ enum Next {
     Continue,
     Send(Json),
     Close(u16, String),
+    /// An error for one operation, then the close.
+    SendThenClose(Json, u16, String),
 }
 
-async fn run(state: AppState, socket: WebSocket, protocol: Option<Protocol>, client: ClientInfo) {
+/// The close reasons of a socket whose credentials ended.
+const SESSION_ENDED: &str = "Forbidden: the session has ended";
+const TOKEN_EXPIRED: &str = "Forbidden: the access token expired; reconnect or refresh";
+
+async fn ended(watch: Option<&Watch>) {
+    match watch {
+        Some(w) => w.ended().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn expiry(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The access token's expiry as a timer deadline.
+fn token_deadline(state: &AppState, credentials: &Credentials) -> Option<tokio::time::Instant> {
+    let Credentials::Bearer(token) = credentials else {
+        return None;
+    };
+    let exp = state.ctx.keys.tokens.verify(token).ok()?.exp;
+    // The token verifies through the whole second `exp`.
+    let left_ms = ((exp + 1) * 1000 - chrono::Utc::now().timestamp_millis()).max(0) as u64;
+    Some(tokio::time::Instant::now() + std::time::Duration::from_millis(left_ms))
+}
+
+fn credential_of(viewer: &Viewer) -> Option<(uuid::Uuid, Credential)> {
+    let user = viewer.user_id?;
+    match (viewer.session_id, viewer.api_key_id) {
+        (Some(s), _) => Some((user, Credential::Session(s))),
+        (None, Some(k)) => Some((user, Credential::ApiKey(k))),
+        (None, None) => None,
+    }
+}
+
+async fn run(
+    state: AppState,
+    socket: WebSocket,
+    protocol: Option<Protocol>,
+    client: ClientInfo,
+    anonymous: AnonymousSlot,
+) {
     let metrics = state.ctx.metrics.clone();
     metrics.socket_opened();
     let _socket_gauge = scopeguard(move || metrics.socket_closed());
@@ -173,6 +260,10 @@ async fn run(state: AppState, socket: WebSocket, protocol: Option<Protocol>, cli
         protocol,
         client,
         viewer: None,
+        credentials: Credentials::None,
+        anonymous: Some(anonymous),
+        watch: None,
+        expires: None,
         init_received: false,
         operations: HashMap::new(),
         next_generation: 0,
@@ -190,6 +281,8 @@ async fn run(state: AppState, socket: WebSocket, protocol: Option<Protocol>, cli
             _ = &mut init_deadline, if !conn.init_received => {
                 break Some((close::INIT_TIMEOUT, "Connection initialisation timeout".to_string()));
             }
+            _ = ended(conn.watch.as_ref()) => break Some((close::FORBIDDEN, SESSION_ENDED.to_string())),
+            _ = expiry(conn.expires) => break Some((close::FORBIDDEN, TOKEN_EXPIRED.to_string())),
             incoming = stream.next() => {
                 let msg = match incoming {
                     None | Some(Err(_)) => break None,
@@ -209,6 +302,10 @@ async fn run(state: AppState, socket: WebSocket, protocol: Option<Protocol>, cli
                         }
                     }
                     Next::Close(code, reason) => break Some((code, reason)),
+                    Next::SendThenClose(json, code, reason) => {
+                        let _ = sink.send(Message::Text(json.to_string().into())).await;
+                        break Some((code, reason));
+                    }
                 }
             }
             Some(out) = out_rx.recv() => match out {
@@ -237,6 +334,10 @@ async fn run(state: AppState, socket: WebSocket, protocol: Option<Protocol>, cli
     for (_, op) in conn.operations.drain() {
         op.abort.abort();
     }
+    // Free the client's slots before the close frame, so a client that saw
+    // the close may connect again at once.
+    conn.watch = None;
+    conn.anonymous = None;
     if let Some((code, reason)) = close_with {
         let _ = sink.send(close_message(code, &reason)).await;
     }
@@ -270,6 +371,12 @@ impl Connection {
         };
         match (self.protocol, kind) {
             (_, "connection_init") => self.on_init(msg.get("payload")).await,
+            (Protocol::Transport, "ping")
+                if auth::credentials_from_payload(msg.get("payload")) != Credentials::None =>
+            {
+                self.on_refresh(auth::credentials_from_payload(msg.get("payload")))
+                    .await
+            }
             (Protocol::Transport, "ping") => {
                 let mut pong = json!({"type": "pong"});
                 if let Some(p) = msg.get("payload").filter(|p| p.is_object()) {
@@ -278,7 +385,7 @@ impl Connection {
                 Next::Send(pong)
             }
             (Protocol::Transport, "pong") => Next::Continue,
-            (Protocol::Transport, "subscribe") | (Protocol::Legacy, "start") => self.on_subscribe(&msg),
+            (Protocol::Transport, "subscribe") | (Protocol::Legacy, "start") => self.on_subscribe(&msg).await,
             (Protocol::Transport, "complete") | (Protocol::Legacy, "stop") => {
                 match msg.get("id").and_then(Json::as_str) {
                     Some(id) => {
@@ -304,8 +411,14 @@ impl Connection {
             return bad("Invalid message received: payload must be an object");
         }
         let credentials = auth::credentials_from_payload(payload);
-        match identity::authenticate(&self.state.ctx, credentials, self.client.clone()).await {
+        match identity::authenticate(&self.state.ctx, credentials.clone(), self.client.clone()).await {
             Ok(viewer) => {
+                if let Some((user, credential)) = credential_of(&viewer) {
+                    self.watch = Some(self.state.sockets.watch(user, credential));
+                    self.anonymous = None;
+                }
+                self.expires = token_deadline(&self.state, &credentials);
+                self.credentials = credentials;
                 self.viewer = Some(viewer);
                 Next::Send(json!({"type": "connection_ack"}))
             }
@@ -316,10 +429,66 @@ impl Connection {
         }
     }
 
-    fn on_subscribe(&mut self, msg: &serde_json::Map<String, Json>) -> Next {
-        let Some(viewer) = self.viewer.clone() else {
+    /// A `ping` carrying new credentials: the socket continues with them
+    /// when they authenticate as the same user; otherwise it closes 4403.
+    async fn on_refresh(&mut self, credentials: Credentials) -> Next {
+        let Some(current) = self.viewer.as_ref() else {
             return Next::Close(close::UNAUTHORIZED, "Unauthorized".into());
         };
+        let current_user = current.user_id;
+        let viewer = match identity::authenticate(&self.state.ctx, credentials.clone(), self.client.clone()).await {
+            Ok(v) if v.user_id.is_some() && v.user_id == current_user => v,
+            Ok(_) => {
+                return Next::Close(
+                    close::FORBIDDEN,
+                    "Forbidden: a refresh must be for the same user".into(),
+                )
+            }
+            Err(e) => {
+                tracing::info!(reason = %e, "WebSocket refresh refused");
+                return Next::Close(close::FORBIDDEN, SESSION_ENDED.into());
+            }
+        };
+        if let (Some((user, credential)), Some(watch)) = (credential_of(&viewer), self.watch.as_ref()) {
+            watch.replace(user, credential);
+        }
+        self.expires = token_deadline(&self.state, &credentials);
+        self.credentials = credentials;
+        self.viewer = Some(viewer);
+        Next::Send(json!({"type": "pong", "payload": {"refreshed": true}}))
+    }
+
+    /// Authenticates one operation as HTTP would a request: the live
+    /// session (or key) and the account's current roles.
+    async fn operation_viewer(&self, id: &str) -> Result<Viewer, Next> {
+        match identity::authenticate(&self.state.ctx, self.credentials.clone(), self.client.clone()).await {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let code = e.code();
+                let refused = matches!(code, ErrorCode::Unauthenticated | ErrorCode::Forbidden);
+                let message = if refused {
+                    "the session has ended; sign in again".to_string()
+                } else {
+                    e.to_graphql().message
+                };
+                let errors = json!([{"message": message, "extensions": {"code": code.as_str()}}]);
+                let msg = self.error_message(id, errors);
+                if refused {
+                    Err(Next::SendThenClose(msg, close::FORBIDDEN, SESSION_ENDED.into()))
+                } else {
+                    if matches!(e, AppError::Internal(_)) {
+                        tracing::error!(error = %e, "authenticating a WebSocket operation failed");
+                    }
+                    Err(Next::Send(msg))
+                }
+            }
+        }
+    }
+
+    async fn on_subscribe(&mut self, msg: &serde_json::Map<String, Json>) -> Next {
+        if self.viewer.is_none() {
+            return Next::Close(close::UNAUTHORIZED, "Unauthorized".into());
+        }
         let Some(id) = msg.get("id").and_then(Json::as_str).filter(|id| !id.is_empty()) else {
             return bad("Invalid message received: subscribe needs an id");
         };
@@ -363,6 +532,21 @@ impl Connection {
             }]);
             return Next::Send(self.error_message(&id, errors));
         }
+        let viewer = match self.operation_viewer(&id).await {
+            Ok(v) => v,
+            Err(next) => return next,
+        };
+        let client_key = match (viewer.user_id, &self.client.ip_address) {
+            (Some(user), _) => format!("user:{user}"),
+            (None, ip) => format!("addr:{}", ip.as_deref().unwrap_or("unknown")),
+        };
+        let Some(slot) = self.state.sockets.start_operation(client_key) else {
+            let errors = json!([{
+                "message": "too many running operations for this client",
+                "extensions": {"code": "RATE_LIMITED"}
+            }]);
+            return Next::Send(self.error_message(&id, errors));
+        };
 
         let meta = RequestMeta::new(false, operation_name.clone());
         let mut request = async_graphql::Request::new(query);
@@ -400,6 +584,7 @@ impl Connection {
             Operation {
                 generation,
                 abort: task.abort_handle(),
+                _slot: slot,
             },
         );
         Next::Continue

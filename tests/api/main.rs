@@ -3,6 +3,7 @@
 
 mod support;
 
+mod abuse;
 mod authz_matrix;
 mod cli;
 mod commerce;
@@ -24,3 +25,4 @@ mod support_authz;
 mod support_desk;
 mod wallet;
 mod websocket;
+mod ws_sessions;

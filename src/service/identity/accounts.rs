@@ -601,16 +601,21 @@ pub async fn end_sessions<C: ConnectionTrait>(conn: &C, which: Sessions) -> AppR
     };
     // One statement: the sessions that end now, then their refresh tokens
     // (every revocation goes through here, so ended sessions hold no live
-    // token).
+    // token), and a notification per user, delivered when the transaction
+    // commits, that closes the sockets those sessions hold on every
+    // instance.
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             format!(
                 "WITH ended AS (UPDATE user_sessions SET revoked_at = now() \
-                   WHERE {filter} AND revoked_at IS NULL RETURNING id), \
+                   WHERE {filter} AND revoked_at IS NULL RETURNING id, user_id), \
                  tokens AS (UPDATE refresh_tokens SET revoked_at = now() \
-                   WHERE revoked_at IS NULL AND session_id IN (SELECT id FROM ended)) \
-                 SELECT count(*) AS n FROM ended"
+                   WHERE revoked_at IS NULL AND session_id IN (SELECT id FROM ended)), \
+                 signalled AS (SELECT pg_notify('{channel}', u.user_id::text) \
+                   FROM (SELECT DISTINCT user_id FROM ended) u) \
+                 SELECT (SELECT count(*) FROM ended) AS n, (SELECT count(*) FROM signalled) AS signalled",
+                channel = super::CREDENTIALS_CHANNEL
             ),
             values,
         ))
@@ -804,6 +809,8 @@ pub async fn set_user_status(
     let user = active.update(&txn).await?;
     if status == "SUSPENDED" {
         end_sessions(&txn, Sessions::AllOf(user.id)).await?;
+        // Sockets on the user's API keys close too.
+        super::signal_credentials_changed(&txn, user.id).await?;
     }
     audit::record(
         &txn,

@@ -153,6 +153,8 @@ pub async fn revoke(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<ap
     let mut active: api_keys::ActiveModel = key.into();
     active.is_active = Set(false);
     let key = active.update(&txn).await?;
+    // Sockets signed in with the key close when this commits.
+    super::signal_credentials_changed(&txn, key.user_id).await?;
     audit::record(
         &txn,
         Some(viewer),

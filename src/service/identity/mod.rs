@@ -263,6 +263,26 @@ pub async fn list_users(
         .await?)
 }
 
+/// The PostgreSQL notification channel on which a transaction announces,
+/// when it commits, that a user's sessions, API keys or standing changed
+/// (payload: the user id). Every instance listens, and re-checks the
+/// sockets of that user (see `http::sockets`).
+pub const CREDENTIALS_CHANNEL: &str = "switchboard_credentials";
+
+/// Announces on [`CREDENTIALS_CHANNEL`] that `user`'s credentials changed.
+/// Sent inside the caller's transaction, so it is delivered only if that
+/// commits, and needs no Redis.
+pub async fn signal_credentials_changed<C: sea_orm::ConnectionTrait>(conn: &C, user: uuid::Uuid) -> AppResult<()> {
+    use sea_orm::{DbBackend, Statement};
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [CREDENTIALS_CHANNEL.into(), user.to_string().into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// For live subscriptions: whether the viewer's session (or API key) and
 /// account still hold, checked against the database now.
 pub async fn credentials_valid<C: sea_orm::ConnectionTrait>(conn: &C, viewer: &Viewer) -> AppResult<bool> {

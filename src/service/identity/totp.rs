@@ -176,9 +176,32 @@ async fn not_replayed(ctx: &AppContext, user_id: Uuid, step: u64) -> bool {
     count <= 1
 }
 
+/// The window of [`limit_code_checks`].
+const CODE_CHECK_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Counts one two-factor code check of `user_id` by a signed-in user
+/// (confirm, disable, new recovery codes) and refuses it beyond the
+/// per-account limit, right or wrong code alike: a 6-digit code must not be
+/// guessable by trying. Codes at sign-in count against sign-in's own
+/// limits and lock-out instead.
+async fn limit_code_checks(ctx: &AppContext, user_id: Uuid) -> AppResult<()> {
+    ctx.limiter
+        .hit(
+            &format!("totp:check:{user_id}"),
+            ctx.config.auth.totp_rate_per_account,
+            CODE_CHECK_WINDOW,
+        )
+        .await
+        .map_err(|l| AppError::RateLimited {
+            retry_after_secs: l.retry_after_secs,
+            reason: "too many two-factor code attempts for this account",
+        })
+}
+
 /// Turns two-factor sign-in on with a current code; returns the recovery codes.
 pub async fn confirm(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<Vec<String>> {
     let user_id = viewer.require_self_service("security.manage")?;
+    limit_code_checks(ctx, user_id).await?;
     let txn = ctx.db.primary.begin().await?;
     let user = load_user(&txn, user_id).await?;
     if user.two_factor_enabled {
@@ -255,6 +278,7 @@ pub async fn check_login_code(ctx: &AppContext, user: &users::Model, code: &str)
 /// Turns two-factor sign-in off; needs a current code or a recovery code.
 pub async fn disable(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<()> {
     let user_id = viewer.require_self_service("security.manage")?;
+    limit_code_checks(ctx, user_id).await?;
     let txn = ctx.db.primary.begin().await?;
     let user = load_user(&txn, user_id).await?;
     if !user.two_factor_enabled {
@@ -295,6 +319,7 @@ pub async fn disable(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult
 /// New recovery codes (the old ones stop working); needs a current code.
 pub async fn regenerate_recovery_codes(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<Vec<String>> {
     let user_id = viewer.require_self_service("security.manage")?;
+    limit_code_checks(ctx, user_id).await?;
     let txn = ctx.db.primary.begin().await?;
     let user = load_user(&txn, user_id).await?;
     if !user.two_factor_enabled {
