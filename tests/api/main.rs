@@ -14,6 +14,7 @@ mod http_conformance;
 mod identity;
 mod oauth;
 mod operations;
+mod outbox;
 mod schema_file;
 mod schema_model;
 mod seed_demo;
