@@ -10,7 +10,10 @@ use crate::config::Config;
 use crate::infra::crypto::{self, Cipher};
 use crate::infra::db::Db;
 use crate::infra::events::EventBus;
+use crate::infra::jobs::{self, JobQueue, Worker};
+use crate::infra::outbox::{self, Relay};
 use crate::infra::ratelimit::RateLimiter;
+use crate::infra::redis::RedisLink;
 use crate::infra::telemetry::Metrics;
 use crate::service::identity::password::PasswordHasher;
 use crate::service::identity::tokens::TokenSigner;
@@ -95,8 +98,14 @@ pub struct AppContext {
     pub db: Db,
     pub bus: EventBus,
     pub keys: Keys,
-    /// Shared Redis connection for caches and rate limits, when configured.
-    pub redis: Option<redis::aio::ConnectionManager>,
+    /// Shared fail-fast Redis connection for caches and rate limits, when
+    /// configured.
+    pub redis: Option<RedisLink>,
+    /// Enqueues background jobs (inside the caller's transaction).
+    pub jobs: JobQueue,
+    /// A small pool of its own for the job runner and the outbox relay, so
+    /// background work neither waits for nor crowds out requests.
+    pub background_db: sea_orm::DatabaseConnection,
     pub metrics: Arc<Metrics>,
     /// Sign-in and other rate limits (Redis-backed when configured).
     pub limiter: RateLimiter,
@@ -123,30 +132,40 @@ impl AppContext {
         )
         .await
         .context("connecting to the database")?;
+        // Nothing here waits for Redis: the link connects on first use and
+        // the bus starts degraded when Redis is down.
         let (bus, redis) = match &config.redis_url {
             Some(url) => {
-                let bus = EventBus::redis(url, shutdown.clone())
-                    .await
-                    .context("connecting the event bus to REDIS_URL")?;
-                let client = redis::Client::open(url.as_str()).context("REDIS_URL")?;
-                let conn = tokio::time::timeout(Duration::from_secs(10), redis::aio::ConnectionManager::new(client))
-                    .await
-                    .context("connecting to REDIS_URL timed out")?
-                    .context("connecting to REDIS_URL")?;
-                (bus, Some(conn))
+                let link = RedisLink::new(url, config.redis_timeout).context("REDIS_URL")?;
+                let bus = EventBus::redis(link.clone(), shutdown.clone()).await;
+                (bus, Some(link))
             }
             None => (EventBus::in_process(), None),
         };
         let limiter = match &redis {
-            Some(conn) => RateLimiter::Redis(conn.clone()),
+            Some(link) => RateLimiter::redis(link.clone()),
             None => RateLimiter::local(),
         };
+        let mut background = sea_orm::ConnectOptions::new(database_url.to_string());
+        background
+            .max_connections(config.jobs.concurrency as u32 + 3)
+            .min_connections(0)
+            .connect_lazy(true)
+            .acquire_timeout(Duration::from_secs(10))
+            .idle_timeout(Duration::from_secs(300))
+            .sqlx_logging(false);
+        let background_db = sea_orm::Database::connect(background)
+            .await
+            .context("connecting the background pool")?;
+        let jobs = JobQueue::new(config.jobs.clone());
         Ok(Arc::new(AppContext {
             config: Arc::new(config),
             db,
             bus,
             keys,
             redis,
+            jobs,
+            background_db,
             limiter,
             throttle: Throttle::default(),
             metrics: Arc::new(Metrics::new()),
@@ -154,4 +173,46 @@ impl AppContext {
             shutdown,
         }))
     }
+}
+
+/// Starts this instance's background work: the job worker, with the
+/// outbox relay registered as a recurring singleton job (so one instance
+/// relays at a time and another takes over when it stops or dies). Runs
+/// until `stop` fires; the server stops it after draining requests, so
+/// events committed during the drain are still relayed.
+pub fn start_background(ctx: &Ctx, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let db = ctx.background_db.clone();
+        let poll = ctx.config.outbox_poll;
+        // Retried until it works: the worker is useless without its tables.
+        let mut wait = Duration::from_millis(200);
+        loop {
+            match jobs::ensure_recurring(&db, outbox::RELAY_JOB, poll).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot register the outbox relay job; retrying");
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        let mut worker = Worker::new(
+            db.clone(),
+            ctx.config.jobs.clone(),
+            format!("{}:{}", ctx.instance_id, std::process::id()),
+        );
+        let bus = ctx.bus.clone();
+        worker.register(outbox::RELAY_JOB, move |job| {
+            let (db, bus) = (db.clone(), bus.clone());
+            async move {
+                let relay = Relay::new(db, bus, poll).await.map_err(|e| e.to_string())?;
+                relay.run(job.cancel).await.map_err(|e| e.to_string())
+            }
+        });
+        worker.run(stop).await;
+    })
 }

@@ -211,6 +211,41 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "300",
         "largest age of a signed Stripe webhook timestamp",
     ),
+    (
+        "SWITCHBOARD_REDIS_TIMEOUT_MS",
+        "250",
+        "longest wait for one Redis call; then the call's fallback is used (Redis is then skipped for 1 s)",
+    ),
+    (
+        "SWITCHBOARD_OUTBOX_POLL_MS",
+        "100",
+        "how often the event relay looks for events committed on other instances",
+    ),
+    (
+        "SWITCHBOARD_JOBS_POLL_MS",
+        "500",
+        "how often an idle job worker looks for due background jobs",
+    ),
+    (
+        "SWITCHBOARD_JOBS_LEASE_SECS",
+        "10",
+        "how long a claimed job stays claimed without renewal (a dead worker's jobs are retried after it)",
+    ),
+    (
+        "SWITCHBOARD_JOBS_MAX_ATTEMPTS",
+        "10",
+        "attempts of a background job before it is kept as FAILED",
+    ),
+    (
+        "SWITCHBOARD_JOBS_BACKOFF_MS",
+        "1000",
+        "delay before a failed job's first retry; doubles per attempt, at most 10 minutes",
+    ),
+    (
+        "SWITCHBOARD_JOBS_CONCURRENCY",
+        "4",
+        "background jobs one instance runs at once",
+    ),
 ];
 
 /// Validated configuration. Built once; shared read-only.
@@ -244,6 +279,12 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` is believed (none: the peer address
     /// is the client).
     pub trusted_proxies: crate::http::auth::TrustedProxies,
+    /// Longest wait for one Redis call before its fallback is used.
+    pub redis_timeout: Duration,
+    /// How often the outbox relay polls for events of other instances.
+    pub outbox_poll: Duration,
+    /// The background job runner.
+    pub jobs: crate::infra::jobs::JobSettings,
 }
 
 /// Payment gateway settings that are not stored in the database.
@@ -563,6 +604,16 @@ impl Config {
                 Some(raw) => raw
                     .parse()
                     .map_err(|reason: String| ConfigError::invalid("SWITCHBOARD_TRUSTED_PROXIES", reason))?,
+            },
+            redis_timeout: Duration::from_millis(src.positive("SWITCHBOARD_REDIS_TIMEOUT_MS", 250)?.min(60_000)),
+            outbox_poll: Duration::from_millis(src.positive("SWITCHBOARD_OUTBOX_POLL_MS", 100)?.min(60_000)),
+            jobs: crate::infra::jobs::JobSettings {
+                poll: Duration::from_millis(src.positive("SWITCHBOARD_JOBS_POLL_MS", 500)?.min(600_000)),
+                lease: secs("SWITCHBOARD_JOBS_LEASE_SECS", 10)?,
+                backoff_base: Duration::from_millis(src.positive("SWITCHBOARD_JOBS_BACKOFF_MS", 1000)?),
+                backoff_max: Duration::from_secs(600),
+                max_attempts: src.positive("SWITCHBOARD_JOBS_MAX_ATTEMPTS", 10)?.min(1_000_000) as i32,
+                concurrency: src.positive("SWITCHBOARD_JOBS_CONCURRENCY", 4)?.min(1024) as usize,
             },
         })
     }

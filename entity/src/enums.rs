@@ -144,6 +144,7 @@ pub const ENUM_COLUMNS: &[EnumColumn] = &[
     enum_column!("audit_logs", "module_key", AuditModule),
     enum_column!("audit_logs", "source_type", AuditSourceType),
     enum_column!("audit_logs", "status", AuditStatus),
+    enum_column!("background_jobs", "status", BackgroundJobStatus),
 ];
 
 /// Which side of the business something is for: staff (internal) or customers and professionals (external).
@@ -1112,6 +1113,19 @@ pub enum AuditSourceType {
 pub enum AuditStatus {
     #[sea_orm(string_value = "SUCCESS")]
     Success,
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}
+
+/// Where a background job is: waiting (or retrying later), claimed by a
+/// worker under a lease, or given up after its last attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum BackgroundJobStatus {
+    #[sea_orm(string_value = "QUEUED")]
+    Queued,
+    #[sea_orm(string_value = "RUNNING")]
+    Running,
     #[sea_orm(string_value = "FAILED")]
     Failed,
 }

@@ -5,7 +5,8 @@
 //! Order: foundation (trigger functions) → identity → support →
 //! marketplace → approval (needs user_role_profiles) → exchange (withdrawals
 //! need approval_requests) → wallet (needs currencies) → commerce →
-//! knowledge → notification → config → audit (needs employees).
+//! knowledge → notification → config → audit (needs employees) → later
+//! changes, each dated.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -22,6 +23,7 @@ mod m20261122_000010_notification;
 mod m20261122_000011_config;
 mod m20261122_000012_audit;
 mod m20261122_000013_oauth_providers;
+mod m20261201_000014_outbox_jobs;
 
 /// Runs the migrations in order; `down` undoes them in reverse.
 pub struct Migrator;
@@ -43,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_config::Migration),
             Box::new(m20261122_000012_audit::Migration),
             Box::new(m20261122_000013_oauth_providers::Migration),
+            Box::new(m20261201_000014_outbox_jobs::Migration),
         ]
     }
 }

@@ -1,7 +1,10 @@
 //! Automatic persisted queries (Apollo's APQ protocol): a client sends the
 //! SHA-256 of a query instead of its text once the server has seen it. The
 //! cache is shared through Redis when configured, so a query registered on
-//! one instance is known to all.
+//! one instance is known to all. Redis is reached through a fail-fast
+//! [`RedisLink`] with a local cache in front: while Redis does not answer,
+//! lookups use what this instance has seen (a miss makes the client send
+//! the full text, as the protocol provides) and no request waits for Redis.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -11,43 +14,66 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::{ErrorExtensionValues, Request, ServerError, ServerResult};
 use sha2::{Digest, Sha256};
 
+use crate::infra::redis::RedisLink;
+
 /// Largest query text the cache accepts.
 const MAX_QUERY_BYTES: usize = 64 * 1024;
+/// Entries of the local cache in front of Redis.
+const LOCAL_CAPACITY: usize = 2_000;
+
+type Lru = Arc<Mutex<lru::LruCache<String, String>>>;
+
+fn lru(capacity: usize) -> Lru {
+    let cap = NonZeroUsize::new(capacity.max(1)).unwrap_or(NonZeroUsize::MIN);
+    Arc::new(Mutex::new(lru::LruCache::new(cap)))
+}
 
 /// Where persisted query texts live.
 #[derive(Clone)]
 pub enum QueryStore {
     /// This process only.
-    Memory(Arc<Mutex<lru::LruCache<String, String>>>),
-    /// Shared by every instance, each entry kept for `ttl`.
-    Redis {
-        conn: redis::aio::ConnectionManager,
-        ttl: Duration,
-    },
+    Memory(Lru),
+    /// Shared by every instance, each entry kept for `ttl`; `local` holds
+    /// recently seen texts so lookups need Redis only on a local miss.
+    Redis { link: RedisLink, ttl: Duration, local: Lru },
 }
 
 impl QueryStore {
     pub fn memory(capacity: usize) -> Self {
-        let cap = NonZeroUsize::new(capacity.max(1)).unwrap_or(NonZeroUsize::MIN);
-        QueryStore::Memory(Arc::new(Mutex::new(lru::LruCache::new(cap))))
+        QueryStore::Memory(lru(capacity))
+    }
+
+    /// The shared store.
+    pub fn redis(link: RedisLink, ttl: Duration) -> Self {
+        QueryStore::Redis {
+            link,
+            ttl,
+            local: lru(LOCAL_CAPACITY),
+        }
     }
 
     async fn get(&self, hash: &str) -> Option<String> {
         match self {
             QueryStore::Memory(cache) => cache.lock().unwrap_or_else(|p| p.into_inner()).get(hash).cloned(),
-            QueryStore::Redis { conn, .. } => {
-                let mut conn = conn.clone();
-                match redis::cmd("GET")
-                    .arg(format!("switchboard:apq:{hash}"))
-                    .query_async::<Option<String>>(&mut conn)
-                    .await
-                {
-                    Ok(v) => v,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "persisted query lookup failed");
-                        None
-                    }
+            QueryStore::Redis { link, local, .. } => {
+                if let Some(text) = local.lock().unwrap_or_else(|p| p.into_inner()).get(hash).cloned() {
+                    return Some(text);
                 }
+                let key = format!("switchboard:apq:{hash}");
+                let found = link
+                    .run("persisted query lookup", |mut conn| async move {
+                        redis::cmd("GET").arg(key).query_async::<Option<String>>(&mut conn).await
+                    })
+                    .await
+                    .ok()
+                    .flatten();
+                if let Some(text) = &found {
+                    local
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .put(hash.to_string(), text.clone());
+                }
+                found
             }
         }
     }
@@ -57,18 +83,25 @@ impl QueryStore {
             QueryStore::Memory(cache) => {
                 cache.lock().unwrap_or_else(|p| p.into_inner()).put(hash, query);
             }
-            QueryStore::Redis { conn, ttl } => {
-                let mut conn = conn.clone();
-                let res = redis::cmd("SET")
-                    .arg(format!("switchboard:apq:{hash}"))
-                    .arg(query)
-                    .arg("EX")
-                    .arg(ttl.as_secs().max(1))
-                    .query_async::<()>(&mut conn)
+            QueryStore::Redis { link, ttl, local } => {
+                local
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .put(hash.clone(), query.clone());
+                let key = format!("switchboard:apq:{hash}");
+                let ttl = ttl.as_secs().max(1);
+                // A failure is logged by the link; the local copy still serves.
+                let _ = link
+                    .run("persisted query store", |mut conn| async move {
+                        redis::cmd("SET")
+                            .arg(key)
+                            .arg(query)
+                            .arg("EX")
+                            .arg(ttl)
+                            .query_async::<()>(&mut conn)
+                            .await
+                    })
                     .await;
-                if let Err(e) = res {
-                    tracing::warn!(error = %e, "persisted query store failed");
-                }
             }
         }
     }

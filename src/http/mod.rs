@@ -47,10 +47,7 @@ impl AppState {
     pub fn new(ctx: Ctx) -> Self {
         let limits = &ctx.config.limits;
         let store = match &ctx.redis {
-            Some(conn) => QueryStore::Redis {
-                conn: conn.clone(),
-                ttl: limits.apq_ttl,
-            },
+            Some(link) => QueryStore::redis(link.clone(), limits.apq_ttl),
             None => QueryStore::memory(10_000),
         };
         let schema = gql::builder(limits)
@@ -172,6 +169,11 @@ impl Server {
     pub async fn run(self) -> std::io::Result<()> {
         let state = self.state.clone();
         let shutdown = state.ctx.shutdown.clone();
+        // Background jobs (the outbox relay among them) outlive the drain,
+        // and stop however this function returns.
+        let background_stop = tokio_util::sync::CancellationToken::new();
+        let _stop_background = background_stop.clone().drop_guard();
+        let background = crate::app::start_background(&state.ctx, background_stop.clone());
         let draining = state.draining.clone();
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let signal = {
@@ -200,6 +202,10 @@ impl Server {
             .is_err()
         {
             tracing::warn!("some WebSocket connections did not close in time");
+        }
+        background_stop.cancel();
+        if tokio::time::timeout(Duration::from_secs(6), background).await.is_err() {
+            tracing::warn!("background jobs did not stop in time");
         }
         Ok(())
     }

@@ -20,26 +20,43 @@ pub async fn healthz() -> Response {
         .into_response()
 }
 
-/// `GET /readyz`: 200 when the database (and Redis, when configured)
-/// answer; 503 while either does not or while shutting down, so a load
-/// balancer stops sending traffic.
+/// `GET /readyz`: 200 when the database answers, 503 while it does not or
+/// while shutting down, so a load balancer stops sending traffic. A Redis
+/// outage does not make the instance unready (writes go on; events wait in
+/// the outbox) but shows: `"status": "degraded"` with `"bus": "degraded"`,
+/// back to `"ok"` once Redis answers again.
 pub async fn readyz(State(state): State<AppState>) -> Response {
+    use crate::infra::events::BusHealth;
     let timeout = Duration::from_secs(2);
     let draining = state.draining.load(Ordering::Relaxed);
-    let (db, redis) = tokio::join!(state.ctx.db.ping(timeout), state.ctx.bus.ping(timeout));
-    let redis_status = if state.ctx.config.redis_url.is_none() {
-        "not configured".to_string()
-    } else {
-        redis.as_ref().map(|_| "ok".to_string()).unwrap_or_else(|e| e.clone())
-    };
-    let ready = !draining && db.is_ok() && redis.is_ok();
+    let (db, bus) = tokio::join!(state.ctx.db.ping(timeout), state.ctx.bus.health(timeout));
     if let Err(e) = &db {
         tracing::warn!(error = %e, "readiness: database unreachable");
     }
+    let ready = !draining && db.is_ok();
+    let degraded = bus == BusHealth::Degraded;
+    let status = if draining {
+        "draining"
+    } else if !ready {
+        "unavailable"
+    } else if degraded {
+        "degraded"
+    } else {
+        "ready"
+    };
     let body = json!({
-        "status": if ready { "ready" } else if draining { "draining" } else { "unavailable" },
+        "status": status,
         "database": db.as_ref().map(|_| "ok").unwrap_or("unreachable"),
-        "redis": if redis.is_ok() { redis_status } else { "unreachable".into() },
+        "redis": match bus {
+            BusHealth::Local => "not configured",
+            BusHealth::Ok => "ok",
+            BusHealth::Degraded => "unreachable",
+        },
+        "bus": match bus {
+            BusHealth::Local => "in-process",
+            BusHealth::Ok => "ok",
+            BusHealth::Degraded => "degraded",
+        },
     });
     let status = if ready {
         StatusCode::OK

@@ -1,20 +1,40 @@
-//! The event bus: in-process by default, Redis pub/sub between instances
-//! when `REDIS_URL` is set. Domains publish through [`Tx`], which releases
-//! events only after its transaction commits.
+//! The event bus: in-process by default, a Redis stream between instances
+//! when `REDIS_URL` is set. Domains never publish directly: they queue
+//! events on their [`Tx`], which writes them into the outbox table inside
+//! the same transaction (`super::outbox`); one relay per deployment then
+//! moves committed rows to the bus in commit order. No request waits on
+//! Redis, and an event is on the bus if and only if its transaction
+//! committed.
+//!
+//! Between instances the bus is a capped Redis stream rather than pub/sub:
+//! a listener that lost its connection resumes after the last entry it read,
+//! so events relayed while it was reconnecting are not lost. Relayed events
+//! carry their outbox sequence number, and a listener drops any number it
+//! has already passed (a relay that took over after a crash re-sends what
+//! its predecessor may have sent).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::{Stream, StreamExt};
+use futures::Stream;
+use futures::StreamExt;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, Notify};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_util::sync::CancellationToken;
 
-/// The Redis channel all instances share.
-const CHANNEL: &str = "switchboard:events";
+use super::redis::RedisLink;
+
+/// The Redis stream all instances share.
+const STREAM: &str = "switchboard:event-stream";
+/// Entries the stream keeps (approximately): enough for any listener that
+/// reconnects within seconds, small enough to bound Redis memory.
+const STREAM_MAXLEN: usize = 10_000;
+/// How long one blocking read waits before it is issued again.
+const READ_BLOCK_MS: u64 = 1_000;
 /// Buffered events per topic before a slow subscriber starts missing some.
 /// Every topic with a live subscriber preallocates this many slots (about
 /// 40 bytes each), so it is kept modest: 1024 cost about 40 KiB per idle
@@ -26,6 +46,12 @@ const TOPIC_CAPACITY: usize = 128;
 pub struct Event {
     pub topic: String,
     pub payload: serde_json::Value,
+    /// Outbox sequence number, set by the relay: the delivery order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    /// Which outbox `seq` counts in (the database), set by the relay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 impl Event {
@@ -33,6 +59,8 @@ impl Event {
         Event {
             topic: topic.into(),
             payload,
+            seq: None,
+            origin: None,
         }
     }
 }
@@ -68,7 +96,11 @@ impl Topics {
 
 enum Transport {
     Local,
-    Redis { publisher: redis::aio::ConnectionManager },
+    Redis {
+        link: RedisLink,
+        /// The listener holds a working connection.
+        listening: Arc<AtomicBool>,
+    },
 }
 
 /// Publishes events and hands out topic streams. Cheap to clone.
@@ -76,6 +108,20 @@ enum Transport {
 pub struct EventBus {
     topics: Arc<Topics>,
     transport: Arc<Transport>,
+    /// Wakes this instance's outbox relay when a local commit queued events.
+    relay_wake: Arc<Notify>,
+}
+
+/// How the bus is doing, for readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusHealth {
+    /// In-process bus: always fine.
+    Local,
+    /// Redis answers and the listener is connected.
+    Ok,
+    /// Redis does not answer: writes go on (events wait in the outbox),
+    /// live updates from other instances pause until it returns.
+    Degraded,
 }
 
 impl EventBus {
@@ -84,23 +130,41 @@ impl EventBus {
         EventBus {
             topics: Arc::new(Topics::default()),
             transport: Arc::new(Transport::Local),
+            relay_wake: Arc::new(Notify::new()),
         }
     }
 
-    /// A bus that reaches subscribers on every instance sharing `url`.
-    /// The listener reconnects on its own until `shutdown` fires.
-    pub async fn redis(url: &str, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)?;
-        let publisher = redis::aio::ConnectionManager::new(client.clone()).await?;
+    /// A bus that reaches subscribers on every instance sharing `link`'s
+    /// Redis. Never waits for Redis longer than the link's timeout: when
+    /// Redis is down the bus starts degraded and the listener connects (and
+    /// reconnects) on its own until `shutdown` fires.
+    pub async fn redis(link: RedisLink, shutdown: CancellationToken) -> Self {
         let topics = Arc::new(Topics::default());
-        // Subscribe before returning so no event published after this call
-        // is missed by this instance.
-        let pubsub = subscribe(&client).await?;
-        tokio::spawn(listen(client, pubsub, topics.clone(), shutdown));
-        Ok(EventBus {
+        let listening = Arc::new(AtomicBool::new(false));
+        // Read from the current end of the stream, fixed now, so no event
+        // relayed after this call is missed by this instance.
+        let start = last_stream_id(&link).await;
+        let first = match start {
+            Some(_) => tokio::time::timeout(link.timeout(), listener_connection(&link))
+                .await
+                .ok()
+                .and_then(Result::ok),
+            None => None,
+        };
+        listening.store(first.is_some(), Ordering::Relaxed);
+        tokio::spawn(listen(
+            link.clone(),
+            start,
+            first,
+            topics.clone(),
+            listening.clone(),
+            shutdown,
+        ));
+        EventBus {
             topics,
-            transport: Arc::new(Transport::Redis { publisher }),
-        })
+            transport: Arc::new(Transport::Redis { link, listening }),
+            relay_wake: Arc::new(Notify::new()),
+        }
     }
 
     /// True when events cross instances.
@@ -108,21 +172,29 @@ impl EventBus {
         matches!(*self.transport, Transport::Redis { .. })
     }
 
-    /// Publishes now. Domains call [`Tx::publish_after_commit`] instead.
+    /// Puts `event` on the bus now. Only the outbox relay calls this;
+    /// domains queue events on their [`Tx`]. Fails fast while Redis is down.
     pub async fn publish(&self, event: Event) -> anyhow::Result<()> {
         match &*self.transport {
             Transport::Local => {
                 self.topics.deliver(Arc::new(event));
                 Ok(())
             }
-            Transport::Redis { publisher } => {
+            Transport::Redis { link, .. } => {
                 let body = serde_json::to_string(&event)?;
-                let mut conn = publisher.clone();
-                redis::cmd("PUBLISH")
-                    .arg(CHANNEL)
-                    .arg(body)
-                    .query_async::<i64>(&mut conn)
-                    .await?;
+                link.run("publish", |mut conn| async move {
+                    redis::cmd("XADD")
+                        .arg(STREAM)
+                        .arg("MAXLEN")
+                        .arg("~")
+                        .arg(STREAM_MAXLEN)
+                        .arg("*")
+                        .arg("e")
+                        .arg(body)
+                        .query_async::<String>(&mut conn)
+                        .await
+                })
+                .await?;
                 Ok(())
             }
         }
@@ -151,79 +223,191 @@ impl EventBus {
     pub async fn ping(&self, timeout: Duration) -> Result<(), String> {
         match &*self.transport {
             Transport::Local => Ok(()),
-            Transport::Redis { publisher } => {
-                let mut conn = publisher.clone();
-                let ping = redis::cmd("PING");
-                let probe = ping.query_async::<String>(&mut conn);
-                match tokio::time::timeout(timeout, probe).await {
-                    Ok(Ok(_)) => Ok(()),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(_) => Err("timed out".into()),
+            Transport::Redis { link, .. } => match tokio::time::timeout(timeout, link.ping()).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("timed out".into()),
+            },
+        }
+    }
+
+    /// Whether events currently cross instances (see [`BusHealth`]).
+    pub async fn health(&self, timeout: Duration) -> BusHealth {
+        match &*self.transport {
+            Transport::Local => BusHealth::Local,
+            Transport::Redis { listening, .. } => {
+                let pinged = self.ping(timeout).await.is_ok();
+                if pinged && listening.load(Ordering::Relaxed) {
+                    BusHealth::Ok
+                } else {
+                    BusHealth::Degraded
                 }
+            }
+        }
+    }
+
+    /// Wakes the outbox relay of this instance (after a commit with events).
+    pub fn wake_relay(&self) {
+        self.relay_wake.notify_one();
+    }
+
+    /// Resolves when [`EventBus::wake_relay`] was called (or had been since
+    /// the last wait).
+    pub async fn relay_woken(&self) {
+        self.relay_wake.notified().await
+    }
+}
+
+/// The id of the stream's newest entry ("0-0" when empty), or `None` when
+/// Redis does not answer.
+async fn last_stream_id(link: &RedisLink) -> Option<String> {
+    link.run("reading the event stream position", |mut conn| async move {
+        let reply: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
+            .arg(STREAM)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut conn)
+            .await?;
+        Ok(reply
+            .ids
+            .into_iter()
+            .next()
+            .map(|e| e.id)
+            .unwrap_or_else(|| "0-0".into()))
+    })
+    .await
+    .ok()
+}
+
+/// Drops events whose outbox sequence this listener has already passed.
+#[derive(Default)]
+struct Seen {
+    last: HashMap<String, i64>,
+}
+
+impl Seen {
+    /// True when `event` is new (and remembers it).
+    fn admit(&mut self, event: &Event) -> bool {
+        let (Some(origin), Some(seq)) = (&event.origin, event.seq) else {
+            return true;
+        };
+        if self.last.len() > 1024 && !self.last.contains_key(origin) {
+            self.last.clear();
+        }
+        match self.last.get(origin) {
+            Some(&last) if seq <= last => false,
+            _ => {
+                self.last.insert(origin.clone(), seq);
+                true
             }
         }
     }
 }
 
-async fn subscribe(client: &redis::Client) -> redis::RedisResult<redis::aio::PubSub> {
-    let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.subscribe(CHANNEL).await?;
-    Ok(pubsub)
+/// A connection of the listener's own: its blocking reads must not hold
+/// up the shared one.
+async fn listener_connection(link: &RedisLink) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(link.timeout().max(Duration::from_millis(500)))
+        .set_response_timeout(Duration::from_millis(READ_BLOCK_MS) + link.timeout() + Duration::from_secs(1));
+    link.client().get_multiplexed_async_connection_with_config(&config).await
 }
 
-async fn listen(client: redis::Client, first: redis::aio::PubSub, topics: Arc<Topics>, shutdown: CancellationToken) {
-    let mut pubsub = Some(first);
+async fn listen(
+    link: RedisLink,
+    mut last_id: Option<String>,
+    mut first: Option<redis::aio::MultiplexedConnection>,
+    topics: Arc<Topics>,
+    listening: Arc<AtomicBool>,
+    shutdown: CancellationToken,
+) {
+    let mut seen = Seen::default();
     let mut backoff = Duration::from_millis(100);
+    let mut was_down = false;
     loop {
-        let current = match pubsub.take() {
-            Some(p) => p,
-            None => match subscribe(&client).await {
-                Ok(p) => {
-                    tracing::info!("event bus reconnected to Redis");
-                    backoff = Duration::from_millis(100);
-                    p
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "event bus cannot reach Redis; retrying");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                    continue;
-                }
+        let connected = match first.take() {
+            Some(conn) => Ok(conn),
+            None => tokio::select! {
+                _ = shutdown.cancelled() => return,
+                c = listener_connection(&link) => c,
             },
         };
-        let mut messages = current.into_on_message();
+        let mut conn = match connected {
+            Ok(c) => c,
+            Err(e) => {
+                listening.store(false, Ordering::Relaxed);
+                if !was_down {
+                    tracing::error!(error = %e, "event bus cannot reach Redis; retrying");
+                    was_down = true;
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+                continue;
+            }
+        };
+        if last_id.is_none() {
+            last_id = last_stream_id(&link).await;
+            if last_id.is_none() {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                continue;
+            }
+        }
+        listening.store(true, Ordering::Relaxed);
+        backoff = Duration::from_millis(100);
+        if was_down {
+            tracing::info!("event bus reconnected to Redis");
+        }
         loop {
-            tokio::select! {
+            let from = last_id.clone().unwrap_or_else(|| "0-0".into());
+            let mut cmd = redis::cmd("XREAD");
+            cmd.arg("COUNT").arg(512).arg("BLOCK").arg(READ_BLOCK_MS).arg("STREAMS").arg(STREAM).arg(&from);
+            let read = tokio::select! {
                 _ = shutdown.cancelled() => return,
-                msg = messages.next() => match msg {
-                    Some(msg) => {
-                        let body: String = match msg.get_payload() {
-                            Ok(b) => b,
-                            Err(e) => {
-                                tracing::warn!(error = %e, "unreadable event");
-                                continue;
-                            }
+                r = cmd.query_async::<Option<redis::streams::StreamReadReply>>(&mut conn) => r,
+            };
+            match read {
+                Ok(None) => {}
+                Ok(Some(reply)) => {
+                    for entry in reply.keys.into_iter().flat_map(|k| k.ids) {
+                        last_id = Some(entry.id.clone());
+                        let body: Option<String> = entry.get("e");
+                        let Some(body) = body else {
+                            tracing::warn!("event stream entry without a body");
+                            continue;
                         };
                         match serde_json::from_str::<Event>(&body) {
-                            Ok(event) => topics.deliver(Arc::new(event)),
+                            Ok(event) => {
+                                if seen.admit(&event) {
+                                    topics.deliver(Arc::new(event));
+                                }
+                            }
                             Err(e) => tracing::warn!(error = %e, "malformed event on the bus"),
                         }
                     }
-                    None => {
-                        tracing::warn!("event bus lost its Redis subscription");
-                        break;
-                    }
+                }
+                Err(e) => {
+                    listening.store(false, Ordering::Relaxed);
+                    tracing::warn!(error = %e, "event bus lost its Redis connection");
+                    was_down = true;
+                    break;
                 }
             }
         }
     }
 }
 
-/// A database transaction that carries the events it caused, released to
-/// the bus only once the transaction commits (and dropped on rollback).
+/// A database transaction that carries the events it caused. They are
+/// written to the outbox in the same transaction, at [`Tx::commit`], so
+/// they reach the bus exactly when the transaction commits (and never on
+/// rollback), without the request waiting for the bus.
 pub struct Tx {
     txn: DatabaseTransaction,
     events: Mutex<Vec<Event>>,
@@ -238,20 +422,24 @@ impl Tx {
         })
     }
 
-    /// Queues `event` for publication after a successful commit.
+    /// Queues `event`; it is written to the outbox when the transaction
+    /// commits and relayed to the bus after that, in commit order.
     pub fn publish_after_commit(&self, event: Event) {
         self.events.lock().unwrap_or_else(|p| p.into_inner()).push(event);
     }
 
-    /// Commits, then publishes the queued events. A publish failure after
-    /// the commit is logged: the data is safe, only the live update is lost.
+    /// Writes the queued events to the outbox as the transaction's last
+    /// statement (see `outbox::insert` for why last), commits, and wakes
+    /// the relay. Never waits on the bus.
     pub async fn commit(self, bus: &EventBus) -> Result<(), DbErr> {
         let events = self.events.into_inner().unwrap_or_else(|p| p.into_inner());
+        let any = !events.is_empty();
+        if any {
+            super::outbox::insert(&self.txn, &events).await?;
+        }
         self.txn.commit().await?;
-        for event in events {
-            if let Err(e) = bus.publish(event).await {
-                tracing::error!(error = %e, "publishing an event after commit failed");
-            }
+        if any {
+            bus.wake_relay();
         }
         Ok(())
     }
@@ -266,5 +454,30 @@ impl std::ops::Deref for Tx {
     type Target = DatabaseTransaction;
     fn deref(&self) -> &DatabaseTransaction {
         &self.txn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn relayed(origin: &str, seq: i64) -> Event {
+        Event {
+            seq: Some(seq),
+            origin: Some(origin.into()),
+            ..Event::new("t", serde_json::json!({}))
+        }
+    }
+
+    #[test]
+    fn a_listener_drops_sequence_numbers_it_has_passed() {
+        let mut seen = Seen::default();
+        assert!(seen.admit(&relayed("a", 1)));
+        assert!(seen.admit(&relayed("a", 2)));
+        assert!(!seen.admit(&relayed("a", 2)));
+        assert!(!seen.admit(&relayed("a", 1)));
+        assert!(seen.admit(&relayed("b", 1)));
+        assert!(seen.admit(&relayed("a", 3)));
+        assert!(seen.admit(&Event::new("t", serde_json::json!({}))));
     }
 }

@@ -17,6 +17,7 @@ mod identity;
 mod oauth;
 mod operations;
 mod operations_outage;
+mod outbox;
 mod schema_file;
 mod schema_model;
 mod seed_demo;

@@ -1168,6 +1168,25 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "created_at",
         ],
     ),
+    // The transactional outbox and the job runner (architecture.md, "Events").
+    ("event_outbox", &["id", "topic", "payload", "created_at"]),
+    (
+        "background_jobs",
+        &[
+            "id",
+            "kind",
+            "payload",
+            "status",
+            "run_at",
+            "attempts",
+            "max_attempts",
+            "last_error",
+            "locked_by",
+            "locked_until",
+            "created_at",
+            "updated_at",
+        ],
+    ),
 ];
 
 /// The mapping table at the end of schema.md: source table → its home.
