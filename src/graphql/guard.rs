@@ -50,7 +50,7 @@ pub const MAX_ERROR_MESSAGE_BYTES: usize = 1024;
 
 /// Query texts up to this size are parsed in place: that takes
 /// microseconds, less than handing them to a blocking thread.
-const INLINE_PARSE_BYTES: usize = 4 * 1024;
+const INLINE_PARSE_BYTES: usize = 2 * 1024;
 
 /// Documents up to this many selections (fragments expanded) are
 /// validated in place; larger ones move off the runtime thread.
