@@ -152,11 +152,6 @@ impl SocketRegistry {
         }
     }
 
-    /// Sockets watched now (for tests and metrics).
-    pub fn watched_count(&self) -> usize {
-        self.lock().watched.len()
-    }
-
     fn ensure_watcher(self: &Arc<Self>) {
         if self.watcher_started.swap(true, Ordering::AcqRel) {
             return;
