@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use switchboard::infra::jobs::{JobQueue, JobSettings, NewJob, Worker};
 use tokio_util::sync::CancellationToken;
 
@@ -203,6 +204,18 @@ async fn a_redis_outage_stalls_no_write_and_loses_or_reorders_no_event() {
         assert_eq!(credited["wallet"]["balance"], json!((i + 1).to_string()), "{credited}");
         assert!(started.elapsed() < Duration::from_secs(5), "creditWallet hung");
     }
+    // Persisted queries fall back to this instance's cache at once.
+    let query = format!("query Outage{} {{ apiVersion }}", uuid::Uuid::new_v4().simple());
+    let hash = format!("{:x}", Sha256::digest(query.as_bytes()));
+    let apq = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let started = Instant::now();
+    let miss = a.anon().post_json(&json!({ "extensions": apq })).await;
+    assert_eq!(miss.error_code(), Some("PERSISTED_QUERY_NOT_FOUND"), "{}", miss.body);
+    let registered = a.anon().post_json(&json!({ "query": query, "extensions": apq })).await;
+    assert_eq!(registered.data()["apiVersion"], env!("CARGO_PKG_VERSION"));
+    let hit = a.anon().post_json(&json!({ "extensions": apq })).await;
+    assert_eq!(hit.data()["apiVersion"], env!("CARGO_PKG_VERSION"));
+    assert!(started.elapsed() < Duration::from_secs(5), "persisted queries hung");
     let started = Instant::now();
     let again = a.login(&alice.email, PASSWORD).await;
     assert!(!again.access_token.is_empty());
