@@ -18,7 +18,7 @@ use switchboard::infra::jobs::{JobQueue, JobSettings, NewJob, Worker};
 use tokio_util::sync::CancellationToken;
 
 use crate::support::personas::{Persona, PASSWORD};
-use crate::support::{fresh_database, free_port, scratch_dir, spawn_with_parent_death, ServerOptions, TestServer};
+use crate::support::{free_port, fresh_database, scratch_dir, spawn_with_parent_death, ServerOptions, TestServer};
 use crate::websocket::{connect, init, recv, send, Socket};
 
 /// A `redis-server` of this test alone, which it can kill and start again
@@ -168,7 +168,10 @@ async fn a_redis_outage_stalls_no_write_and_loses_or_reorders_no_event() {
     let alice = a.customer("alice").await;
     let ticket = alice
         .client
-        .data(CREATE, json!({"i": {"subject": "Outage", "description": "while Redis is down"}}))
+        .data(
+            CREATE,
+            json!({"i": {"subject": "Outage", "description": "while Redis is down"}}),
+        )
         .await["createTicket"]["ticket"]["id"]
         .as_str()
         .expect("ticket id")
@@ -176,7 +179,11 @@ async fn a_redis_outage_stalls_no_write_and_loses_or_reorders_no_event() {
 
     // Alice listens on instance B; she writes through instance A.
     let mut on_b = connect(&b, Some("graphql-transport-ws")).await;
-    init(&mut on_b, json!({"authorization": format!("Bearer {}", alice.access_token)})).await;
+    init(
+        &mut on_b,
+        json!({"authorization": format!("Bearer {}", alice.access_token)}),
+    )
+    .await;
     send(
         &mut on_b,
         json!({"type": "subscribe", "id": "sub", "payload": {"query": MSG_SUB, "variables": {"t": ticket}}}),
@@ -292,7 +299,9 @@ async fn concurrent_writes_from_two_instances_arrive_in_commit_order() {
     for i in 0..n {
         let who = if i % 2 == 0 { finance.clone() } else { through_b.clone() };
         let user = alice.id.clone();
-        calls.push(tokio::spawn(async move { credit(&who, &user, &format!("race-{i}")).await }));
+        calls.push(tokio::spawn(
+            async move { credit(&who, &user, &format!("race-{i}")).await },
+        ));
     }
     for c in calls {
         c.await.expect("credit task");
@@ -454,7 +463,12 @@ async fn two_workers_never_run_one_job_twice() {
     }
     let seen = seen.lock().unwrap().clone();
     let distinct: HashSet<i64> = seen.iter().map(|(_, n)| *n).collect();
-    assert_eq!(seen.len(), total as usize, "every job ran exactly once: {} runs", seen.len());
+    assert_eq!(
+        seen.len(),
+        total as usize,
+        "every job ran exactly once: {} runs",
+        seen.len()
+    );
     assert_eq!(distinct.len(), total as usize);
     let by_first = seen.iter().filter(|(w, _)| *w == 0).count();
     println!("worker 0 ran {by_first} of {total} jobs, worker 1 the rest");
