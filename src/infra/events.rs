@@ -122,7 +122,8 @@ pub enum BusHealth {
 }
 
 impl EventBus {
-    /// A bus that only reaches subscribers of this process.
+    /// A bus that only reaches subscribers of this process: for a single
+    /// instance (with several, only the relay's instance would hear events).
     pub fn in_process() -> Self {
         EventBus {
             topics: Arc::new(Topics::default()),

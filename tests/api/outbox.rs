@@ -473,3 +473,68 @@ async fn two_workers_never_run_one_job_twice() {
     let by_first = seen.iter().filter(|(w, _)| *w == 0).count();
     println!("worker 0 ran {by_first} of {total} jobs, worker 1 the rest");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_moves_to_another_instance_when_its_instance_stops() {
+    let a = TestServer::with(ServerOptions {
+        redis: true,
+        ..Default::default()
+    })
+    .await;
+    let b = TestServer::with(ServerOptions {
+        redis: true,
+        database_url: Some(a.database_url.clone()),
+        ..Default::default()
+    })
+    .await;
+    // One relay for both instances: the singleton job's lease holder.
+    let holder = |db: DatabaseConnection| async move {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT coalesce(locked_by, '') FROM background_jobs WHERE singleton_key = 'outbox.relay'",
+                ))
+                .await
+                .expect("query")
+                .expect("the relay job exists once");
+            let by = row.try_get_by_index::<String>(0).expect("text");
+            if !by.is_empty() {
+                return by;
+            }
+            assert!(Instant::now() < deadline, "nobody holds the relay");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    assert_eq!(
+        scalar(
+            &a.ctx.db.primary,
+            "SELECT count(*) FROM background_jobs WHERE kind = 'outbox.relay'"
+        )
+        .await,
+        1
+    );
+    let first = holder(a.ctx.db.primary.clone()).await;
+    let (leader, other) = if first.starts_with(&a.ctx.instance_id) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let topic = format!("test:{}", uuid::Uuid::new_v4());
+    let mut on_other = Box::pin(other.ctx.bus.subscribe(&topic));
+    leader.stop().await;
+    let tx = switchboard::infra::events::Tx::begin(&other.ctx.db.primary)
+        .await
+        .unwrap();
+    tx.publish_after_commit(switchboard::infra::events::Event::new(topic.clone(), json!({"n": 1})));
+    tx.commit(&other.ctx.bus).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), on_other.next())
+        .await
+        .expect("relayed by the remaining instance within 10 s")
+        .expect("stream open");
+    assert_eq!(got.payload, json!({"n": 1}));
+    let now = holder(other.ctx.db.primary.clone()).await;
+    assert!(now.starts_with(&other.ctx.instance_id), "the relay moved: {now}");
+    other.stop().await;
+}
