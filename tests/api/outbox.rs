@@ -232,6 +232,23 @@ async fn a_redis_outage_stalls_no_write_and_loses_or_reorders_no_event() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["bus"], "degraded", "{body}");
     assert_eq!(body["status"], "degraded", "{body}");
+    // An instance starting now does not wait for Redis either.
+    let started = Instant::now();
+    let late = TestServer::with(ServerOptions {
+        env: vec![("REDIS_URL", redis.url())],
+        database_url: Some(a.database_url.clone()),
+        ..Default::default()
+    })
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(5), "starting hung on Redis");
+    let (status, body) = readyz(&late).await;
+    assert_eq!((status, body["bus"].as_str()), (200, Some("degraded")), "{body}");
+    let ticket_id: uuid::Uuid = ticket.parse().expect("uuid");
+    let mut on_late = Box::pin(
+        late.ctx
+            .bus
+            .subscribe(&switchboard::service::support::events::ticket_topic(ticket_id)),
+    );
     // All of the above happened with Redis down; the events wait in the outbox.
     assert!(!redis.listening(), "Redis was down throughout");
     let waiting = scalar(&a.ctx.db.primary, "SELECT count(*) FROM event_outbox").await;
@@ -248,6 +265,18 @@ async fn a_redis_outage_stalls_no_write_and_loses_or_reorders_no_event() {
     assert_eq!(received, sent, "events of the outage, in commit order");
     say(&alice, &ticket, "after").await;
     assert_eq!(next_body(&mut on_b).await, "after", "nothing duplicated in between");
+    // The instance that started during the outage is connected now too:
+    // it hears the message sent after Redis came back.
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(15), on_late.next())
+            .await
+            .expect("the late instance hears events once Redis is back")
+            .expect("stream open");
+        if event.payload["message"]["body"] == "after" {
+            break;
+        }
+    }
+    late.stop().await;
 
     // Readiness recovers by itself.
     let deadline = Instant::now() + Duration::from_secs(15);
