@@ -15,7 +15,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "REDIS_URL",
         "unset: in-process event bus",
-        "pub/sub, shared limits and caches",
+        "event fan-out between instances, shared limits and caches",
     ),
     ("SWITCHBOARD_ADDR", "127.0.0.1:8080", "where to listen"),
     (

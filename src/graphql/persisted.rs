@@ -62,7 +62,10 @@ impl QueryStore {
                 let key = format!("switchboard:apq:{hash}");
                 let found = link
                     .run("persisted query lookup", |mut conn| async move {
-                        redis::cmd("GET").arg(key).query_async::<Option<String>>(&mut conn).await
+                        redis::cmd("GET")
+                            .arg(key)
+                            .query_async::<Option<String>>(&mut conn)
+                            .await
                     })
                     .await
                     .ok()

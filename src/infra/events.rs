@@ -125,7 +125,8 @@ pub enum BusHealth {
 }
 
 impl EventBus {
-    /// A bus that only reaches subscribers of this process.
+    /// A bus that only reaches subscribers of this process: for a single
+    /// instance (with several, only the relay's instance would hear events).
     pub fn in_process() -> Self {
         EventBus {
             topics: Arc::new(Topics::default()),
@@ -312,7 +313,9 @@ async fn listener_connection(link: &RedisLink) -> redis::RedisResult<redis::aio:
     let config = redis::AsyncConnectionConfig::new()
         .set_connection_timeout(link.timeout().max(Duration::from_millis(500)))
         .set_response_timeout(Duration::from_millis(READ_BLOCK_MS) + link.timeout() + Duration::from_secs(1));
-    link.client().get_multiplexed_async_connection_with_config(&config).await
+    link.client()
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
 }
 
 async fn listen(
@@ -368,7 +371,13 @@ async fn listen(
         loop {
             let from = last_id.clone().unwrap_or_else(|| "0-0".into());
             let mut cmd = redis::cmd("XREAD");
-            cmd.arg("COUNT").arg(512).arg("BLOCK").arg(READ_BLOCK_MS).arg("STREAMS").arg(STREAM).arg(&from);
+            cmd.arg("COUNT")
+                .arg(512)
+                .arg("BLOCK")
+                .arg(READ_BLOCK_MS)
+                .arg("STREAMS")
+                .arg(STREAM)
+                .arg(&from);
             let read = tokio::select! {
                 _ = shutdown.cancelled() => return,
                 r = cmd.query_async::<Option<redis::streams::StreamReadReply>>(&mut conn) => r,

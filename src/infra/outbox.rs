@@ -32,7 +32,9 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait,
+};
 use tokio_util::sync::CancellationToken;
 
 use super::events::{Event, EventBus};
@@ -45,7 +47,9 @@ const BARRIER_LOCK: i64 = 0x6f75_7462_6f78;
 const BATCH: i64 = 256;
 
 /// Writes `events` to the outbox inside `txn`. Must be the transaction's
-/// last statement before COMMIT (see the module's ordering guarantee).
+/// last statement before COMMIT (see the module's ordering guarantee), and
+/// the COMMIT must not wait on row locks: the schema has no deferred
+/// constraints, which keeps the barrier free of deadlocks.
 pub async fn insert(txn: &DatabaseTransaction, events: &[Event]) -> Result<(), DbErr> {
     if events.is_empty() {
         return Ok(());
@@ -111,7 +115,9 @@ impl Relay {
         let row = db
             .query_one_raw(Statement::from_string(
                 DbBackend::Postgres,
-                "SELECT current_database()::text",
+                // The sequence's oid changes when the table is made anew
+                // (`migrate fresh`), so numbering that restarts is a new origin.
+                "SELECT current_database() || ':' || 'event_outbox_id_seq'::regclass::oid::text",
             ))
             .await?;
         let origin = row
@@ -153,7 +159,7 @@ impl Relay {
             .db
             .query_one_raw(Statement::from_string(
                 DbBackend::Postgres,
-                "SELECT EXISTS (SELECT 1 FROM event_outbox)",
+                "SELECT EXISTS (SELECT id FROM event_outbox ORDER BY id LIMIT 1)",
             ))
             .await?
             .and_then(|r| r.try_get_by_index::<bool>(0).ok())

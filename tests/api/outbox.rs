@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use switchboard::infra::jobs::{JobQueue, JobSettings, NewJob, Worker};
 use tokio_util::sync::CancellationToken;
 
 use crate::support::personas::{Persona, PASSWORD};
-use crate::support::{fresh_database, free_port, scratch_dir, spawn_with_parent_death, ServerOptions, TestServer};
+use crate::support::{free_port, fresh_database, scratch_dir, spawn_with_parent_death, ServerOptions, TestServer};
 use crate::websocket::{connect, init, recv, send, Socket};
 
 /// A `redis-server` of this test alone, which it can kill and start again
@@ -167,7 +168,10 @@ async fn a_redis_outage_stalls_no_write_and_loses_or_reorders_no_event() {
     let alice = a.customer("alice").await;
     let ticket = alice
         .client
-        .data(CREATE, json!({"i": {"subject": "Outage", "description": "while Redis is down"}}))
+        .data(
+            CREATE,
+            json!({"i": {"subject": "Outage", "description": "while Redis is down"}}),
+        )
         .await["createTicket"]["ticket"]["id"]
         .as_str()
         .expect("ticket id")
@@ -175,7 +179,11 @@ async fn a_redis_outage_stalls_no_write_and_loses_or_reorders_no_event() {
 
     // Alice listens on instance B; she writes through instance A.
     let mut on_b = connect(&b, Some("graphql-transport-ws")).await;
-    init(&mut on_b, json!({"authorization": format!("Bearer {}", alice.access_token)})).await;
+    init(
+        &mut on_b,
+        json!({"authorization": format!("Bearer {}", alice.access_token)}),
+    )
+    .await;
     send(
         &mut on_b,
         json!({"type": "subscribe", "id": "sub", "payload": {"query": MSG_SUB, "variables": {"t": ticket}}}),
@@ -203,6 +211,18 @@ async fn a_redis_outage_stalls_no_write_and_loses_or_reorders_no_event() {
         assert_eq!(credited["wallet"]["balance"], json!((i + 1).to_string()), "{credited}");
         assert!(started.elapsed() < Duration::from_secs(5), "creditWallet hung");
     }
+    // Persisted queries fall back to this instance's cache at once.
+    let query = format!("query Outage{} {{ apiVersion }}", uuid::Uuid::new_v4().simple());
+    let hash = format!("{:x}", Sha256::digest(query.as_bytes()));
+    let apq = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let started = Instant::now();
+    let miss = a.anon().post_json(&json!({ "extensions": apq })).await;
+    assert_eq!(miss.error_code(), Some("PERSISTED_QUERY_NOT_FOUND"), "{}", miss.body);
+    let registered = a.anon().post_json(&json!({ "query": query, "extensions": apq })).await;
+    assert_eq!(registered.data()["apiVersion"], env!("CARGO_PKG_VERSION"));
+    let hit = a.anon().post_json(&json!({ "extensions": apq })).await;
+    assert_eq!(hit.data()["apiVersion"], env!("CARGO_PKG_VERSION"));
+    assert!(started.elapsed() < Duration::from_secs(5), "persisted queries hung");
     let started = Instant::now();
     let again = a.login(&alice.email, PASSWORD).await;
     assert!(!again.access_token.is_empty());
@@ -212,6 +232,23 @@ async fn a_redis_outage_stalls_no_write_and_loses_or_reorders_no_event() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["bus"], "degraded", "{body}");
     assert_eq!(body["status"], "degraded", "{body}");
+    // An instance starting now does not wait for Redis either.
+    let started = Instant::now();
+    let late = TestServer::with(ServerOptions {
+        env: vec![("REDIS_URL", redis.url())],
+        database_url: Some(a.database_url.clone()),
+        ..Default::default()
+    })
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(5), "starting hung on Redis");
+    let (status, body) = readyz(&late).await;
+    assert_eq!((status, body["bus"].as_str()), (200, Some("degraded")), "{body}");
+    let ticket_id: uuid::Uuid = ticket.parse().expect("uuid");
+    let mut on_late = Box::pin(
+        late.ctx
+            .bus
+            .subscribe(&switchboard::service::support::events::ticket_topic(ticket_id)),
+    );
     // All of the above happened with Redis down; the events wait in the outbox.
     assert!(!redis.listening(), "Redis was down throughout");
     let waiting = scalar(&a.ctx.db.primary, "SELECT count(*) FROM event_outbox").await;
@@ -228,6 +265,18 @@ async fn a_redis_outage_stalls_no_write_and_loses_or_reorders_no_event() {
     assert_eq!(received, sent, "events of the outage, in commit order");
     say(&alice, &ticket, "after").await;
     assert_eq!(next_body(&mut on_b).await, "after", "nothing duplicated in between");
+    // The instance that started during the outage is connected now too:
+    // it hears the message sent after Redis came back.
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(15), on_late.next())
+            .await
+            .expect("the late instance hears events once Redis is back")
+            .expect("stream open");
+        if event.payload["message"]["body"] == "after" {
+            break;
+        }
+    }
+    late.stop().await;
 
     // Readiness recovers by itself.
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -279,7 +328,9 @@ async fn concurrent_writes_from_two_instances_arrive_in_commit_order() {
     for i in 0..n {
         let who = if i % 2 == 0 { finance.clone() } else { through_b.clone() };
         let user = alice.id.clone();
-        calls.push(tokio::spawn(async move { credit(&who, &user, &format!("race-{i}")).await }));
+        calls.push(tokio::spawn(
+            async move { credit(&who, &user, &format!("race-{i}")).await },
+        ));
     }
     for c in calls {
         c.await.expect("credit task");
@@ -441,8 +492,78 @@ async fn two_workers_never_run_one_job_twice() {
     }
     let seen = seen.lock().unwrap().clone();
     let distinct: HashSet<i64> = seen.iter().map(|(_, n)| *n).collect();
-    assert_eq!(seen.len(), total as usize, "every job ran exactly once: {} runs", seen.len());
+    assert_eq!(
+        seen.len(),
+        total as usize,
+        "every job ran exactly once: {} runs",
+        seen.len()
+    );
     assert_eq!(distinct.len(), total as usize);
     let by_first = seen.iter().filter(|(w, _)| *w == 0).count();
     println!("worker 0 ran {by_first} of {total} jobs, worker 1 the rest");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_moves_to_another_instance_when_its_instance_stops() {
+    let a = TestServer::with(ServerOptions {
+        redis: true,
+        ..Default::default()
+    })
+    .await;
+    let b = TestServer::with(ServerOptions {
+        redis: true,
+        database_url: Some(a.database_url.clone()),
+        ..Default::default()
+    })
+    .await;
+    // One relay for both instances: the singleton job's lease holder.
+    let holder = |db: DatabaseConnection| async move {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT coalesce(locked_by, '') FROM background_jobs WHERE singleton_key = 'outbox.relay'",
+                ))
+                .await
+                .expect("query")
+                .expect("the relay job exists once");
+            let by = row.try_get_by_index::<String>(0).expect("text");
+            if !by.is_empty() {
+                return by;
+            }
+            assert!(Instant::now() < deadline, "nobody holds the relay");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    assert_eq!(
+        scalar(
+            &a.ctx.db.primary,
+            "SELECT count(*) FROM background_jobs WHERE kind = 'outbox.relay'"
+        )
+        .await,
+        1
+    );
+    let first = holder(a.ctx.db.primary.clone()).await;
+    let (leader, other) = if first.starts_with(&a.ctx.instance_id) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let topic = format!("test:{}", uuid::Uuid::new_v4());
+    let mut on_other = Box::pin(other.ctx.bus.subscribe(&topic));
+    leader.stop().await;
+    let tx = switchboard::infra::events::Tx::begin(&other.ctx.db.primary)
+        .await
+        .unwrap();
+    tx.publish_after_commit(switchboard::infra::events::Event::new(topic.clone(), json!({"n": 1})));
+    tx.commit(&other.ctx.bus).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), on_other.next())
+        .await
+        .expect("relayed by the remaining instance within 10 s")
+        .expect("stream open");
+    assert_eq!(got.payload, json!({"n": 1}));
+    let now = holder(other.ctx.db.primary.clone()).await;
+    assert!(now.starts_with(&other.ctx.instance_id), "the relay moved: {now}");
+    other.stop().await;
 }
