@@ -181,11 +181,14 @@ pub fn snake_to_camel(s: &str) -> String {
 
 /// True when `err` means the database cannot be reached right now (no
 /// connection within the acquire timeout, the connection broke, or the
-/// server is shutting down or starting): the request may be retried later,
-/// so it is `UNAVAILABLE`, not `INTERNAL`.
+/// database server is shutting down or starting): the request may be
+/// retried later, so it is `UNAVAILABLE`, not `INTERNAL`. A pool closed by
+/// this process is not such a case (it stays `INTERNAL`).
 pub fn is_unavailable(err: &DbErr) -> bool {
     let runtime = match err {
-        DbErr::ConnectionAcquire(_) => return true,
+        // A pool this process closed (shutdown) is not an outage.
+        DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout) => return true,
+        DbErr::ConnectionAcquire(_) => return false,
         DbErr::Exec(r) | DbErr::Query(r) | DbErr::Conn(r) => r,
         _ => return false,
     };
@@ -199,7 +202,7 @@ pub fn is_unavailable(err: &DbErr) -> bool {
 pub fn sqlx_is_unavailable(err: &sea_orm::sqlx::Error) -> bool {
     use sea_orm::sqlx::Error as SqlxError;
     match err {
-        SqlxError::PoolTimedOut | SqlxError::PoolClosed | SqlxError::WorkerCrashed | SqlxError::Io(_) => true,
+        SqlxError::PoolTimedOut | SqlxError::WorkerCrashed | SqlxError::Io(_) => true,
         SqlxError::Database(db_err) => db_err
             .try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>()
             // Class 08 (connection exception); 57P01-57P03: the server is
@@ -291,6 +294,9 @@ mod tests {
         );
         // Other failures stay what they were.
         assert!(!is_unavailable(&DbErr::RecordNotFound("x".into())));
+        assert!(!is_unavailable(&DbErr::ConnectionAcquire(
+            sea_orm::ConnAcquireErr::ConnectionClosed
+        )));
         assert_eq!(AppError::internal(anyhow::anyhow!("boom")).code(), ErrorCode::Internal);
     }
 }
