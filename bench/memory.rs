@@ -72,14 +72,21 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
     println!("== Switchboard memory benchmark ==");
-    println!("machine: {cores} core(s), {}; bench profile: {profile}", std::env::consts::ARCH);
+    println!(
+        "machine: {cores} core(s), {}; bench profile: {profile}",
+        std::env::consts::ARCH
+    );
     println!("server binary: {}", opts.server_bin);
     println!(
         "settings: {} bursts x {} sign-ins, {} sockets ({} topic{}), settle {} ms",
         opts.bursts,
         opts.burst_size,
         opts.sockets,
-        if opts.shared_topic { "one shared" } else { "one per socket" },
+        if opts.shared_topic {
+            "one shared"
+        } else {
+            "one per socket"
+        },
         if opts.shared_topic { "" } else { "s" },
         opts.settle.as_millis()
     );
@@ -201,11 +208,7 @@ async fn run(opts: &Opts, url: String, admin_url: Option<String>) -> Vec<String>
     }
     tokio::time::sleep(opts.settle).await;
     let (rss, _) = rss_kib(pid);
-    let line = format!(
-        "after {} sequential sign-ups: RSS {}",
-        opts.burst_size,
-        mib(rss)
-    );
+    let line = format!("after {} sequential sign-ups: RSS {}", opts.burst_size, mib(rss));
     println!("{line}");
     summary.push(line);
     let before_bursts = rss;
@@ -216,7 +219,14 @@ async fn run(opts: &Opts, url: String, admin_url: Option<String>) -> Vec<String>
             .map(|email| {
                 let (http, endpoint, email) = (http.clone(), endpoint.clone(), email.clone());
                 tokio::spawn(async move {
-                    gql(&http, &endpoint, None, LOGIN, json!({"i": {"email": email, "password": PASSWORD}})).await
+                    gql(
+                        &http,
+                        &endpoint,
+                        None,
+                        LOGIN,
+                        json!({"i": {"email": email, "password": PASSWORD}}),
+                    )
+                    .await
                 })
             })
             .collect();
@@ -319,9 +329,7 @@ async fn ticket_ids(ctx: &switchboard::app::Ctx, limit: usize) -> Vec<String> {
         ))
         .await
         .expect("cannot list tickets");
-    rows.iter()
-        .filter_map(|r| r.try_get::<String>("", "id").ok())
-        .collect()
+    rows.iter().filter_map(|r| r.try_get::<String>("", "id").ok()).collect()
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -410,7 +418,10 @@ async fn socket_bench(
             let ticket = tickets[i % tickets.len()].clone();
             tokio::spawn(async move {
                 let _permit = gate.acquire_owned().await.ok()?;
-                open_socket(&ws_url, &token, &ticket).await.map_err(|e| eprintln!("socket {i}: {e}")).ok()
+                open_socket(&ws_url, &token, &ticket)
+                    .await
+                    .map_err(|e| eprintln!("socket {i}: {e}"))
+                    .ok()
             })
         })
         .collect();

@@ -61,7 +61,8 @@ impl Keys {
         Ok(Keys {
             cipher: Cipher::new(&master),
             tokens: TokenSigner::new(jwt.as_bytes(), config.access_token_ttl.as_secs() as i64),
-            passwords: PasswordHasher::with_concurrency(config.argon2, config.password_hash_concurrency).map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?,
+            passwords: PasswordHasher::with_concurrency(config.argon2, config.password_hash_concurrency)
+                .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?,
         })
     }
 }

@@ -10,6 +10,10 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 
 use crate::error::{AppError, FieldError};
 
+/// How long the first connection at start may take (requests wait only
+/// the configured acquire timeout).
+const STARTUP_CONNECT_WAIT: Duration = Duration::from_secs(10);
+
 /// The pools of one server instance.
 #[derive(Clone)]
 pub struct Db {
@@ -92,7 +96,19 @@ async fn connect_pool(
         .acquire_timeout(acquire_timeout)
         .idle_timeout(Duration::from_secs(300))
         .sqlx_logging(false);
-    let mut conn = Database::connect(opts).await?;
+    // At start the database may still be coming up (a container started
+    // alongside): keep trying for a while, unlike requests, which fail fast.
+    let deadline = std::time::Instant::now() + STARTUP_CONNECT_WAIT;
+    let mut conn = loop {
+        match Database::connect(opts.clone()).await {
+            Ok(conn) => break conn,
+            Err(e) if is_unavailable(&e) && std::time::Instant::now() < deadline => {
+                tracing::warn!(error = %e, "database not reachable yet; retrying");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     conn.set_metric_callback(move |info| {
         counter.fetch_add(1, Ordering::Relaxed);
         // Statement text only: bound values (which may be secrets) never.
@@ -165,11 +181,14 @@ pub fn snake_to_camel(s: &str) -> String {
 
 /// True when `err` means the database cannot be reached right now (no
 /// connection within the acquire timeout, the connection broke, or the
-/// server is shutting down or starting): the request may be retried later,
-/// so it is `UNAVAILABLE`, not `INTERNAL`.
+/// database server is shutting down or starting): the request may be
+/// retried later, so it is `UNAVAILABLE`, not `INTERNAL`. A pool closed by
+/// this process is not such a case (it stays `INTERNAL`).
 pub fn is_unavailable(err: &DbErr) -> bool {
     let runtime = match err {
-        DbErr::ConnectionAcquire(_) => return true,
+        // A pool this process closed (shutdown) is not an outage.
+        DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout) => return true,
+        DbErr::ConnectionAcquire(_) => return false,
         DbErr::Exec(r) | DbErr::Query(r) | DbErr::Conn(r) => r,
         _ => return false,
     };
@@ -183,7 +202,7 @@ pub fn is_unavailable(err: &DbErr) -> bool {
 pub fn sqlx_is_unavailable(err: &sea_orm::sqlx::Error) -> bool {
     use sea_orm::sqlx::Error as SqlxError;
     match err {
-        SqlxError::PoolTimedOut | SqlxError::PoolClosed | SqlxError::WorkerCrashed | SqlxError::Io(_) => true,
+        SqlxError::PoolTimedOut | SqlxError::WorkerCrashed | SqlxError::Io(_) => true,
         SqlxError::Database(db_err) => db_err
             .try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>()
             // Class 08 (connection exception); 57P01-57P03: the server is
@@ -254,6 +273,31 @@ mod tests {
             "ticketId"
         );
         assert_eq!(constraint_field(None, "wallets_balance_check"), "walletsBalance");
+    }
+
+    #[test]
+    fn an_unreachable_database_is_unavailable_not_internal() {
+        use crate::error::ErrorCode;
+        let timeout = || DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout);
+        assert!(is_unavailable(&timeout()));
+        assert_eq!(map_db_error(timeout()).code(), ErrorCode::Unavailable);
+        let refused = DbErr::Conn(RuntimeErr::SqlxError(Arc::new(sea_orm::sqlx::Error::Io(
+            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        ))));
+        assert_eq!(map_db_error(refused).code(), ErrorCode::Unavailable);
+        // Wrapped generically (anyhow) it is still UNAVAILABLE.
+        assert_eq!(AppError::internal(timeout()).code(), ErrorCode::Unavailable);
+        let gql = AppError::internal(anyhow::Error::new(timeout()).context("loading")).to_graphql();
+        assert_eq!(
+            gql.extensions.and_then(|e| e.get("code").cloned()),
+            Some(async_graphql::Value::from("UNAVAILABLE"))
+        );
+        // Other failures stay what they were.
+        assert!(!is_unavailable(&DbErr::RecordNotFound("x".into())));
+        assert!(!is_unavailable(&DbErr::ConnectionAcquire(
+            sea_orm::ConnAcquireErr::ConnectionClosed
+        )));
+        assert_eq!(AppError::internal(anyhow::anyhow!("boom")).code(), ErrorCode::Internal);
     }
 }
 

@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::support::gql::Reply;
-use crate::support::{fresh_database, free_port, ServerOptions, TestServer, TEST_JWT_SECRET, TEST_MASTER_KEY};
+use crate::support::{free_port, fresh_database, ServerOptions, TestServer, TEST_JWT_SECRET, TEST_MASTER_KEY};
 
 /// A TCP forwarder to PostgreSQL that the test can cut (existing
 /// connections are dropped, new ones are accepted and then left hanging,
@@ -70,7 +70,11 @@ fn via(url: &str, addr: SocketAddr) -> (String, String) {
     let (scheme, rest) = url.split_once("://").expect("database URL scheme");
     let (auth, rest) = rest.rsplit_once('@').map_or(("", rest), |(a, r)| (a, r));
     let (host_port, path) = rest.split_once('/').expect("database URL path");
-    let at = if auth.is_empty() { String::new() } else { format!("{auth}@") };
+    let at = if auth.is_empty() {
+        String::new()
+    } else {
+        format!("{auth}@")
+    };
     (format!("{scheme}://{at}{addr}/{path}"), host_port.to_string())
 }
 
@@ -83,7 +87,11 @@ fn assert_unavailable_503(r: &Reply, what: &str) {
         Some("1"),
         "{what}: Retry-After"
     );
-    assert!(r.body.get("data").is_none_or(|d| d.is_null()), "{what}: no data: {}", r.body);
+    assert!(
+        r.body.get("data").is_none_or(|d| d.is_null()),
+        "{what}: no data: {}",
+        r.body
+    );
 }
 
 #[tokio::test]
@@ -120,7 +128,8 @@ async fn a_database_outage_answers_unavailable_and_heals_by_itself() {
     assert_unavailable_503(&r, "login");
     let r = anon
         .accepting("application/json")
-        .run("{ pricingPackages { id } }", json!({})).await;
+        .run("{ pricingPackages { id } }", json!({}))
+        .await;
     assert_unavailable_503(&r, "legacy application/json");
     // Part of the answer did not need the database: a 200 with the data
     // and the field's UNAVAILABLE error.

@@ -115,14 +115,14 @@ impl PasswordHasher {
         let params = self.params;
         let ok = self
             .run(move || {
-            let Ok(parsed) = PasswordHash::new(&hash) else {
-                return false;
-            };
-            // Hashes made under other parameters still verify: the PHC
-            // string carries its own parameters.
-            argon(params)
-                .map(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
-                .unwrap_or(false)
+                let Ok(parsed) = PasswordHash::new(&hash) else {
+                    return false;
+                };
+                // Hashes made under other parameters still verify: the PHC
+                // string carries its own parameters.
+                argon(params)
+                    .map(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
+                    .unwrap_or(false)
             })
             .await
             .unwrap_or(false);
@@ -221,7 +221,10 @@ mod tests {
             t.await.unwrap();
         }
         let most = most.load(Ordering::SeqCst);
-        assert!((1..=2).contains(&most), "two permits: never more than two at once, saw {most}");
+        assert!(
+            (1..=2).contains(&most),
+            "two permits: never more than two at once, saw {most}"
+        );
     }
 
     #[test]
