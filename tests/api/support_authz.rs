@@ -448,7 +448,10 @@ async fn a_revoked_role_ends_an_agents_ticket_subscription() {
     let t = open(&d.alice, "Role").await;
     let mut watch = subscribed(&d.server, &d.general, &[("m", MESSAGES, json!({"t": t["id"]}))]).await;
     say(&d.general, &t, "internal: first", true).await;
-    assert_eq!(next(&mut watch).await.1["ticketMessageAdded"]["body"], "internal: first");
+    assert_eq!(
+        next(&mut watch).await.1["ticketMessageAdded"]["body"],
+        "internal: first"
+    );
     d.admin
         .client
         .data(
