@@ -438,3 +438,33 @@ async fn a_retried_ticket_opens_once() {
     assert_eq!(events[0]["id"], id.to_string());
     d.server.stop().await;
 }
+
+/// An agent whose role is revoked while subscribed (still listed in the
+/// department) is told and dropped at the next event: a query would no
+/// longer show them the ticket's internal notes, so the socket must not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_role_ends_an_agents_ticket_subscription() {
+    let d = desk().await;
+    let t = open(&d.alice, "Role").await;
+    let mut watch = subscribed(&d.server, &d.general, &[("m", MESSAGES, json!({"t": t["id"]}))]).await;
+    say(&d.general, &t, "internal: first", true).await;
+    assert_eq!(
+        next(&mut watch).await.1["ticketMessageAdded"]["body"],
+        "internal: first"
+    );
+    d.admin
+        .client
+        .data(
+            "mutation($i: AssignRoleInput!) { revokeRole(input: $i) { user { id } } }",
+            json!({"i": {"userId": d.general.id, "roleKey": "support_agent"}}),
+        )
+        .await;
+    let r = d.general.client.run(TICKET, json!({"id": t["id"]})).await;
+    assert!(r.body["data"]["ticket"].is_null(), "by query: {}", r.body);
+    say(&d.admin, &t, "internal: after the revocation", true).await;
+    let m = recv(&mut watch).await;
+    assert_eq!(m["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{m}");
+    assert!(!m.to_string().contains("after the revocation"));
+    assert_eq!(recv(&mut watch).await["type"], "complete");
+    d.server.stop().await;
+}

@@ -198,6 +198,8 @@ impl SupportTicket {
     async fn created_at(&self) -> DateTime<Utc> {
         ts(self.model.created_at)
     }
+    /// The last change everyone who sees the ticket can read (an internal
+    /// note does not move it).
     async fn updated_at(&self) -> DateTime<Utc> {
         ts(self.model.updated_at)
     }

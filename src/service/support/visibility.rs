@@ -121,12 +121,13 @@ pub async fn require_reach_over_clients<C: ConnectionTrait>(
     if matches!(scope, Scope::All { .. }) {
         return Ok(());
     }
-    let outside = support_tickets::Entity::find()
-        .filter(support_tickets::Column::ClientId.is_in(clients.to_vec()))
-        .filter(scope.condition().not())
-        .count(conn)
-        .await?;
-    if outside > 0 {
+    // Counted as all minus reachable: a negated condition would let rows
+    // where it is NULL (a ticket without a department) slip through.
+    let of_clients =
+        || support_tickets::Entity::find().filter(support_tickets::Column::ClientId.is_in(clients.to_vec()));
+    let all = of_clients().count(conn).await?;
+    let reachable = of_clients().filter(scope.condition()).count(conn).await?;
+    if reachable < all {
         return Err(AppError::Forbidden(
             "these clients have tickets outside your departments".into(),
         ));
