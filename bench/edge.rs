@@ -44,7 +44,11 @@ fn cases(body_limit: usize) -> Vec<(&'static str, String)> {
         ),
         (
             "list literal nested to the body limit",
-            format!("{{ __type(name: {}\"x\"{}) {{ name }} }}", "[".repeat(list_depth), "]".repeat(list_depth)),
+            format!(
+                "{{ __type(name: {}\"x\"{}) {{ name }} }}",
+                "[".repeat(list_depth),
+                "]".repeat(list_depth)
+            ),
         ),
         (
             "selections nested to the body limit",
@@ -62,7 +66,10 @@ fn cases(body_limit: usize) -> Vec<(&'static str, String)> {
             "101 aliases",
             format!(
                 "{{ {} }}",
-                (0..101).map(|i| format!("a{i}: __typename")).collect::<Vec<_>>().join(" ")
+                (0..101)
+                    .map(|i| format!("a{i}: __typename"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
             ),
         ),
         ("legal fan-out, 2^11 leaves (answered)", fan_out(11)),

@@ -116,7 +116,9 @@ impl Reason {
 /// when there is one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
+    /// The stable `extensions.reason`.
     pub reason: Reason,
+    /// What the client reads: the limit, and where it was passed.
     pub message: String,
     /// The variable (`$input.subject`) or argument (`input.subject`) at fault.
     pub field: Option<String>,
@@ -458,6 +460,7 @@ fn local_summary<'a>(
 pub struct Report {
     /// Selections with fragments expanded (saturating).
     pub selections: u64,
+    /// Aliased fields with fragments expanded (saturating).
     pub aliases: u64,
 }
 
