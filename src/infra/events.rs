@@ -143,7 +143,10 @@ impl EventBus {
         let topics = Arc::new(Topics::default());
         let listening = Arc::new(AtomicBool::new(false));
         // Read from the current end of the stream, fixed now, so no event
-        // relayed after this call is missed by this instance.
+        // relayed after this call is missed by this instance. With Redis
+        // down, from now by the clock: entry ids are Redis's time in ms, so
+        // whatever is relayed from now on (by Redis's clock, which should
+        // agree with ours) is read once Redis answers.
         let start = last_stream_id(&link).await;
         let first = match start {
             Some(_) => tokio::time::timeout(link.timeout(), listener_connection(&link))
@@ -152,6 +155,12 @@ impl EventBus {
                 .and_then(Result::ok),
             None => None,
         };
+        let start = start.or_else(|| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            Some(format!("{}-0", now.as_millis()))
+        });
         listening.store(first.is_some(), Ordering::Relaxed);
         tokio::spawn(listen(
             link.clone(),
