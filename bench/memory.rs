@@ -244,7 +244,7 @@ async fn run(opts: &Opts, url: String, admin_url: Option<String>) -> Vec<String>
         tokio::time::sleep(opts.settle).await;
         let (rss, hwm) = rss_kib(pid);
         let line = format!(
-            "burst {burst}: {ok}/{} sign-ins in {:.2} s; RSS {} ({:+.1} MiB since the first burst), peak {}",
+            "burst {burst}: {ok}/{} sign-ins in {:.2} s; RSS {} ({:+.1} MiB since before the bursts), peak {}",
             opts.burst_size,
             took.as_secs_f64(),
             mib(rss),

@@ -83,6 +83,20 @@ impl Topics {
             .subscribe()
     }
 
+    /// Drops `topic`'s channel (and its preallocated buffer) once its last
+    /// subscriber has gone, so closed sockets leave nothing behind.
+    fn forget_if_unused(&self, topic: &str) {
+        let mut map = self.senders.lock().unwrap_or_else(|p| p.into_inner());
+        if map.get(topic).is_some_and(|sender| sender.receiver_count() == 0) {
+            map.remove(topic);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.senders.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     fn deliver(&self, event: Arc<Event>) {
         let mut map = self.senders.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sender) = map.get(&event.topic) {
@@ -91,6 +105,36 @@ impl Topics {
                 map.remove(&event.topic);
             }
         }
+    }
+}
+
+/// A topic's broadcast stream that forgets the topic when the last
+/// subscriber drops it.
+struct TopicReceiver {
+    inner: Option<BroadcastStream<Arc<Event>>>,
+    topics: Arc<Topics>,
+    topic: String,
+}
+
+impl Stream for TopicReceiver {
+    type Item = <BroadcastStream<Arc<Event>> as Stream>::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        match self.inner.as_mut() {
+            Some(inner) => inner.poll_next_unpin(cx),
+            None => std::task::Poll::Ready(None),
+        }
+    }
+}
+
+impl Drop for TopicReceiver {
+    fn drop(&mut self) {
+        // The receiver first, so the count below no longer includes it.
+        drop(self.inner.take());
+        self.topics.forget_if_unused(&self.topic);
     }
 }
 
@@ -215,7 +259,12 @@ impl EventBus {
     /// stalling everyone else.
     pub fn subscribe(&self, topic: &str) -> impl Stream<Item = Arc<Event>> + Send + 'static {
         let topic_name = topic.to_string();
-        BroadcastStream::new(self.topics.subscribe(topic)).filter_map(move |item| {
+        let receiver = TopicReceiver {
+            inner: Some(BroadcastStream::new(self.topics.subscribe(topic))),
+            topics: self.topics.clone(),
+            topic: topic.to_string(),
+        };
+        receiver.filter_map(move |item| {
             let topic_name = topic_name.clone();
             async move {
                 match item {
@@ -497,5 +546,28 @@ mod tests {
         assert!(seen.admit(&relayed("b", 1)));
         assert!(seen.admit(&relayed("a", 3)));
         assert!(seen.admit(&Event::new("t", serde_json::json!({}))));
+    }
+
+    #[tokio::test]
+    async fn a_topic_is_forgotten_when_its_last_subscriber_leaves() {
+        let bus = EventBus::in_process();
+        let a = bus.subscribe("ticket:a");
+        let a2 = bus.subscribe("ticket:a");
+        let b = bus.subscribe("ticket:b");
+        assert_eq!(bus.topics.len(), 2);
+        drop(a);
+        assert_eq!(bus.topics.len(), 2, "ticket:a still has a subscriber");
+        drop(b);
+        assert_eq!(bus.topics.len(), 1);
+        let mut a2 = Box::pin(a2);
+        bus.publish(Event::new("ticket:a", serde_json::json!({"n": 1})))
+            .await
+            .unwrap();
+        assert_eq!(
+            a2.next().await.map(|e| e.payload["n"].clone()),
+            Some(serde_json::json!(1))
+        );
+        drop(a2);
+        assert_eq!(bus.topics.len(), 0, "no channel outlives its subscribers");
     }
 }
