@@ -153,6 +153,9 @@ fn start_server(opts: &Opts, url: &str, port: u16) -> Child {
         .env("SWITCHBOARD_SHUTDOWN_DELAY_SECS", "0")
         .env("SWITCHBOARD_SHUTDOWN_GRACE_SECS", "5")
         .env("SWITCHBOARD_WS_MAX_OPERATIONS", "10")
+        // 10,000 sockets from one address and one user: lift the per-address caps.
+        .env("SWITCHBOARD_WS_MAX_ANON_PER_ADDRESS", "1000000")
+        .env("SWITCHBOARD_WS_MAX_SUBSCRIPTIONS_PER_ADDRESS", "1000000")
         .env("SWITCHBOARD_LOGIN_RATE_PER_ADDRESS", "1000000")
         .env("SWITCHBOARD_LOGIN_RATE_PER_ACCOUNT", "1000000")
         .env("SWITCHBOARD_REGISTER_RATE_PER_ADDRESS", "1000000")

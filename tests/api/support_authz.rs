@@ -68,6 +68,9 @@ async fn say(p: &Persona, ticket: &Value, body: &str, internal: bool) -> Value {
 
 /// A socket signed in as `who` with one subscription per `(id, query)`.
 async fn subscribed(server: &TestServer, who: &Persona, subs: &[(&str, &str, Value)]) -> Socket {
+    // Events of earlier writes are relayed asynchronously: let them pass
+    // first, so this socket hears only what the test does next.
+    server.events_relayed().await;
     let mut s = connect(server, Some("graphql-transport-ws")).await;
     init(&mut s, json!({"authorization": format!("Bearer {}", who.access_token)})).await;
     for (id, query, vars) in subs {

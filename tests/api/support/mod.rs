@@ -332,6 +332,28 @@ impl TestServer {
         }
     }
 
+    /// Waits until every event committed so far has been relayed to the
+    /// bus (the outbox is empty), so a subscription opened next hears only
+    /// what happens after it: a barrier, not a timing assumption.
+    pub async fn events_relayed(&self) {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = &self.ctx.db.primary;
+        let sql = "SELECT count(*) FROM event_outbox";
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_string()))
+                .await
+                .expect("count the outbox")
+                .expect("a row");
+            if row.try_get_by_index::<i64>(0).expect("a count") == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the outbox was not relayed within 30 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Fires shutdown without waiting.
     pub fn begin_shutdown(&self) {
         self.shutdown.cancel();
