@@ -3,46 +3,14 @@
 //! `X-Forwarded-For` must not dodge it).
 
 use futures::SinkExt;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::identity::{base32_decode, now, totp};
 use crate::support::personas::{unique_email, Persona};
 use crate::support::{ServerOptions, TestServer};
 use crate::websocket::{closed, connect, init, recv, send, Socket};
-
-fn base32_decode(s: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in s.chars() {
-        let v = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".find(c).expect("base32 digit") as u32;
-        buffer = (buffer << 5) | v;
-        bits += 5;
-        if bits >= 8 {
-            out.push((buffer >> (bits - 8)) as u8);
-            bits -= 8;
-        }
-    }
-    out
-}
-
-/// RFC 6238 (HMAC-SHA1, 6 digits, 30 s), computed by the test itself.
-fn totp(secret: &[u8], unix: u64) -> String {
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
-    mac.update(&(unix / 30).to_be_bytes());
-    let h = mac.finalize().into_bytes();
-    let o = (h[19] & 0xf) as usize;
-    let bin = ((h[o] as u32 & 0x7f) << 24) | ((h[o + 1] as u32) << 16) | ((h[o + 2] as u32) << 8) | h[o + 3] as u32;
-    format!("{:06}", bin % 1_000_000)
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 const CONFIRM: &str = "mutation($i: CodeInput!) { confirmTotp(input: $i) { recoveryCodes } }";
 const DISABLE: &str = "mutation($i: CodeInput!) { disableTotp(input: $i) }";

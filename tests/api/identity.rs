@@ -198,7 +198,7 @@ async fn sign_in_attempts_are_rate_limited_per_account_and_address() {
 
 /// RFC 4648 base32 decoding, written here so the test does not trust the
 /// server's encoder.
-fn base32_decode(s: &str) -> Vec<u8> {
+pub(crate) fn base32_decode(s: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let (mut buffer, mut bits) = (0u32, 0u32);
     for c in s.chars() {
@@ -214,7 +214,7 @@ fn base32_decode(s: &str) -> Vec<u8> {
 }
 
 /// RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s), the test's own computation.
-fn totp(secret: &[u8], unix: u64) -> String {
+pub(crate) fn totp(secret: &[u8], unix: u64) -> String {
     let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
     mac.update(&(unix / 30).to_be_bytes());
     let h = mac.finalize().into_bytes();
@@ -223,7 +223,7 @@ fn totp(secret: &[u8], unix: u64) -> String {
     format!("{:06}", bin % 1_000_000)
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
