@@ -8,7 +8,7 @@ use futures::StreamExt;
 use serde_json::json;
 use switchboard::infra::events::{Event, Tx};
 
-use crate::support::{ServerOptions, TestServer};
+use crate::support::TestServer;
 
 async fn next_within(
     stream: &mut (impl futures::Stream<Item = std::sync::Arc<Event>> + Unpin),
@@ -56,17 +56,7 @@ async fn events_are_published_only_after_commit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_cross_instances_through_redis() {
-    let a = TestServer::with(ServerOptions {
-        redis: true,
-        ..Default::default()
-    })
-    .await;
-    let b = TestServer::with(ServerOptions {
-        redis: true,
-        database_url: Some(a.database_url.clone()),
-        ..Default::default()
-    })
-    .await;
+    let (a, b) = TestServer::pair_with_redis().await;
     assert!(a.ctx.bus.is_distributed() && b.ctx.bus.is_distributed());
     let topic = format!("test:{}", uuid::Uuid::new_v4());
     let mut on_b = Box::pin(b.ctx.bus.subscribe(&topic));

@@ -127,17 +127,7 @@ fn apq(hash: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn persisted_queries_are_shared_through_redis() {
-    let a = TestServer::with(ServerOptions {
-        redis: true,
-        ..Default::default()
-    })
-    .await;
-    let b = TestServer::with(ServerOptions {
-        redis: true,
-        database_url: Some(a.database_url.clone()),
-        ..Default::default()
-    })
-    .await;
+    let (a, b) = TestServer::pair_with_redis().await;
     // Unique text so earlier runs sharing this Redis cannot have cached it.
     let query = format!("query Persisted{} {{ apiVersion }}", uuid::Uuid::new_v4().simple());
     let hash = format!("{:x}", Sha256::digest(query.as_bytes()));

@@ -301,17 +301,7 @@ async fn a_redis_outage_stalls_no_write_and_loses_or_reorders_no_event() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_from_two_instances_arrive_in_commit_order() {
-    let a = TestServer::with(ServerOptions {
-        redis: true,
-        ..Default::default()
-    })
-    .await;
-    let b = TestServer::with(ServerOptions {
-        redis: true,
-        database_url: Some(a.database_url.clone()),
-        ..Default::default()
-    })
-    .await;
+    let (a, b) = TestServer::pair_with_redis().await;
     let admin = a.admin().await;
     let finance = a.with_role(&admin, "finance", "finance").await;
     let alice = a.customer("alice").await;
@@ -505,17 +495,7 @@ async fn two_workers_never_run_one_job_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_relay_moves_to_another_instance_when_its_instance_stops() {
-    let a = TestServer::with(ServerOptions {
-        redis: true,
-        ..Default::default()
-    })
-    .await;
-    let b = TestServer::with(ServerOptions {
-        redis: true,
-        database_url: Some(a.database_url.clone()),
-        ..Default::default()
-    })
-    .await;
+    let (a, b) = TestServer::pair_with_redis().await;
     // One relay for both instances: the singleton job's lease holder.
     let holder = |db: DatabaseConnection| async move {
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -79,13 +79,7 @@ pub async fn visible_ticket<C: ConnectionTrait>(
     viewer: &Viewer,
     ticket_id: Uuid,
 ) -> AppResult<(support_tickets::Model, Scope)> {
-    let scope = scope(conn, viewer).await?;
-    let ticket = support_tickets::Entity::find_by_id(ticket_id)
-        .filter(scope.condition())
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("ticket".into()))?;
-    Ok((ticket, scope))
+    find_in_scope(conn, viewer, ticket_id, false).await
 }
 
 /// A ticket the viewer may change, locked until the transaction ends, or
@@ -97,11 +91,24 @@ pub async fn lock_visible_ticket<C: ConnectionTrait>(
     viewer: &Viewer,
     ticket_id: Uuid,
 ) -> AppResult<(support_tickets::Model, Scope)> {
+    find_in_scope(conn, viewer, ticket_id, true).await
+}
+
+/// The one lookup behind both: the ticket within the viewer's scope,
+/// optionally `FOR UPDATE`.
+async fn find_in_scope<C: ConnectionTrait>(
+    conn: &C,
+    viewer: &Viewer,
+    ticket_id: Uuid,
+    lock: bool,
+) -> AppResult<(support_tickets::Model, Scope)> {
     use sea_orm::QuerySelect;
     let scope = scope(conn, viewer).await?;
-    let ticket = support_tickets::Entity::find_by_id(ticket_id)
-        .filter(scope.condition())
-        .lock_exclusive()
+    let mut query = support_tickets::Entity::find_by_id(ticket_id).filter(scope.condition());
+    if lock {
+        query = query.lock_exclusive();
+    }
+    let ticket = query
         .one(conn)
         .await?
         .ok_or_else(|| AppError::NotFound("ticket".into()))?;

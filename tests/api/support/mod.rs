@@ -332,6 +332,23 @@ impl TestServer {
         }
     }
 
+    /// Two instances on one fresh database, both on the test Redis: how
+    /// fan-out between instances is tested.
+    pub async fn pair_with_redis() -> (Self, Self) {
+        let a = Self::with(ServerOptions {
+            redis: true,
+            ..Default::default()
+        })
+        .await;
+        let b = Self::with(ServerOptions {
+            redis: true,
+            database_url: Some(a.database_url.clone()),
+            ..Default::default()
+        })
+        .await;
+        (a, b)
+    }
+
     /// Waits until every event committed so far has been relayed to the
     /// bus (the outbox is empty), so a subscription opened next hears only
     /// what happens after it: a barrier, not a timing assumption.
