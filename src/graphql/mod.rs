@@ -3,6 +3,7 @@
 
 pub mod commerce;
 pub mod context;
+pub mod convert;
 pub mod extensions;
 pub mod guard;
 pub mod identity;

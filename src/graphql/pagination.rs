@@ -9,10 +9,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::error::{AppError, AppResult};
 
-/// Largest page a client may ask for.
-pub const MAX_PAGE: i32 = 100;
-/// Page size when the client names none.
-pub const DEFAULT_PAGE: i32 = 20;
+pub use crate::service::page::{PageRequest, Paged, DEFAULT_PAGE, MAX_PAGE};
 
 /// Encodes a sort key as an opaque cursor.
 pub fn encode_cursor<K: Serialize>(key: &K) -> String {
@@ -28,38 +25,59 @@ pub fn decode_cursor<K: DeserializeOwned>(cursor: &str, field: &str) -> AppResul
         .ok_or_else(|| AppError::invalid(field, "is not a cursor this API issued"))
 }
 
-/// A validated forward page request: at most `limit` rows after `after`.
-#[derive(Debug, Clone)]
-pub struct Page<K> {
-    pub limit: u64,
-    pub after: Option<K>,
+/// A validated page request, as services take it.
+pub type Page<K> = PageRequest<K>;
+
+fn size(n: Option<i32>, field: &str) -> AppResult<Option<u64>> {
+    match n {
+        None => Ok(None),
+        Some(n) if (0..=MAX_PAGE as i32).contains(&n) => Ok(Some(n as u64)),
+        Some(_) => Err(AppError::invalid(field, format!("must be between 0 and {MAX_PAGE}"))),
+    }
 }
 
-impl<K: DeserializeOwned> Page<K> {
-    /// From `first`/`after`; `first` defaults to 20 and is capped at 100.
+impl<K: DeserializeOwned> PageRequest<K> {
+    /// From `first`/`after` only; `first` defaults to 20 and is capped at 100.
     pub fn forward(first: Option<i32>, after: Option<String>) -> AppResult<Self> {
-        let first = first.unwrap_or(DEFAULT_PAGE);
-        if !(0..=MAX_PAGE).contains(&first) {
-            return Err(AppError::invalid("first", format!("must be between 0 and {MAX_PAGE}")));
-        }
-        let after = after.as_deref().map(|c| decode_cursor(c, "after")).transpose()?;
-        Ok(Page {
-            limit: first as u64,
-            after,
-        })
+        Self::from_args(first, after, None, None)
     }
 
-    /// How many rows to fetch: one more than the page, to learn if more exist.
-    pub fn fetch(&self) -> u64 {
-        self.limit + 1
+    /// From the four Relay arguments: `first`/`after` walks forward,
+    /// `last`/`before` backward (both cursors may bound either). Asking for
+    /// `first` and `last` at once is refused rather than guessed at.
+    pub fn from_args(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<Self> {
+        let first = size(first, "first")?;
+        let last = size(last, "last")?;
+        let after = after.as_deref().map(|c| decode_cursor(c, "after")).transpose()?;
+        let before = before.as_deref().map(|c| decode_cursor(c, "before")).transpose()?;
+        let (limit, backward) = match (first, last) {
+            (Some(_), Some(_)) => return Err(AppError::invalid("last", "cannot be combined with first")),
+            (None, Some(n)) => (n, true),
+            (Some(n), None) => (n, false),
+            // Only `before`: the page just before it.
+            (None, None) => (DEFAULT_PAGE, before.is_some() && after.is_none()),
+        };
+        // A cursor on the other side still bounds the page.
+        let page = PageRequest {
+            limit,
+            after,
+            before,
+            backward,
+        };
+        Ok(page)
     }
 }
 
-/// Builds a connection from rows fetched with `page.fetch()`; `key` gives
-/// each row's sort key. `total` is computed only if the client asked.
+/// Builds a connection from rows fetched with `page.fetch()` in
+/// `page.sql_descending(..)` order; `key` gives each row's sort key.
 pub fn connection<T, K, N>(
     page: &Page<K>,
-    mut rows: Vec<T>,
+    rows: Vec<T>,
     key: impl Fn(&T) -> K,
     node: impl Fn(T) -> N,
 ) -> Connection<String, N, EmptyFields, EmptyFields>
@@ -67,11 +85,12 @@ where
     K: Serialize,
     N: OutputType,
 {
-    let has_next = rows.len() as u64 > page.limit;
-    rows.truncate(page.limit as usize);
-    let mut conn = Connection::new(page.after.is_some(), has_next);
+    let paged = page.finish(rows);
+    let mut conn = Connection::new(paged.has_previous, paged.has_next);
     conn.edges.extend(
-        rows.into_iter()
+        paged
+            .rows
+            .into_iter()
             .map(|row| Edge::new(encode_cursor(&key(&row)), node(row))),
     );
     conn

@@ -63,6 +63,20 @@ impl Event {
             origin: None,
         }
     }
+
+    /// An event carrying a domain's typed event (`service::<d>::events`),
+    /// serialised with serde for the bus.
+    pub fn typed<T: serde::Serialize>(topic: impl Into<String>, event: &T) -> Self {
+        // A derived `Serialize` of plain data cannot fail; should one ever,
+        // the event is sent empty and every subscriber skips it.
+        Event::new(topic, serde_json::to_value(event).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// The typed event this carries, or `None` when it is another domain's
+    /// (or an older shape): subscribers match on variants, not strings.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        T::deserialize(&self.payload).ok()
+    }
 }
 
 /// Local fan-out: one broadcast channel per topic with live subscribers.

@@ -2,9 +2,12 @@
 //! take a [`crate::service::identity::Viewer`] and a connection, decide
 //! authorization, write audit rows and queue events.
 
+pub mod approval;
 pub mod audit;
 pub mod commerce;
+pub mod exchange;
 pub mod identity;
 pub mod notification;
+pub mod page;
 pub mod support;
 pub mod wallet;

@@ -1,5 +1,6 @@
 //! Commerce over GraphQL: thin resolvers over `service::commerce`.
 
+pub mod loaders;
 pub mod types;
 
 use async_graphql::connection::{Connection, EmptyFields};

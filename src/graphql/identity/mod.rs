@@ -1,6 +1,7 @@
 //! Identity and access over GraphQL: thin resolvers over
 //! `service::identity`.
 
+pub mod loaders;
 pub mod oauth;
 pub mod types;
 
@@ -169,7 +170,7 @@ impl IdentityQuery {
         let Some(id) = v.user_id else {
             return Ok(None);
         };
-        v.require_self_service("profile.read")?;
+        v.require_self_service(crate::service::identity::perms::PROFILE_READ)?;
         Ok(identity::user_by_id(app(ctx)?, v, id).await?.map(User::new))
     }
 
@@ -218,7 +219,8 @@ impl IdentityQuery {
         use sea_orm::{EntityTrait, QueryOrder};
         let v = viewer(ctx);
         v.require_user()?;
-        if !v.can("roles.manage") && !v.can("users.read") {
+        if !v.can(crate::service::identity::perms::ROLES_MANAGE) && !v.can(crate::service::identity::perms::USERS_READ)
+        {
             return Err(AppError::forbidden().into());
         }
         let rows = entity::permissions::Entity::find()

@@ -50,12 +50,12 @@ impl User {
 
     /// Self, staff, or `users.read` may see contact details.
     fn sees_contact(&self, v: &Viewer) -> bool {
-        self.is_self(v) || v.is_staff || v.can("users.read")
+        self.is_self(v) || v.is_staff || v.can(crate::service::identity::perms::USERS_READ)
     }
 
     /// Self or `users.read` may see account internals.
     fn sees_account(&self, v: &Viewer) -> bool {
-        self.is_self(v) || v.can("users.read")
+        self.is_self(v) || v.can(crate::service::identity::perms::USERS_READ)
     }
 }
 
@@ -127,7 +127,7 @@ impl User {
         if self.is_viewer(v) {
             return Ok(Some(v.roles.clone()));
         }
-        if !self.is_self(v) && !v.can("users.read") {
+        if !self.is_self(v) && !v.can(crate::service::identity::perms::USERS_READ) {
             return Ok(None);
         }
         Ok(Some(identity::roles_of(app(ctx)?, self.model.id).await?))
@@ -141,7 +141,7 @@ impl User {
             p.sort();
             return Ok(Some(p));
         }
-        if !self.is_self(v) && !v.can("users.read") {
+        if !self.is_self(v) && !v.can(crate::service::identity::perms::USERS_READ) {
             return Ok(None);
         }
         Ok(Some(identity::permissions_of(app(ctx)?, self.model.id).await?))
@@ -153,7 +153,7 @@ impl User {
         if self.is_viewer(v) {
             return Ok(Some(v.is_staff));
         }
-        if !self.is_self(v) && !v.can("users.read") {
+        if !self.is_self(v) && !v.can(crate::service::identity::perms::USERS_READ) {
             return Ok(None);
         }
         Ok(Some(identity::is_staff(app(ctx)?, self.model.id).await?))
@@ -182,7 +182,7 @@ impl User {
         if !self.is_viewer(v) {
             return Ok(None);
         }
-        v.require_self_service("settings.manage")?;
+        v.require_self_service(crate::service::identity::perms::SETTINGS_MANAGE)?;
         Ok(Some(UserSettings(
             identity::settings::get(app(ctx)?, self.model.id).await?,
         )))

@@ -1,6 +1,7 @@
 //! The support desk over GraphQL: thin resolvers over `service::support`,
 //! and the live ticket subscriptions, which re-check access on every event.
 
+pub mod loaders;
 pub mod types;
 
 use std::sync::Arc;
@@ -299,7 +300,7 @@ async fn prime_page(ctx: &Context<'_>, page: &[entity::support_tickets::Model], 
     let mut clients_wanted: HashSet<Uuid> = HashSet::new();
     if wants("department") {
         let deps: HashSet<Uuid> = page.iter().filter_map(|t| t.department_id).collect();
-        l.departments.load_many(deps).await.map_err(shared)?;
+        l.identity.departments.load_many(deps).await.map_err(shared)?;
     }
     if wants("client") {
         clients_wanted.extend(page.iter().filter_map(|t| t.client_id));
@@ -308,10 +309,14 @@ async fn prime_page(ctx: &Context<'_>, page: &[entity::support_tickets::Model], 
         users.extend(page.iter().filter_map(|t| t.created_by_user_id));
     }
     if wants("tags") {
-        l.ticket_tags.load_many(ids.clone()).await.map_err(shared)?;
+        l.support.ticket_tags.load_many(ids.clone()).await.map_err(shared)?;
     }
     if wants("assignees") {
-        l.ticket_assignees.load_many(ids.clone()).await.map_err(shared)?;
+        l.support
+            .ticket_assignees
+            .load_many(ids.clone())
+            .await
+            .map_err(shared)?;
     }
     // Each distinct `messages(last:)` of the selection, with its senders.
     let mut lasts: HashSet<i64> = HashSet::new();
@@ -331,12 +336,12 @@ async fn prime_page(ctx: &Context<'_>, page: &[entity::support_tickets::Model], 
     }
     let wants_senders = nodes.iter().any(|n| n.field("messages").field("sender").exists());
     for last in lasts {
-        let keys = ids.iter().map(|t| crate::graphql::loaders::MessagesKey {
+        let keys = ids.iter().map(|t| crate::graphql::support::loaders::MessagesKey {
             ticket: *t,
             include_internal: sees_internal,
             last,
         });
-        let loaded = l.ticket_messages.load_many(keys).await.map_err(shared)?;
+        let loaded = l.support.ticket_messages.load_many(keys).await.map_err(shared)?;
         if wants_senders {
             for m in loaded.values().flatten() {
                 if let Some(u) = m.sender_user_id {
@@ -348,10 +353,10 @@ async fn prime_page(ctx: &Context<'_>, page: &[entity::support_tickets::Model], 
         }
     }
     if !users.is_empty() {
-        l.users.load_many(users).await.map_err(shared)?;
+        l.identity.users.load_many(users).await.map_err(shared)?;
     }
     if !clients_wanted.is_empty() {
-        l.clients.load_many(clients_wanted).await.map_err(shared)?;
+        l.support.clients.load_many(clients_wanted).await.map_err(shared)?;
     }
     Ok(())
 }

@@ -9,16 +9,12 @@ use sea_orm::ActiveEnum;
 use crate::error::AppError;
 use crate::graphql::context::viewer;
 use crate::graphql::identity::types::{Department, User};
-use crate::graphql::loaders::{Loaders, MessagesKey};
+pub(crate) use crate::graphql::loaders::loaders;
+use crate::graphql::support::loaders::MessagesKey;
 use crate::service::support::{status, tickets::Attachment as AttachmentModel};
 
 fn ts(t: sea_orm::prelude::DateTimeWithTimeZone) -> DateTime<Utc> {
     t.with_timezone(&Utc)
-}
-
-pub(crate) fn loaders<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders, AppError> {
-    ctx.data::<Loaders>()
-        .map_err(|_| AppError::internal(anyhow::anyhow!("no loaders on this request")))
 }
 
 fn db_enum<E: ActiveEnum<Value = String>>(value: &str) -> Result<E, AppError> {
@@ -99,6 +95,7 @@ impl SupportTicket {
             return Ok(None);
         };
         Ok(loaders(ctx)?
+            .identity
             .departments
             .load_one(id)
             .await
@@ -111,6 +108,7 @@ impl SupportTicket {
             return Ok(None);
         };
         Ok(loaders(ctx)?
+            .support
             .clients
             .load_one(id)
             .await
@@ -123,6 +121,7 @@ impl SupportTicket {
             return Ok(None);
         };
         Ok(loaders(ctx)?
+            .identity
             .users
             .load_one(id)
             .await
@@ -132,6 +131,7 @@ impl SupportTicket {
     /// Agents working on it.
     async fn assignees(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         Ok(loaders(ctx)?
+            .support
             .ticket_assignees
             .load_one(self.model.id)
             .await
@@ -143,6 +143,7 @@ impl SupportTicket {
     }
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         Ok(loaders(ctx)?
+            .support
             .ticket_tags
             .load_one(self.model.id)
             .await
@@ -162,6 +163,7 @@ impl SupportTicket {
             last: i64::from(last),
         };
         Ok(loaders(ctx)?
+            .support
             .ticket_messages
             .load_one(key)
             .await
@@ -258,6 +260,7 @@ impl SupportTicketMessage {
         let l = loaders(ctx)?;
         if let Some(u) = self.0.sender_user_id {
             return Ok(l
+                .identity
                 .users
                 .load_one(u)
                 .await
@@ -266,6 +269,7 @@ impl SupportTicketMessage {
         }
         if let Some(c) = self.0.sender_client_id {
             return Ok(l
+                .support
                 .clients
                 .load_one(c)
                 .await
@@ -299,6 +303,7 @@ impl Client {
             return Ok(None);
         };
         Ok(loaders(ctx)?
+            .identity
             .users
             .load_one(id)
             .await
@@ -313,6 +318,7 @@ impl Client {
             return Ok(Vec::new());
         }
         Ok(loaders(ctx)?
+            .support
             .external_ids
             .load_one(self.0.id)
             .await

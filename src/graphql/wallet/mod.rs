@@ -248,7 +248,7 @@ impl WalletMutation {
     async fn credit_wallet(&self, ctx: &Context<'_>, input: CreditWalletInput) -> Result<WalletPostingPayload> {
         let app = app(ctx)?;
         let v = viewer(ctx);
-        v.require("wallet.credit")?;
+        v.require(crate::service::wallet::perms::WALLET_CREDIT)?;
         let requested = Requested {
             amount: input.amount,
             currency: input.currency,
@@ -265,7 +265,7 @@ impl WalletMutation {
     async fn debit_wallet(&self, ctx: &Context<'_>, input: DebitWalletInput) -> Result<WalletPostingPayload> {
         let app = app(ctx)?;
         let v = viewer(ctx);
-        let user = v.require_self_service("wallet.debit")?;
+        let user = v.require_self_service(crate::service::wallet::perms::WALLET_DEBIT)?;
         let requested = Requested {
             amount: input.amount,
             currency: input.currency,
@@ -292,7 +292,7 @@ impl WalletSubscription {
             .cloned()
             .map_err(|_| AppError::internal(anyhow::anyhow!("no context")))?;
         let v = viewer(ctx).clone();
-        let user = v.require_self_service("wallet.read")?;
+        let user = v.require_self_service(crate::service::wallet::perms::WALLET_READ)?;
         let events = Box::pin(app.bus.subscribe(&wallet::topic(user)));
         Ok(futures::stream::unfold((events, false), move |(mut events, ended)| {
             let app = app.clone();

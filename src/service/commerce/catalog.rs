@@ -112,7 +112,7 @@ pub async fn packages(
 ) -> AppResult<Vec<pricing_packages::Model>> {
     let mut q = pricing_packages::Entity::find();
     if include_inactive {
-        viewer.require("commerce.packages.manage")?;
+        viewer.require(crate::service::commerce::perms::COMMERCE_PACKAGES_MANAGE)?;
     } else {
         q = q.filter(pricing_packages::Column::IsActive.eq(true));
     }
@@ -127,13 +127,13 @@ pub async fn package(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<p
     pricing_packages::Entity::find_by_id(id)
         .one(&ctx.db.read)
         .await?
-        .filter(|p| p.is_active || viewer.can("commerce.packages.manage"))
+        .filter(|p| p.is_active || viewer.can(crate::service::commerce::perms::COMMERCE_PACKAGES_MANAGE))
         .ok_or_else(|| AppError::NotFound("package".into()))
 }
 
 /// Creates a package (`commerce.packages.manage`).
 pub async fn create_package(ctx: &AppContext, viewer: &Viewer, f: PackageFields) -> AppResult<pricing_packages::Model> {
-    viewer.require("commerce.packages.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_PACKAGES_MANAGE)?;
     let mut p = Problems::default();
     if f.name.is_none() {
         p.add("name", "is required");
@@ -188,7 +188,7 @@ pub async fn update_package(
     id: Uuid,
     f: PackageFields,
 ) -> AppResult<pricing_packages::Model> {
-    viewer.require("commerce.packages.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_PACKAGES_MANAGE)?;
     check_package(&f)?;
     let tx = Tx::begin(&ctx.db.primary).await?;
     let old = pricing_packages::Entity::find_by_id(id)
@@ -359,7 +359,7 @@ fn apply_coupon_fields(mut c: coupons::Model, f: CouponFields) -> coupons::Model
 /// Creates a coupon (`commerce.coupons.manage`). Codes are unique
 /// regardless of case.
 pub async fn create_coupon(ctx: &AppContext, viewer: &Viewer, f: CouponFields) -> AppResult<coupons::Model> {
-    viewer.require("commerce.coupons.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_COUPONS_MANAGE)?;
     let mut p = Problems::default();
     for (field, missing) in [
         ("code", f.code.is_none()),
@@ -431,7 +431,7 @@ pub async fn create_coupon(ctx: &AppContext, viewer: &Viewer, f: CouponFields) -
 
 /// Updates a coupon (`commerce.coupons.manage`).
 pub async fn update_coupon(ctx: &AppContext, viewer: &Viewer, id: Uuid, f: CouponFields) -> AppResult<coupons::Model> {
-    viewer.require("commerce.coupons.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_COUPONS_MANAGE)?;
     let tx = Tx::begin(&ctx.db.primary).await?;
     let old = coupons::Entity::find_by_id(id)
         .lock_exclusive()
@@ -478,7 +478,7 @@ pub async fn coupons(
     after: Option<ListCursor>,
     limit: u64,
 ) -> AppResult<Vec<coupons::Model>> {
-    viewer.require("commerce.coupons.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_COUPONS_MANAGE)?;
     let mut cond = Condition::all();
     if let Some(c) = after {
         let t = DateTime::<Utc>::from_timestamp_micros(c.t)
@@ -569,7 +569,7 @@ fn check_rule(r: &discount_rules::Model) -> AppResult<()> {
 
 /// Every discount rule, newest first (`commerce.coupons.manage`).
 pub async fn discount_rules(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<discount_rules::Model>> {
-    viewer.require("commerce.coupons.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_COUPONS_MANAGE)?;
     Ok(discount_rules::Entity::find()
         .order_by_desc(discount_rules::Column::CreatedAt)
         .order_by_desc(discount_rules::Column::Id)
@@ -584,7 +584,7 @@ pub async fn create_discount_rule(
     viewer: &Viewer,
     f: DiscountRuleFields,
 ) -> AppResult<discount_rules::Model> {
-    viewer.require("commerce.coupons.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_COUPONS_MANAGE)?;
     let now = Utc::now().into();
     let mut p = Problems::default();
     if f.discount_type.is_none() {
@@ -649,7 +649,7 @@ pub async fn update_discount_rule(
     id: Uuid,
     f: DiscountRuleFields,
 ) -> AppResult<discount_rules::Model> {
-    viewer.require("commerce.coupons.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_COUPONS_MANAGE)?;
     let tx = Tx::begin(&ctx.db.primary).await?;
     let old = discount_rules::Entity::find_by_id(id)
         .lock_exclusive()
@@ -686,7 +686,7 @@ pub async fn update_discount_rule(
 
 /// Deletes a discount rule (`commerce.coupons.manage`).
 pub async fn delete_discount_rule(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<Uuid> {
-    viewer.require("commerce.coupons.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_COUPONS_MANAGE)?;
     let tx = Tx::begin(&ctx.db.primary).await?;
     let old = discount_rules::Entity::find_by_id(id)
         .lock_exclusive()
@@ -774,7 +774,7 @@ fn check_tax(f: &TaxRuleFields) -> AppResult<()> {
 
 /// Every tax rule (`commerce.tax.manage`).
 pub async fn tax_rules(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<tax_rules::Model>> {
-    viewer.require("commerce.tax.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_TAX_MANAGE)?;
     Ok(tax_rules::Entity::find()
         .order_by_asc(tax_rules::Column::TaxType)
         .order_by_asc(tax_rules::Column::CreatedAt)
@@ -784,7 +784,7 @@ pub async fn tax_rules(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<tax_r
 
 /// Creates a tax rule (`commerce.tax.manage`).
 pub async fn create_tax_rule(ctx: &AppContext, viewer: &Viewer, f: TaxRuleFields) -> AppResult<tax_rules::Model> {
-    viewer.require("commerce.tax.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_TAX_MANAGE)?;
     let mut p = Problems::default();
     for (field, missing) in [
         ("name", f.name.is_none()),
@@ -832,7 +832,7 @@ pub async fn update_tax_rule(
     id: Uuid,
     f: TaxRuleFields,
 ) -> AppResult<tax_rules::Model> {
-    viewer.require("commerce.tax.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_TAX_MANAGE)?;
     check_tax(&f)?;
     let tx = Tx::begin(&ctx.db.primary).await?;
     let old = tax_rules::Entity::find_by_id(id)
@@ -875,7 +875,7 @@ pub async fn update_tax_rule(
 
 /// Deletes a tax rule (`commerce.tax.manage`).
 pub async fn delete_tax_rule(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<Uuid> {
-    viewer.require("commerce.tax.manage")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_TAX_MANAGE)?;
     let tx = Tx::begin(&ctx.db.primary).await?;
     let old = tax_rules::Entity::find_by_id(id)
         .lock_exclusive()

@@ -157,7 +157,7 @@ fn seal(ctx: &AppContext, s: &GatewaySecrets) -> AppResult<Vec<u8>> {
 
 /// Every configuration (`payments.gateways.manage`).
 pub async fn list(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<payment_gateway_configs::Model>> {
-    viewer.require("payments.gateways.manage")?;
+    viewer.require(crate::service::commerce::perms::PAYMENTS_GATEWAYS_MANAGE)?;
     Ok(payment_gateway_configs::Entity::find()
         .order_by_asc(payment_gateway_configs::Column::GatewayKey)
         .order_by_asc(payment_gateway_configs::Column::CreatedAt)
@@ -171,7 +171,7 @@ pub async fn create(
     viewer: &Viewer,
     f: GatewayConfigFields,
 ) -> AppResult<payment_gateway_configs::Model> {
-    viewer.require("payments.gateways.manage")?;
+    viewer.require(crate::service::commerce::perms::PAYMENTS_GATEWAYS_MANAGE)?;
     let mut p = Problems::default();
     if f.gateway_key.is_none() {
         p.add("gatewayKey", "is required");
@@ -225,7 +225,7 @@ pub async fn update(
     id: Uuid,
     f: GatewayConfigFields,
 ) -> AppResult<payment_gateway_configs::Model> {
-    viewer.require("payments.gateways.manage")?;
+    viewer.require(crate::service::commerce::perms::PAYMENTS_GATEWAYS_MANAGE)?;
     check_fields(&f)?;
     if id == TEST_GATEWAY_CONFIG_ID {
         return Err(AppError::invalid(

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod gateway;
 pub mod gateways;
 pub mod orders;
+pub mod perms;
 pub mod pricing;
 pub mod webhooks;
 

@@ -137,7 +137,7 @@ fn check_code(code: Option<&str>) -> AppResult<Option<String>> {
 /// The price of a package for the viewer, with a coupon if given (the
 /// coupon is checked but not used).
 pub async fn quote(ctx: &AppContext, viewer: &Viewer, package_id: Uuid, coupon_code: Option<&str>) -> AppResult<Quote> {
-    viewer.require_self_service("commerce.purchase")?;
+    viewer.require_self_service(crate::service::commerce::perms::COMMERCE_PURCHASE)?;
     let code = check_code(coupon_code)?;
     let conn = &ctx.db.read;
     let package = active_package(conn, package_id).await?;
@@ -179,7 +179,7 @@ async fn next_invoice_number(tx: &Tx) -> AppResult<String> {
 /// order with its tracecoins credited at once. The viewer's own purchase
 /// (API keys need `commerce.purchase`).
 pub async fn purchase(ctx: &AppContext, viewer: &Viewer, input: Purchase) -> AppResult<Purchased> {
-    let user = viewer.require_self_service("commerce.purchase")?;
+    let user = viewer.require_self_service(crate::service::commerce::perms::COMMERCE_PURCHASE)?;
     let key = input.idempotency_key.trim().to_string();
     if key.is_empty() || key.len() > 200 {
         return Err(AppError::invalid("idempotencyKey", "must be 1 to 200 characters"));
@@ -557,7 +557,7 @@ pub async fn transactions_of(
     viewer: &Viewer,
     payment: Uuid,
 ) -> AppResult<Vec<payment_transactions::Model>> {
-    viewer.require("commerce.orders.read_all")?;
+    viewer.require(crate::service::commerce::perms::COMMERCE_ORDERS_READ_ALL)?;
     Ok(payment_transactions::Entity::find()
         .filter(payment_transactions::Column::PaymentId.eq(payment))
         .order_by_asc(payment_transactions::Column::CreatedAt)
@@ -586,18 +586,20 @@ impl Scope {
     /// The viewer's own records, or everyone's for staff.
     pub fn of(viewer: &Viewer, everyone: bool) -> AppResult<Scope> {
         if everyone {
-            viewer.require("commerce.orders.read_all")?;
+            viewer.require(crate::service::commerce::perms::COMMERCE_ORDERS_READ_ALL)?;
             Ok(Scope::All)
         } else {
-            Ok(Scope::Own(viewer.require_self_service("commerce.purchase")?))
+            Ok(Scope::Own(viewer.require_self_service(
+                crate::service::commerce::perms::COMMERCE_PURCHASE,
+            )?))
         }
     }
 }
 
 /// May the viewer see a record of `owner`?
 fn visible(viewer: &Viewer, owner: Uuid) -> bool {
-    viewer.can("commerce.orders.read_all")
-        || (viewer.user_id == Some(owner) && viewer.scope_allows("commerce.purchase"))
+    viewer.can(crate::service::commerce::perms::COMMERCE_ORDERS_READ_ALL)
+        || (viewer.user_id == Some(owner) && viewer.scope_allows(crate::service::commerce::perms::COMMERCE_PURCHASE))
 }
 
 fn list_condition(table: &str, scope: Scope, filter: &ListFilter, after: Option<&ListCursor>) -> AppResult<Condition> {
@@ -704,7 +706,7 @@ pub async fn payment(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<p
 /// partial reversal); staff settle such cases by hand. The money itself is
 /// returned through the provider's dashboard: no provider API is called.
 pub async fn refund(ctx: &AppContext, viewer: &Viewer, payment_id: Uuid, reason: &str) -> AppResult<payments::Model> {
-    let actor = viewer.require("commerce.refund")?;
+    let actor = viewer.require(crate::service::commerce::perms::COMMERCE_REFUND)?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(AppError::invalid("reason", "must be 1 to 500 characters"));

@@ -321,7 +321,7 @@ pub async fn simulate(
     payment_id: Uuid,
     succeed: bool,
 ) -> AppResult<(payments::Model, Outcome, String, String)> {
-    viewer.require_self_service("commerce.purchase")?;
+    viewer.require_self_service(crate::service::commerce::perms::COMMERCE_PURCHASE)?;
     let gw = gateways::test_gateway(ctx).ok_or_else(|| AppError::NotFound("test gateway (not enabled)".into()))?;
     let payment = super::orders::payment(ctx, viewer, payment_id).await?;
     if payment.payment_gateway_config_id != gateways::TEST_GATEWAY_CONFIG_ID {

@@ -652,7 +652,7 @@ pub async fn logout(ctx: &AppContext, viewer: &Viewer) -> AppResult<bool> {
 
 /// The viewer's sessions, newest first (active and ended in the last 30 days).
 pub async fn sessions(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<user_sessions::Model>> {
-    let user = viewer.require_self_service("sessions.read")?;
+    let user = viewer.require_self_service(crate::service::identity::perms::SESSIONS_READ)?;
     Ok(user_sessions::Entity::find()
         .filter(user_sessions::Column::UserId.eq(user))
         .filter(user_sessions::Column::CreatedAt.gt(Utc::now() - chrono::Duration::days(30)))
@@ -664,7 +664,7 @@ pub async fn sessions(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<user_s
 
 /// Ends one of the viewer's sessions.
 pub async fn revoke_session(ctx: &AppContext, viewer: &Viewer, session_id: Uuid) -> AppResult<()> {
-    let user = viewer.require_self_service("sessions.manage")?;
+    let user = viewer.require_self_service(crate::service::identity::perms::SESSIONS_MANAGE)?;
     let txn = ctx.db.primary.begin().await?;
     let owned = user_sessions::Entity::find_by_id(session_id)
         .one(&txn)
@@ -693,7 +693,7 @@ pub async fn revoke_session(ctx: &AppContext, viewer: &Viewer, session_id: Uuid)
 
 /// Ends every session of the viewer (this one included); returns how many.
 pub async fn sign_out_everywhere(ctx: &AppContext, viewer: &Viewer) -> AppResult<u64> {
-    let user = viewer.require_self_service("sessions.manage")?;
+    let user = viewer.require_self_service(crate::service::identity::perms::SESSIONS_MANAGE)?;
     let txn = ctx.db.primary.begin().await?;
     let n = end_sessions(&txn, Sessions::AllOf(user)).await?;
     audit::record(
@@ -716,7 +716,7 @@ pub async fn sign_out_everywhere(ctx: &AppContext, viewer: &Viewer) -> AppResult
 /// Changes the viewer's password (the current one is required) and ends
 /// every other session.
 pub async fn change_password(ctx: &AppContext, viewer: &Viewer, current: &str, new: &str) -> AppResult<()> {
-    let user_id = viewer.require_self_service("profile.manage")?;
+    let user_id = viewer.require_self_service(crate::service::identity::perms::PROFILE_MANAGE)?;
     super::password::check_policy(new).map_err(|m| AppError::invalid("newPassword", m))?;
     let user = users::Entity::find_by_id(user_id)
         .one(&ctx.db.primary)
@@ -749,7 +749,7 @@ pub async fn change_password(ctx: &AppContext, viewer: &Viewer, current: &str, n
 
 /// Clears a lock-out (admins, `users.manage`).
 pub async fn unlock_user(ctx: &AppContext, viewer: &Viewer, user_id: Uuid) -> AppResult<users::Model> {
-    viewer.require("users.manage")?;
+    viewer.require(crate::service::identity::perms::USERS_MANAGE)?;
     let txn = ctx.db.primary.begin().await?;
     let user = users::Entity::find_by_id(user_id)
         .lock_exclusive()
@@ -790,7 +790,7 @@ pub async fn set_user_status(
     user_id: Uuid,
     status: &str,
 ) -> AppResult<users::Model> {
-    let me = viewer.require("users.manage")?;
+    let me = viewer.require(crate::service::identity::perms::USERS_MANAGE)?;
     if !matches!(status, "ACTIVE" | "SUSPENDED") {
         return Err(AppError::invalid("status", "must be ACTIVE or SUSPENDED"));
     }

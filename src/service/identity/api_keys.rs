@@ -17,22 +17,22 @@ use crate::infra::crypto::{random_token, token_hash};
 use crate::service::audit::{self, Action, Entry, Module};
 
 /// Scopes for operations on one's own data that need no permission.
-pub const SELF_SERVICE_SCOPES: &[&str] = &[
-    "profile.read",
-    "profile.manage",
-    "security.manage",
-    "sessions.read",
-    "sessions.manage",
-    "settings.manage",
-    "roles.request",
-    "tickets.read",
-    "tickets.create",
-    "tickets.reply",
-    "wallet.read",
-    "wallet.debit",
-    "exchange.orders.create",
-    "commerce.purchase",
-    "approvals.submit",
+pub const SELF_SERVICE_SCOPES: &[crate::service::identity::Permission] = &[
+    crate::service::identity::perms::PROFILE_READ,
+    crate::service::identity::perms::PROFILE_MANAGE,
+    crate::service::identity::perms::SECURITY_MANAGE,
+    crate::service::identity::perms::SESSIONS_READ,
+    crate::service::identity::perms::SESSIONS_MANAGE,
+    crate::service::identity::perms::SETTINGS_MANAGE,
+    crate::service::identity::perms::ROLES_REQUEST,
+    crate::service::support::perms::TICKETS_READ,
+    crate::service::support::perms::TICKETS_CREATE,
+    crate::service::support::perms::TICKETS_REPLY,
+    crate::service::wallet::perms::WALLET_READ,
+    crate::service::wallet::perms::WALLET_DEBIT,
+    crate::service::exchange::perms::EXCHANGE_ORDERS_CREATE,
+    crate::service::commerce::perms::COMMERCE_PURCHASE,
+    crate::service::approval::perms::APPROVALS_SUBMIT,
 ];
 
 /// A new key; `key` is shown to the user once and never stored.
@@ -59,7 +59,7 @@ pub async fn create(
     scopes: Vec<String>,
     expires_at: Option<DateTime<Utc>>,
 ) -> AppResult<CreatedKey> {
-    let user = viewer.require_self_service("security.manage")?;
+    let user = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
     if viewer.api_key_id.is_some() {
         return Err(AppError::Forbidden("an API key cannot create API keys; sign in".into()));
     }
@@ -77,7 +77,7 @@ pub async fn create(
             .permissions
             .iter()
             .map(String::as_str)
-            .chain(SELF_SERVICE_SCOPES.iter().copied());
+            .chain(SELF_SERVICE_SCOPES.iter().map(|p| p.key()));
         let held = match scope.strip_suffix(".*") {
             Some(base) => grantable.any(|p| p.starts_with(base) && p[base.len()..].starts_with('.')),
             None => grantable.any(|p| p == scope),
@@ -131,7 +131,7 @@ pub async fn create(
 
 /// The viewer's keys, newest first.
 pub async fn list(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<api_keys::Model>> {
-    let user = viewer.require_self_service("security.manage")?;
+    let user = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
     Ok(api_keys::Entity::find()
         .filter(api_keys::Column::UserId.eq(user))
         .order_by_desc(api_keys::Column::Id)
@@ -142,12 +142,12 @@ pub async fn list(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<api_keys::
 /// Revokes one of the viewer's keys (or anyone's, with `api_keys.manage`
 /// as a permission).
 pub async fn revoke(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<api_keys::Model> {
-    let user = viewer.require_self_service("security.manage")?;
+    let user = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
     let txn = ctx.db.primary.begin().await?;
     let key = api_keys::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .filter(|k| k.user_id == user || viewer.can("api_keys.manage"))
+        .filter(|k| k.user_id == user || viewer.can(crate::service::identity::perms::API_KEYS_MANAGE))
         .ok_or_else(|| AppError::NotFound("API key".into()))?;
     let label = format!("{} ({})", key.name, key.key_prefix);
     let mut active: api_keys::ActiveModel = key.into();

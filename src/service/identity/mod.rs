@@ -4,13 +4,14 @@ pub mod accounts;
 pub mod api_keys;
 pub mod oauth;
 pub mod password;
+pub mod perms;
 pub mod roles;
 pub mod settings;
 pub mod tokens;
 pub mod totp;
 pub mod viewer;
 
-pub use viewer::Viewer;
+pub use viewer::{Permission, Viewer};
 
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
@@ -208,7 +209,7 @@ pub async fn is_staff(ctx: &AppContext, user: uuid::Uuid) -> AppResult<bool> {
 pub async fn user_by_id(ctx: &AppContext, viewer: &Viewer, id: uuid::Uuid) -> AppResult<Option<entity::users::Model>> {
     use sea_orm::EntityTrait;
     let me = viewer.require_user()?;
-    if me != id && !viewer.can("users.read") {
+    if me != id && !viewer.can(crate::service::identity::perms::USERS_READ) {
         return Err(AppError::forbidden());
     }
     Ok(entity::users::Entity::find_by_id(id).one(&ctx.db.read).await?)
@@ -234,7 +235,7 @@ pub async fn list_users(
 ) -> AppResult<Vec<entity::users::Model>> {
     use entity::users;
     use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    viewer.require("users.read")?;
+    viewer.require(crate::service::identity::perms::USERS_READ)?;
     let mut cond = Condition::all();
     if let Some(s) = filter.search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
         let pattern = format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));

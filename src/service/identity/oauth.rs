@@ -738,7 +738,7 @@ pub async fn sign_in(ctx: &AppContext, client: &Viewer, input: OidcInput) -> App
 /// to another account is a `CONFLICT`; one provider identity per account.
 /// Linking the same identity again returns the existing link.
 pub async fn link(ctx: &AppContext, viewer: &Viewer, input: OidcInput) -> AppResult<user_oauth_accounts::Model> {
-    let user_id = viewer.require_self_service("security.manage")?;
+    let user_id = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
     let (provider, presentation) = parse_input(ctx, &input)?;
     let identity = verify(provider, &presentation).await?;
     let field = presentation.field();
@@ -812,7 +812,7 @@ pub async fn link(ctx: &AppContext, viewer: &Viewer, input: OidcInput) -> AppRes
 /// was none. Refused (`BAD_USER_INPUT` on `provider`) when it is the only
 /// way left to sign in: no password and no other usable link.
 pub async fn unlink(ctx: &AppContext, viewer: &Viewer, provider: &str) -> AppResult<bool> {
-    let user_id = viewer.require_self_service("security.manage")?;
+    let user_id = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
     let name = provider.trim().to_ascii_uppercase();
     let valid = !name.is_empty() && name.len() <= 32 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
@@ -863,7 +863,7 @@ pub async fn unlink(ctx: &AppContext, viewer: &Viewer, provider: &str) -> AppRes
 
 /// The viewer's linked identities, oldest first.
 pub async fn list(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<user_oauth_accounts::Model>> {
-    let user_id = viewer.require_self_service("security.manage")?;
+    let user_id = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
     Ok(user_oauth_accounts::Entity::find()
         .filter(user_oauth_accounts::Column::UserId.eq(user_id))
         .order_by_asc(user_oauth_accounts::Column::CreatedAt)

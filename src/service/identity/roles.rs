@@ -48,7 +48,7 @@ async fn ensure_user<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> AppResult<e
 /// Grants `role_key` to a user at once (APPROVED). The granter needs
 /// `roles.manage` and every permission of the role: no escalation.
 pub async fn assign_role(ctx: &AppContext, viewer: &Viewer, user_id: Uuid, role_key: &str) -> AppResult<Uuid> {
-    viewer.require("roles.manage")?;
+    viewer.require(crate::service::identity::perms::ROLES_MANAGE)?;
     let txn = ctx.db.primary.begin().await?;
     let user = ensure_user(&txn, user_id).await?;
     let role = role_by_key(&txn, role_key.trim()).await?;
@@ -117,7 +117,7 @@ pub async fn assign_role(ctx: &AppContext, viewer: &Viewer, user_id: Uuid, role_
 
 /// Takes a role away (`roles.manage`; not from oneself).
 pub async fn revoke_role(ctx: &AppContext, viewer: &Viewer, user_id: Uuid, role_key: &str) -> AppResult<Uuid> {
-    let me = viewer.require("roles.manage")?;
+    let me = viewer.require(crate::service::identity::perms::ROLES_MANAGE)?;
     if me == user_id {
         return Err(AppError::invalid("userId", "you cannot revoke your own roles"));
     }
@@ -166,7 +166,7 @@ pub async fn revoke_role(ctx: &AppContext, viewer: &Viewer, user_id: Uuid, role_
 /// Asks for an EXTERNAL role (a profession, company, candidate): a PENDING
 /// grant plus an approval request for reviewers.
 pub async fn request_role(ctx: &AppContext, viewer: &Viewer, role_key: &str) -> AppResult<user_roles::Model> {
-    let user_id = viewer.require_self_service("roles.request")?;
+    let user_id = viewer.require_self_service(crate::service::identity::perms::ROLES_REQUEST)?;
     let txn = ctx.db.primary.begin().await?;
     let role = role_by_key(&txn, role_key.trim()).await?;
     if role.audience != "EXTERNAL" {
@@ -242,7 +242,9 @@ pub async fn review_role_request(
     remarks: Option<String>,
 ) -> AppResult<user_roles::Model> {
     let me = viewer.require_user()?;
-    if !viewer.can("roles.manage") && !viewer.can("approvals.review") {
+    if !viewer.can(crate::service::identity::perms::ROLES_MANAGE)
+        && !viewer.can(crate::service::approval::perms::APPROVALS_REVIEW)
+    {
         return Err(AppError::forbidden());
     }
     let remarks = remarks.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
@@ -341,7 +343,9 @@ pub async fn list_roles(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<role
 
 /// Pending role requests, oldest first.
 pub async fn pending_role_requests(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<user_roles::Model>> {
-    if !viewer.can("roles.manage") && !viewer.can("approvals.review") {
+    if !viewer.can(crate::service::identity::perms::ROLES_MANAGE)
+        && !viewer.can(crate::service::approval::perms::APPROVALS_REVIEW)
+    {
         viewer.require_user()?;
         return Err(AppError::forbidden());
     }
@@ -369,7 +373,7 @@ pub struct DepartmentInput {
 pub async fn list_departments(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<departments::Model>> {
     viewer.require_user()?;
     let mut q = departments::Entity::find().order_by_asc(departments::Column::Name);
-    if !viewer.can("departments.manage") {
+    if !viewer.can(crate::service::identity::perms::DEPARTMENTS_MANAGE) {
         q = q.filter(departments::Column::IsActive.eq(true));
     }
     Ok(q.all(&ctx.db.read).await?)
@@ -382,7 +386,7 @@ pub async fn save_department(
     id: Option<Uuid>,
     input: DepartmentInput,
 ) -> AppResult<departments::Model> {
-    viewer.require("departments.manage")?;
+    viewer.require(crate::service::identity::perms::DEPARTMENTS_MANAGE)?;
     if let Some(v) = &input.visibility {
         if !matches!(v.as_str(), "INTERNAL" | "EXTERNAL") {
             return Err(AppError::invalid("visibility", "must be INTERNAL or EXTERNAL"));
@@ -467,7 +471,7 @@ pub async fn set_user_departments(
     user_id: Uuid,
     department_ids: Vec<Uuid>,
 ) -> AppResult<Vec<Uuid>> {
-    viewer.require("departments.manage")?;
+    viewer.require(crate::service::identity::perms::DEPARTMENTS_MANAGE)?;
     let txn = ctx.db.primary.begin().await?;
     let user = ensure_user(&txn, user_id).await?;
     let before = departments_of(&txn, user_id).await?;
@@ -526,7 +530,9 @@ pub async fn departments_of<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> AppR
 
 /// Designations (`departments.manage` or `employees.manage`).
 pub async fn list_designations(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<designations::Model>> {
-    if !viewer.can("departments.manage") && !viewer.can("employees.manage") {
+    if !viewer.can(crate::service::identity::perms::DEPARTMENTS_MANAGE)
+        && !viewer.can(crate::service::identity::perms::EMPLOYEES_MANAGE)
+    {
         viewer.require_user()?;
         return Err(AppError::forbidden());
     }
@@ -545,7 +551,7 @@ pub async fn create_designation(
     department_id: Option<Uuid>,
     level: Option<String>,
 ) -> AppResult<designations::Model> {
-    viewer.require("departments.manage")?;
+    viewer.require(crate::service::identity::perms::DEPARTMENTS_MANAGE)?;
     if name.trim().is_empty() || code.trim().is_empty() {
         return Err(AppError::invalid("name", "a designation needs a name and a code"));
     }
@@ -579,7 +585,9 @@ pub async fn create_designation(
 
 /// Employees (`employees.manage` or `users.read`).
 pub async fn list_employees(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<employees::Model>> {
-    if !viewer.can("employees.manage") && !viewer.can("users.read") {
+    if !viewer.can(crate::service::identity::perms::EMPLOYEES_MANAGE)
+        && !viewer.can(crate::service::identity::perms::USERS_READ)
+    {
         viewer.require_user()?;
         return Err(AppError::forbidden());
     }
@@ -607,7 +615,7 @@ pub async fn save_employee(
     user_id: Uuid,
     input: EmployeeInput,
 ) -> AppResult<employees::Model> {
-    viewer.require("employees.manage")?;
+    viewer.require(crate::service::identity::perms::EMPLOYEES_MANAGE)?;
     if let Some(s) = &input.employment_status {
         if !matches!(s.as_str(), "ACTIVE" | "INACTIVE" | "TERMINATED") {
             return Err(AppError::invalid(

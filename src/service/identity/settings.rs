@@ -49,7 +49,7 @@ pub async fn get(ctx: &AppContext, user_id: Uuid) -> AppResult<user_settings::Mo
 
 /// Updates the viewer's settings after validating every field.
 pub async fn update(ctx: &AppContext, viewer: &Viewer, input: SettingsInput) -> AppResult<user_settings::Model> {
-    let user_id = viewer.require_self_service("settings.manage")?;
+    let user_id = viewer.require_self_service(crate::service::identity::perms::SETTINGS_MANAGE)?;
     let mut problems = Vec::new();
     let mut bad = |field: &str, msg: &str| {
         problems.push(crate::error::FieldError {

@@ -104,7 +104,7 @@ async fn load_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<users::M
 /// Starts enrolment: a new secret, stored sealed, shown once. Two-factor
 /// sign-in is on only after [`confirm`].
 pub async fn enrol(ctx: &AppContext, viewer: &Viewer) -> AppResult<Enrolment> {
-    let user_id = viewer.require_self_service("security.manage")?;
+    let user_id = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
     let txn = ctx.db.primary.begin().await?;
     let user = load_user(&txn, user_id).await?;
     if user.two_factor_enabled {
@@ -200,7 +200,7 @@ async fn limit_code_checks(ctx: &AppContext, user_id: Uuid) -> AppResult<()> {
 
 /// Turns two-factor sign-in on with a current code; returns the recovery codes.
 pub async fn confirm(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<Vec<String>> {
-    let user_id = viewer.require_self_service("security.manage")?;
+    let user_id = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
     limit_code_checks(ctx, user_id).await?;
     let txn = ctx.db.primary.begin().await?;
     let user = load_user(&txn, user_id).await?;
@@ -277,7 +277,7 @@ pub async fn check_login_code(ctx: &AppContext, user: &users::Model, code: &str)
 
 /// Turns two-factor sign-in off; needs a current code or a recovery code.
 pub async fn disable(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<()> {
-    let user_id = viewer.require_self_service("security.manage")?;
+    let user_id = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
     limit_code_checks(ctx, user_id).await?;
     let txn = ctx.db.primary.begin().await?;
     let user = load_user(&txn, user_id).await?;
@@ -318,7 +318,7 @@ pub async fn disable(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult
 
 /// New recovery codes (the old ones stop working); needs a current code.
 pub async fn regenerate_recovery_codes(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<Vec<String>> {
-    let user_id = viewer.require_self_service("security.manage")?;
+    let user_id = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
     limit_code_checks(ctx, user_id).await?;
     let txn = ctx.db.primary.begin().await?;
     let user = load_user(&txn, user_id).await?;

@@ -6,6 +6,30 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 
+/// A permission key (or API-key scope). Only the constants each domain
+/// declares in its `perms` module exist, so a typo does not compile; the
+/// key is what `permissions.key` and API-key scopes store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Permission(&'static str);
+
+impl Permission {
+    /// Declares a key; only `perms` modules call this.
+    pub const fn new(key: &'static str) -> Self {
+        Permission(key)
+    }
+
+    /// The stored key, such as `tickets.reply`.
+    pub const fn key(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Permission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
 /// Who is calling and what they may do. Built once per request (or per
 /// WebSocket connection) by the HTTP layer; services authorize against it.
 #[derive(Clone, Debug, Default)]
@@ -48,12 +72,12 @@ impl Viewer {
 
     /// Whether the caller holds `permission` (and, with an API key, the
     /// key's scopes allow it).
-    pub fn can(&self, permission: &str) -> bool {
-        self.permissions.contains(permission) && self.scope_allows(permission)
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission.key()) && self.scope_allows(permission)
     }
 
     /// `FORBIDDEN` unless [`Viewer::can`]; `UNAUTHENTICATED` when anonymous.
-    pub fn require(&self, permission: &str) -> AppResult<Uuid> {
+    pub fn require(&self, permission: Permission) -> AppResult<Uuid> {
         let user = self.require_user()?;
         if self.can(permission) {
             Ok(user)
@@ -64,7 +88,7 @@ impl Viewer {
 
     /// For operations on the caller's own data that need no permission:
     /// signed in, and (with an API key) the key carries `scope`.
-    pub fn require_self_service(&self, scope: &str) -> AppResult<Uuid> {
+    pub fn require_self_service(&self, scope: Permission) -> AppResult<Uuid> {
         let user = self.require_user()?;
         if self.scope_allows(scope) {
             Ok(user)
@@ -75,7 +99,8 @@ impl Viewer {
 
     /// An API key may only do what its scopes name; a scope `tickets.*`
     /// covers every permission starting `tickets.`.
-    pub fn scope_allows(&self, permission: &str) -> bool {
+    pub fn scope_allows(&self, permission: Permission) -> bool {
+        let permission = permission.key();
         match &self.api_key_scopes {
             None => true,
             Some(scopes) => scopes.iter().any(|s| {

@@ -51,7 +51,7 @@ pub async fn for_viewer(
     limit: u64,
 ) -> AppResult<Vec<notifications::Model>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    let user = viewer.require_self_service("profile.read")?;
+    let user = viewer.require_self_service(crate::service::identity::perms::PROFILE_READ)?;
     let mut q = notifications::Entity::find()
         .filter(notifications::Column::UserId.eq(user))
         .filter(notifications::Column::Channel.eq("IN_APP"));
@@ -72,7 +72,7 @@ pub async fn mark_read(
     viewer: &crate::service::identity::Viewer,
     ids: Option<Vec<Uuid>>,
 ) -> AppResult<u64> {
-    let user = viewer.require_self_service("profile.manage")?;
+    let user = viewer.require_self_service(crate::service::identity::perms::PROFILE_MANAGE)?;
     let res = ctx
         .db
         .primary

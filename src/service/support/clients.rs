@@ -165,7 +165,8 @@ pub async fn find_or_create_by_external(
 
 /// Whether the viewer may see a client: `clients.manage`, or it is theirs.
 fn may_see(viewer: &Viewer, client: &clients::Model) -> bool {
-    viewer.can("clients.manage") || (viewer.user_id.is_some() && client.user_id == viewer.user_id)
+    viewer.can(crate::service::support::perms::CLIENTS_MANAGE)
+        || (viewer.user_id.is_some() && client.user_id == viewer.user_id)
 }
 
 /// A client the viewer may see.
@@ -187,7 +188,7 @@ pub async fn search(
     after: Option<Uuid>,
     limit: u64,
 ) -> AppResult<Vec<clients::Model>> {
-    viewer.require("clients.manage")?;
+    viewer.require(crate::service::support::perms::CLIENTS_MANAGE)?;
     let mut q = clients::Entity::find().order_by_desc(clients::Column::Id).limit(limit);
     if let Some(after) = after {
         q = q.filter(clients::Column::Id.lt(after));
@@ -239,7 +240,7 @@ pub async fn create(
     data: Option<Json>,
     external_ids: Vec<(String, String)>,
 ) -> AppResult<clients::Model> {
-    viewer.require("clients.manage")?;
+    viewer.require(crate::service::support::perms::CLIENTS_MANAGE)?;
     let name = display_name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::invalid("displayName", "must be 1 to 200 characters"));
@@ -292,7 +293,7 @@ pub async fn update(
     display_name: Option<String>,
     data: Option<Json>,
 ) -> AppResult<clients::Model> {
-    viewer.require("clients.manage")?;
+    viewer.require(crate::service::support::perms::CLIENTS_MANAGE)?;
     check_data(data.as_ref())?;
     let txn = ctx.db.primary.begin().await?;
     let c = clients::Entity::find_by_id(id)
@@ -323,7 +324,7 @@ pub async fn add_external_id(
     kind: &str,
     value: &str,
 ) -> AppResult<clients::Model> {
-    viewer.require("clients.manage")?;
+    viewer.require(crate::service::support::perms::CLIENTS_MANAGE)?;
     let (kind, value) = normalize_external(kind, value)?;
     let txn = ctx.db.primary.begin().await?;
     let c = clients::Entity::find_by_id(client)
@@ -343,7 +344,7 @@ pub async fn remove_external_id(
     kind: &str,
     value: &str,
 ) -> AppResult<clients::Model> {
-    viewer.require("clients.manage")?;
+    viewer.require(crate::service::support::perms::CLIENTS_MANAGE)?;
     let (kind, value) = normalize_external(kind, value)?;
     let txn = ctx.db.primary.begin().await?;
     let c = clients::Entity::find_by_id(client)
@@ -369,7 +370,7 @@ pub async fn remove_external_id(
 /// clients within the caller's reach). Two clients that belong to two
 /// different accounts cannot merge.
 pub async fn merge(ctx: &AppContext, viewer: &Viewer, source: Uuid, target: Uuid) -> AppResult<clients::Model> {
-    viewer.require("clients.manage")?;
+    viewer.require(crate::service::support::perms::CLIENTS_MANAGE)?;
     if source == target {
         return Err(AppError::invalid("sourceId", "cannot merge a client into itself"));
     }

@@ -86,7 +86,7 @@ pub async fn add(
             if input.is_internal {
                 return Err(AppError::Forbidden("customers cannot write internal notes".into()));
             }
-            viewer.require_self_service("tickets.reply")?;
+            viewer.require_self_service(crate::service::support::perms::TICKETS_REPLY)?;
             if ticket.status == "CLOSED" {
                 return Err(AppError::conflict(None, "the ticket is closed; open a new one"));
             }
@@ -105,9 +105,9 @@ pub async fn add(
         }
         _ => {
             if input.is_internal {
-                viewer.require("tickets.internal_note")?;
+                viewer.require(crate::service::support::perms::TICKETS_INTERNAL_NOTE)?;
             } else {
-                viewer.require("tickets.reply")?;
+                viewer.require(crate::service::support::perms::TICKETS_REPLY)?;
             }
             insert_agent_message(ctx, &tx, &ticket, user, &input).await?
         }

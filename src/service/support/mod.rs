@@ -4,6 +4,7 @@
 pub mod clients;
 pub mod events;
 pub mod messages;
+pub mod perms;
 pub mod status;
 pub mod tickets;
 pub mod visibility;

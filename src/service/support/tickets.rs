@@ -184,9 +184,9 @@ pub async fn create(
     }
     let staff_create = input.client_id.is_some();
     if staff_create {
-        viewer.require("tickets.create")?;
+        viewer.require(crate::service::support::perms::TICKETS_CREATE)?;
     } else {
-        viewer.require_self_service("tickets.create")?;
+        viewer.require_self_service(crate::service::support::perms::TICKETS_CREATE)?;
     }
     let tx = Tx::begin(&ctx.db.primary).await?;
     if let Some(id) = input.id {
@@ -350,7 +350,7 @@ pub async fn ingest(
     viewer: &Viewer,
     input: Inbound,
 ) -> AppResult<(support_tickets::Model, entity::support_ticket_messages::Model)> {
-    let actor = viewer.require("tickets.create")?;
+    let actor = viewer.require(crate::service::support::perms::TICKETS_CREATE)?;
     let mut problems = Vec::new();
     check_text(&mut problems, "body", &input.body, 20_000);
     if let Some(s) = &input.subject {
@@ -637,9 +637,9 @@ pub async fn set_status(ctx: &AppContext, viewer: &Viewer, id: Uuid, to: &str) -
     let tx = Tx::begin(&ctx.db.primary).await?;
     let (ticket, scope) = lock_visible(&tx, viewer, id).await?;
     if scope.is_staff() {
-        viewer.require("tickets.reply")?;
+        viewer.require(crate::service::support::perms::TICKETS_REPLY)?;
     } else {
-        viewer.require_self_service("tickets.reply")?;
+        viewer.require_self_service(crate::service::support::perms::TICKETS_REPLY)?;
         if to != "CLOSED" {
             return Err(AppError::Forbidden("customers may only close their tickets".into()));
         }
@@ -682,7 +682,7 @@ pub async fn assign(
     id: Uuid,
     user_ids: Vec<Uuid>,
 ) -> AppResult<support_tickets::Model> {
-    let me = viewer.require("tickets.assign")?;
+    let me = viewer.require(crate::service::support::perms::TICKETS_ASSIGN)?;
     if user_ids.len() > 20 {
         return Err(AppError::invalid("userIds", "at most 20 assignees"));
     }
@@ -796,7 +796,7 @@ pub async fn tag(
     add: Vec<String>,
     remove: Vec<String>,
 ) -> AppResult<support_tickets::Model> {
-    viewer.require("tickets.reply")?;
+    viewer.require(crate::service::support::perms::TICKETS_REPLY)?;
     let mut add_names = Vec::new();
     for t in &add {
         add_names.push(
@@ -856,7 +856,7 @@ pub async fn transfer(
     id: Uuid,
     department_id: Uuid,
 ) -> AppResult<support_tickets::Model> {
-    let me = viewer.require("tickets.assign")?;
+    let me = viewer.require(crate::service::support::perms::TICKETS_ASSIGN)?;
     let tx = Tx::begin(&ctx.db.primary).await?;
     let (ticket, _) = lock_visible(&tx, viewer, id).await?;
     let target = departments::Entity::find_by_id(department_id)
@@ -908,7 +908,7 @@ pub async fn update(
     id: Uuid,
     input: UpdateTicket,
 ) -> AppResult<support_tickets::Model> {
-    viewer.require("tickets.reply")?;
+    viewer.require(crate::service::support::perms::TICKETS_REPLY)?;
     let mut problems = Vec::new();
     if let Some(s) = &input.subject {
         check_text(&mut problems, "subject", s, 200);

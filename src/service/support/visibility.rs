@@ -59,16 +59,16 @@ impl Scope {
 /// their own tickets (an API key needs the `tickets.read` scope for that).
 pub async fn scope<C: ConnectionTrait>(conn: &C, viewer: &Viewer) -> AppResult<Scope> {
     let user = viewer.require_user()?;
-    if viewer.can("tickets.read_all") {
+    if viewer.can(crate::service::support::perms::TICKETS_READ_ALL) {
         return Ok(Scope::All { user });
     }
-    if viewer.can("tickets.read_department") {
+    if viewer.can(crate::service::support::perms::TICKETS_READ_DEPARTMENT) {
         return Ok(Scope::Agent {
             user,
             departments: crate::service::identity::roles::departments_of(conn, user).await?,
         });
     }
-    viewer.require_self_service("tickets.read")?;
+    viewer.require_self_service(crate::service::support::perms::TICKETS_READ)?;
     Ok(Scope::Customer { user })
 }
 
@@ -178,8 +178,8 @@ pub async fn live_check<C: ConnectionTrait>(
         )
     };
     let scope_ok = match scope {
-        Scope::All { .. } => grant("tickets.read_all"),
-        Scope::Agent { .. } => grant("tickets.read_department"),
+        Scope::All { .. } => grant(super::perms::TICKETS_READ_ALL.key()),
+        Scope::Agent { .. } => grant(super::perms::TICKETS_READ_DEPARTMENT.key()),
         Scope::Customer { .. } => "true".to_string(),
     };
     let visible = match scope {

@@ -4,6 +4,8 @@
 //! `walletUpdated` event, all in the caller's transaction. Idempotency keys
 //! make retries safe: a replay returns the first result and writes nothing.
 
+pub mod perms;
+
 use entity::{wallet_ledger, wallets};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
@@ -238,7 +240,7 @@ pub async fn post_once(ctx: &AppContext, actor: Option<&Viewer>, p: Posting) -> 
 
 /// Credits a user's wallet (finance staff: `wallet.credit`).
 pub async fn credit(ctx: &AppContext, viewer: &Viewer, p: Posting) -> AppResult<Posted> {
-    viewer.require("wallet.credit")?;
+    viewer.require(crate::service::wallet::perms::WALLET_CREDIT)?;
     post_once(
         ctx,
         Some(viewer),
@@ -252,7 +254,7 @@ pub async fn credit(ctx: &AppContext, viewer: &Viewer, p: Posting) -> AppResult<
 
 /// Debits the viewer's own wallet (unlocking a lead, posting a job).
 pub async fn debit_own(ctx: &AppContext, viewer: &Viewer, mut p: Posting) -> AppResult<Posted> {
-    let user = viewer.require_self_service("wallet.debit")?;
+    let user = viewer.require_self_service(crate::service::wallet::perms::WALLET_DEBIT)?;
     p.user_id = user;
     p.entry_type = EntryType::Debit;
     if p.idempotency_key.is_none() {
@@ -263,7 +265,7 @@ pub async fn debit_own(ctx: &AppContext, viewer: &Viewer, mut p: Posting) -> App
 
 /// The viewer's wallet in `currency` (an empty one when none exists yet).
 pub async fn own_wallet(ctx: &AppContext, viewer: &Viewer, currency: &str) -> AppResult<wallets::Model> {
-    let user = viewer.require_self_service("wallet.read")?;
+    let user = viewer.require_self_service(crate::service::wallet::perms::WALLET_READ)?;
     wallet_of(ctx, user, currency).await
 }
 
@@ -311,7 +313,7 @@ pub async fn currency_decimals<C: ConnectionTrait>(conn: &C, code: &str) -> AppR
 
 /// Another user's wallet (`wallet.read_all`).
 pub async fn user_wallet(ctx: &AppContext, viewer: &Viewer, user: Uuid, currency: &str) -> AppResult<wallets::Model> {
-    viewer.require("wallet.read_all")?;
+    viewer.require(crate::service::wallet::perms::WALLET_READ_ALL)?;
     wallet_of(ctx, user, currency).await
 }
 

@@ -1,0 +1,3 @@
+//! The instant exchange.
+
+pub mod perms;

@@ -1,0 +1,9 @@
+//! Permission keys and API-key scopes of the exchange domain.
+
+use crate::service::identity::Permission;
+
+/// `exchange.orders.create`.
+pub const EXCHANGE_ORDERS_CREATE: Permission = Permission::new("exchange.orders.create");
+
+/// Every key above, for the check that each exists in the database.
+pub const ALL: &[Permission] = &[EXCHANGE_ORDERS_CREATE];
