@@ -81,6 +81,9 @@ pub struct ScaleSpec {
     /// Wallet ledger rows; at least one per wallet.
     pub ledger_entries: u64,
     pub exchange_orders: u64,
+    /// Commerce orders of customers, each with items, an invoice, payments
+    /// and their transactions.
+    pub commerce_orders: u64,
 }
 
 impl ScaleSpec {
@@ -94,6 +97,7 @@ impl ScaleSpec {
         wallets: 10_000,
         ledger_entries: 200_000,
         exchange_orders: 10_000,
+        commerce_orders: 10_000,
     };
 
     /// `units` times [`ScaleSpec::UNIT`], rounded, with small minimums
@@ -124,6 +128,7 @@ impl ScaleSpec {
             wallets,
             ledger_entries,
             exchange_orders: scaled(u.exchange_orders, 1),
+            commerce_orders: scaled(u.commerce_orders, 1),
         }
     }
 
@@ -241,6 +246,27 @@ pub async fn load_spec(database_url: &str, spec: &ScaleSpec, progress: bool) -> 
         copy_messages(&mut tx, &mut meter, &plan, rng.gen()).await?,
     ));
 
+    let buyers: Vec<Uuid> = plan
+        .users
+        .iter()
+        .filter(|u| u.kind == UserKind::Customer)
+        .map(|u| u.id)
+        .collect();
+    meter.begin("orders", plan.spec.commerce_orders);
+    let commerce_started = Instant::now();
+    for (table, rows) in super::commerce::load(
+        &mut tx,
+        &plan.run,
+        &buyers,
+        plan.spec.commerce_orders,
+        plan.now / 1_000_000,
+    )
+    .await?
+    {
+        meter.end(table, rows, commerce_started.elapsed());
+        per_table.push((table, rows));
+    }
+
     let commit_started = Instant::now();
     tx.commit().await.context("committing the scale seed")?;
     let commit_took = commit_started.elapsed();
@@ -249,7 +275,8 @@ pub async fn load_spec(database_url: &str, spec: &ScaleSpec, progress: bool) -> 
     meter.set_message("ANALYZE");
     sqlx::query(
         "ANALYZE users, user_roles, user_departments, clients, client_external_ids, wallets, wallet_ledger, \
-         exchange_orders, tags, support_tickets, ticket_tags, ticket_assignments, support_ticket_messages",
+         exchange_orders, tags, support_tickets, ticket_tags, ticket_assignments, support_ticket_messages, \
+         pricing_packages, payment_gateway_configs, orders, order_items, invoices, payments, payment_transactions",
     )
     .execute(&mut conn)
     .await

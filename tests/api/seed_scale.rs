@@ -7,7 +7,7 @@ use switchboard::seed::scale::{self, ScaleSpec};
 
 use crate::support::fresh_database;
 
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 20] = [
     "users",
     "user_roles",
     "user_departments",
@@ -21,6 +21,13 @@ const TABLES: [&str; 13] = [
     "ticket_tags",
     "ticket_assignments",
     "support_ticket_messages",
+    "pricing_packages",
+    "payment_gateway_configs",
+    "orders",
+    "order_items",
+    "invoices",
+    "payments",
+    "payment_transactions",
 ];
 
 /// Agents: users holding the approved `support_agent` role.
@@ -78,6 +85,10 @@ async fn scale_seed_loads_a_consistent_dataset() {
         ("wallets", spec.wallets as i64),
         ("wallet_ledger", spec.ledger_entries as i64),
         ("exchange_orders", spec.exchange_orders as i64),
+        ("orders", spec.commerce_orders as i64),
+        ("invoices", spec.commerce_orders as i64),
+        ("pricing_packages", 3),
+        ("payment_gateway_configs", 1),
     ] {
         assert_eq!(added[table], expected, "rows added to {table}");
     }
@@ -100,6 +111,47 @@ async fn scale_seed_loads_a_consistent_dataset() {
         ticket_tags >= spec.tickets as i64 / 2 && ticket_tags <= spec.tickets as i64 * 2,
         "ticket_tags: {ticket_tags}"
     );
+
+    // Commerce: every order has items summing to its subtotal, one invoice
+    // with the same amounts, payments of its total whose status fits the
+    // order's, and each payment its transactions.
+    let orders = spec.commerce_orders as i64;
+    let items = added["order_items"];
+    assert!(
+        items > orders && items < orders * 2,
+        "one or two items per order: {items}"
+    );
+    let payments = added["payments"];
+    assert!(payments >= orders && payments < orders * 2, "payments: {payments}");
+    assert!(added["payment_transactions"] > payments * 2, "transactions per payment");
+    for (what, sql) in [
+        (
+            "orders whose subtotal is not the sum of their items",
+            "SELECT count(*) FROM orders o WHERE o.subtotal_inr <> \
+             (SELECT coalesce(sum(i.total_price_inr), -1) FROM order_items i WHERE i.order_id = o.id)",
+        ),
+        (
+            "orders without exactly one invoice of the same total",
+            "SELECT count(*) FROM orders o WHERE (SELECT count(*) FROM invoices v \
+             WHERE v.order_id = o.id AND v.total_inr = o.total_inr AND v.user_id = o.user_id) <> 1",
+        ),
+        (
+            "completed orders without a successful payment",
+            "SELECT count(*) FROM orders o WHERE o.status = 'COMPLETED' AND NOT EXISTS \
+             (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'SUCCESS' AND p.amount_inr = o.total_inr)",
+        ),
+        (
+            "payments without an INITIATED transaction",
+            "SELECT count(*) FROM payments p WHERE NOT EXISTS \
+             (SELECT 1 FROM payment_transactions t WHERE t.payment_id = p.id AND t.transaction_type = 'INITIATED')",
+        ),
+        (
+            "orders of users without a client (buyers are customers)",
+            "SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.user_id = o.user_id)",
+        ),
+    ] {
+        none(&mut conn, what, sql).await;
+    }
 
     // Users: emails unique per run, no password, 180-day spread.
     none(
