@@ -191,6 +191,32 @@ impl Database {
         }
     }
 
+    /// Restarts the embedded cluster with `pg_stat_statements` loaded, so a
+    /// benchmark can count statements whoever issues them.
+    pub fn enable_statement_stats(&mut self) {
+        let Some((pg, dir)) = self.embedded.as_mut() else {
+            return;
+        };
+        pg.stop();
+        let conf = dir.join("postgres/postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).expect("cannot read postgresql.conf");
+        text.push_str("\nshared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track_utility = on\n");
+        std::fs::write(&conf, text).expect("cannot write postgresql.conf");
+        *pg = EmbeddedPostgres::start(&EmbeddedOptions {
+            data_dir: dir.clone(),
+            ephemeral: false,
+            max_connections: 200,
+        })
+        .expect("cannot restart the embedded PostgreSQL");
+        self.url = pg.url(EMBEDDED_DB);
+        self.admin_url = Some(pg.url("postgres"));
+    }
+
+    /// The postmaster's pid (embedded only), for CPU accounting.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        self.embedded.as_ref().and_then(|(pg, _)| pg.pid())
+    }
+
     /// Stops the embedded cluster and removes its folder.
     pub fn stop(self) {
         if let Some((mut pg, dir)) = self.embedded {
