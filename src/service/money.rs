@@ -455,7 +455,8 @@ impl Serialize for Money {
 impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let w = MoneyWire::deserialize(d)?;
-        let currency = Currency::new(w.currency, w.decimals).ok_or_else(|| serde::de::Error::custom("too many decimals"))?;
+        let currency =
+            Currency::new(w.currency, w.decimals).ok_or_else(|| serde::de::Error::custom("too many decimals"))?;
         Money::parse(&w.amount, currency).map_err(serde::de::Error::custom)
     }
 }
@@ -486,7 +487,10 @@ mod tests {
         }
         assert_eq!(CurrencyCode::TRC.to_string(), "TRC");
         assert_eq!(serde_json::to_value(CurrencyCode::INR).unwrap(), "INR");
-        assert_eq!(serde_json::from_str::<CurrencyCode>("\"trc\"").unwrap(), CurrencyCode::TRC);
+        assert_eq!(
+            serde_json::from_str::<CurrencyCode>("\"trc\"").unwrap(),
+            CurrencyCode::TRC
+        );
         assert!(serde_json::from_str::<CurrencyCode>("\"x\"").is_err());
         assert!(CurrencyCode::parse_field("x", "currency").is_err());
     }
@@ -529,7 +533,9 @@ mod tests {
             Money::parse("0.5", Currency::TRC),
             Err(MoneyError::TooPrecise(CurrencyCode::TRC, 0))
         );
-        for bad in ["", "-", ".5", "5.", "1e2", "+1", " 1", "1 ", "1,5", "1_000", "NaN", "0x1F", "--1", "1.2.3"] {
+        for bad in [
+            "", "-", ".5", "5.", "1e2", "+1", " 1", "1 ", "1,5", "1_000", "NaN", "0x1F", "--1", "1.2.3",
+        ] {
             assert_eq!(Money::parse(bad, Currency::INR), Err(MoneyError::Malformed), "{bad:?}");
         }
         assert_eq!(
@@ -574,15 +580,21 @@ mod tests {
             Err(MoneyError::TooPrecise(CurrencyCode::INR, 2))
         );
         assert_eq!(
-            Money::from_decimal(d("12.505"), Currency::INR, Rounding::HalfEven).unwrap().minor(),
+            Money::from_decimal(d("12.505"), Currency::INR, Rounding::HalfEven)
+                .unwrap()
+                .minor(),
             1250
         );
         assert_eq!(
-            Money::from_decimal(d("-12.505"), Currency::INR, Rounding::HalfUp).unwrap().minor(),
+            Money::from_decimal(d("-12.505"), Currency::INR, Rounding::HalfUp)
+                .unwrap()
+                .minor(),
             -1251
         );
         assert_eq!(
-            Money::from_decimal(d("0.123456789"), BTC, Rounding::Down).unwrap().to_string(),
+            Money::from_decimal(d("0.123456789"), BTC, Rounding::Down)
+                .unwrap()
+                .to_string(),
             "0.12345678"
         );
         assert_eq!(
@@ -603,7 +615,10 @@ mod tests {
         );
         let max = Money::from_minor_i128(i128::MAX, Currency::INR);
         assert_eq!(max.checked_add(inr("0.01")), Err(MoneyError::OutOfRange));
-        assert_eq!(Money::from_minor_i128(i128::MIN, Currency::INR).checked_neg(), Err(MoneyError::OutOfRange));
+        assert_eq!(
+            Money::from_minor_i128(i128::MIN, Currency::INR).checked_neg(),
+            Err(MoneyError::OutOfRange)
+        );
         assert!(Money::zero(Currency::TRC).is_zero());
         assert!(inr("0.01").is_positive() && inr("-0.01").is_negative());
     }
@@ -612,7 +627,10 @@ mod tests {
     fn money_serialises_with_its_currency() {
         let m = inr("12.50");
         let v = serde_json::to_value(m).unwrap();
-        assert_eq!(v, serde_json::json!({"amount": "12.50", "currency": "INR", "decimals": 2}));
+        assert_eq!(
+            v,
+            serde_json::json!({"amount": "12.50", "currency": "INR", "decimals": 2})
+        );
         assert_eq!(serde_json::from_value::<Money>(v).unwrap(), m);
         let bad = serde_json::json!({"amount": "1.005", "currency": "INR", "decimals": 2});
         assert!(serde_json::from_value::<Money>(bad).is_err());

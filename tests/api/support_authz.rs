@@ -271,7 +271,10 @@ where
 async fn notifications_about(p: &Persona, ticket: &Value) -> usize {
     let d = p
         .client
-        .data("{ viewerNotifications(first: 100) { nodes { relatedEntityId } } }", json!({}))
+        .data(
+            "{ viewerNotifications(first: 100) { nodes { relatedEntityId } } }",
+            json!({}),
+        )
         .await;
     d["viewerNotifications"]["nodes"]
         .as_array()

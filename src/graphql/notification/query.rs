@@ -30,8 +30,11 @@ impl NotificationQuery {
         let filter = NotificationFilter { unread_only };
         let rows = notification::for_viewer(app(ctx)?, viewer(ctx), filter, &page).await?;
         let conn = connection(&page, rows, NotificationCursor::of, Notification);
-        let mut out =
-            Connection::with_additional_fields(conn.has_previous_page, conn.has_next_page, NotificationCount { filter });
+        let mut out = Connection::with_additional_fields(
+            conn.has_previous_page,
+            conn.has_next_page,
+            NotificationCount { filter },
+        );
         out.edges = conn.edges;
         Ok(out)
     }

@@ -30,6 +30,7 @@ impl From<Subject> for NotificationSubjectType {
 /// Something the platform told you, shown in the app.
 pub struct Notification(pub notifications::Model);
 
+/// Something the platform told you, shown in the app.
 #[Object]
 impl Notification {
     /// Stable identifier of the notification.
@@ -84,6 +85,7 @@ pub struct NotificationCount {
     pub(super) filter: NotificationFilter,
 }
 
+/// `totalCount` of your notifications, counted only when asked for.
 #[Object]
 impl NotificationCount {
     /// Notifications matching the filter, over all pages.

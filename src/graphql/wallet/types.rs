@@ -27,6 +27,8 @@ pub(super) fn amount(m: Money) -> Result<MoneyScalar, AppError> {
 /// append-only `ledger`; the balance changes only with a ledger entry.
 pub struct Wallet(pub wallet::Wallet);
 
+/// A balance in one currency, owned by one user. Its history is the
+/// append-only `ledger`; the balance changes only with a ledger entry.
 #[Object]
 impl Wallet {
     /// Stable identifier of the wallet.
@@ -99,6 +101,7 @@ pub struct LedgerCount {
     filter: wallet::LedgerFilter,
 }
 
+/// `totalCount` of a ledger, counted only when asked for.
 #[Object]
 impl LedgerCount {
     /// Entries matching the filter, over all pages.
@@ -110,6 +113,7 @@ impl LedgerCount {
 /// One immutable movement of a wallet.
 pub struct WalletLedgerEntry(pub wallet::LedgerEntry);
 
+/// One immutable movement of a wallet.
 #[Object]
 impl WalletLedgerEntry {
     /// Stable identifier of the entry.

@@ -184,12 +184,16 @@ pub async fn mark_read_in(tx: &Tx, viewer: &Viewer, ids: Option<Vec<Uuid>>) -> A
         .iter()
         .map(|r| notifications::Model::from_query_result(r, ""))
         .collect::<Result<Vec<_>, _>>()?;
-    marked.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    marked.sort_by_key(|n| std::cmp::Reverse((n.created_at, n.id)));
     Ok(marked)
 }
 
 /// [`mark_read_in`] in its own transaction.
-pub async fn mark_read(ctx: &AppContext, viewer: &Viewer, ids: Option<Vec<Uuid>>) -> AppResult<Vec<notifications::Model>> {
+pub async fn mark_read(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    ids: Option<Vec<Uuid>>,
+) -> AppResult<Vec<notifications::Model>> {
     let tx = Tx::begin(&ctx.db.primary).await?;
     let marked = mark_read_in(&tx, viewer, ids).await?;
     tx.commit(&ctx.bus).await?;

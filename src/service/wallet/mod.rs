@@ -227,7 +227,9 @@ pub async fn post(tx: &Tx, actor: Option<&Viewer>, p: Posting) -> AppResult<Post
             left
         }
     };
-    let balance = after.minor_i64().map_err(|_| AppError::invalid("amount", "is too large"))?;
+    let balance = after
+        .minor_i64()
+        .map_err(|_| AppError::invalid("amount", "is too large"))?;
     // Stamped with the database clock while the wallet is locked, so the
     // ledger's time order is its posting order on every instance.
     let row = tx
@@ -359,8 +361,13 @@ pub async fn debit_own(ctx: &AppContext, viewer: &Viewer, r: PostingRequest) -> 
 
 /// The currency of a stored wallet.
 async fn currency_of<C: ConnectionTrait>(conn: &C, model: &wallets::Model) -> AppResult<Currency> {
-    let code = CurrencyCode::parse(&model.currency)
-        .map_err(|e| AppError::internal(anyhow::anyhow!("wallet {} has currency {:?}: {e}", model.id, model.currency)))?;
+    let code = CurrencyCode::parse(&model.currency).map_err(|e| {
+        AppError::internal(anyhow::anyhow!(
+            "wallet {} has currency {:?}: {e}",
+            model.id,
+            model.currency
+        ))
+    })?;
     money::currency(conn, code, "currency").await
 }
 
@@ -378,7 +385,10 @@ pub async fn wallet_of_in<C: ConnectionTrait>(conn: &C, user: Uuid, code: Curren
     // An unknown currency is refused before anything is written.
     let currency = money::currency(conn, code, "currency").await?;
     ensure_wallet(conn, user, code).await?;
-    let model = find().one(conn).await?.ok_or_else(|| AppError::NotFound("wallet".into()))?;
+    let model = find()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("wallet".into()))?;
     Ok(Wallet { model, currency })
 }
 
