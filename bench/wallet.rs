@@ -214,10 +214,9 @@ async fn measure(
                         None,
                         Posting {
                             user_id: user,
-                            currency: wallet::TRACECOIN.into(),
                             entry_type: EntryType::Credit,
-                            amount: 1,
-                            reference_type: "BONUS".into(),
+                            amount: switchboard::service::money::Money::from_minor(1, wallet::TRACECOIN),
+                            reference_type: wallet::ReferenceType::Bonus,
                             reference_id: None,
                             idempotency_key: Some(key),
                             remarks: None,

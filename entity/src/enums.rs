@@ -707,8 +707,10 @@ pub enum IdDocumentType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum LedgerEntryType {
+    /// Money came into the wallet.
     #[sea_orm(string_value = "CREDIT")]
     Credit,
+    /// Money left the wallet.
     #[sea_orm(string_value = "DEBIT")]
     Debit,
 }
@@ -717,16 +719,22 @@ pub enum LedgerEntryType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum LedgerReferenceType {
+    /// Posting a job.
     #[sea_orm(string_value = "JOB")]
     Job,
+    /// Unlocking a lead.
     #[sea_orm(string_value = "LEAD")]
     Lead,
+    /// Tracecoins bought with a package purchase.
     #[sea_orm(string_value = "PURCHASE")]
     Purchase,
+    /// A bonus granted by the platform.
     #[sea_orm(string_value = "BONUS")]
     Bonus,
+    /// A refund reversing an earlier movement.
     #[sea_orm(string_value = "REFUND")]
     Refund,
+    /// A manual correction by finance staff.
     #[sea_orm(string_value = "ADJUSTMENT")]
     Adjustment,
 }
@@ -925,12 +933,16 @@ pub enum KbAudience {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum NotificationChannel {
+    /// By email.
     #[sea_orm(string_value = "EMAIL")]
     Email,
+    /// By text message.
     #[sea_orm(string_value = "SMS")]
     Sms,
+    /// As a push notification on a device.
     #[sea_orm(string_value = "PUSH")]
     Push,
+    /// Inside the app (the `viewerNotifications` list).
     #[sea_orm(string_value = "IN_APP")]
     InApp,
 }
@@ -939,22 +951,31 @@ pub enum NotificationChannel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum NotificationKind {
+    /// A payment or wallet movement.
     #[sea_orm(string_value = "TRANSACTION")]
     Transaction,
+    /// A withdrawal of funds.
     #[sea_orm(string_value = "WITHDRAWAL")]
     Withdrawal,
+    /// A deposit of funds.
     #[sea_orm(string_value = "DEPOSIT")]
     Deposit,
+    /// An exchange trade.
     #[sea_orm(string_value = "TRADE")]
     Trade,
+    /// A warning that needs attention.
     #[sea_orm(string_value = "ALERT")]
     Alert,
+    /// News about the platform itself.
     #[sea_orm(string_value = "SYSTEM")]
     System,
+    /// An offer or promotion.
     #[sea_orm(string_value = "PROMOTION")]
     Promotion,
+    /// Activity on a support ticket.
     #[sea_orm(string_value = "TICKET")]
     Ticket,
+    /// Something waiting for, or decided by, an approval.
     #[sea_orm(string_value = "APPROVAL")]
     Approval,
 }
@@ -963,10 +984,13 @@ pub enum NotificationKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum NotificationStatus {
+    /// Created, not yet delivered.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// Delivered, not yet read.
     #[sea_orm(string_value = "SENT")]
     Sent,
+    /// Read by its recipient.
     #[sea_orm(string_value = "READ")]
     Read,
 }

@@ -12,6 +12,7 @@ use crate::app::Ctx;
 #[derive(Default)]
 pub struct SystemQuery;
 
+/// Fields about the API itself.
 #[Object]
 impl SystemQuery {
     /// The API version this server implements.
@@ -44,7 +45,12 @@ impl SystemSubscription {
     async fn heartbeat(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 15, validator(minimum = 1, maximum = 3600))] every_seconds: i32,
+        #[graphql(
+            default = 15,
+            validator(minimum = 1, maximum = 3600),
+            desc = "Seconds between beats, 1 to 3600 (15 by default)."
+        )]
+        every_seconds: i32,
     ) -> impl Stream<Item = Heartbeat> + use<> {
         let instance_id = ctx.data_opt::<Ctx>().map(|c| c.instance_id.clone()).unwrap_or_default();
         let period = Duration::from_secs(every_seconds.max(1) as u64);

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod commerce;
 pub mod exchange;
 pub mod identity;
+pub mod money;
 pub mod notification;
 pub mod page;
 pub mod support;

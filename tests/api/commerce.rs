@@ -785,10 +785,9 @@ async fn failures_and_refunds_reverse_what_they_should() {
         None,
         switchboard::service::wallet::Posting {
             user_id: uuid(&json!(dave.id)),
-            currency: "TRC".into(),
             entry_type: switchboard::service::wallet::EntryType::Debit,
-            amount: 100,
-            reference_type: "LEAD".into(),
+            amount: switchboard::service::money::Money::from_minor(100, switchboard::service::money::Currency::TRC),
+            reference_type: switchboard::service::wallet::ReferenceType::Lead,
             reference_id: None,
             idempotency_key: Some("spent".into()),
             remarks: None,

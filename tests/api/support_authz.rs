@@ -271,9 +271,12 @@ where
 async fn notifications_about(p: &Persona, ticket: &Value) -> usize {
     let d = p
         .client
-        .data("{ viewerNotifications(first: 100) { relatedEntityId } }", json!({}))
+        .data(
+            "{ viewerNotifications(first: 100) { nodes { relatedEntityId } } }",
+            json!({}),
+        )
         .await;
-    d["viewerNotifications"]
+    d["viewerNotifications"]["nodes"]
         .as_array()
         .unwrap()
         .iter()

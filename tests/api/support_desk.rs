@@ -274,26 +274,26 @@ async fn conversation_workflow_internal_notes_and_notifications() {
         .alice
         .client
         .data(
-            "{ viewerNotifications(unreadOnly: true) { kind title relatedEntityId status } }",
+            "{ viewerNotifications(unreadOnly: true) { nodes { kind title relatedEntityId status } } }",
             json!({}),
         )
         .await;
-    let list = mine["viewerNotifications"].as_array().unwrap();
+    let list = mine["viewerNotifications"]["nodes"].as_array().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["kind"], "TICKET");
     assert_eq!(list[0]["relatedEntityId"], id);
     let n = d
         .alice
         .client
-        .data("mutation { markNotificationsRead(input: {}) }", json!({}))
+        .data("mutation { markNotificationsRead(input: {}) { count } }", json!({}))
         .await;
-    assert_eq!(n["markNotificationsRead"], 1);
+    assert_eq!(n["markNotificationsRead"]["count"], 1);
     let mine = d
         .alice
         .client
-        .data("{ viewerNotifications(unreadOnly: true) { id } }", json!({}))
+        .data("{ viewerNotifications(unreadOnly: true) { nodes { id } } }", json!({}))
         .await;
-    assert_eq!(mine["viewerNotifications"], json!([]));
+    assert_eq!(mine["viewerNotifications"]["nodes"], json!([]));
     d.server.stop().await;
 }
 

@@ -346,3 +346,210 @@ async fn wallet_updates_reach_the_owner_live() {
     );
     server.stop().await;
 }
+
+const LEDGER_PAGE: &str = "query($first: Int, $after: String, $last: Int, $before: String) { viewerWallet { ledger(first: $first, after: $after, last: $last, before: $before) { totalCount edges { cursor node { id balanceAfter } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }";
+
+/// Walks a ledger page by page from one end; returns the entry ids in list
+/// order (newest first) and the totalCount each page reported.
+async fn walk_ledger(p: &Persona, backward: bool) -> (Vec<String>, Vec<i64>) {
+    let mut ids = Vec::new();
+    let mut totals = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let vars = if backward {
+            json!({"last": 7, "before": cursor})
+        } else {
+            json!({"first": 7, "after": cursor})
+        };
+        let l = p.client.data(LEDGER_PAGE, vars).await["viewerWallet"]["ledger"].clone();
+        totals.push(l["totalCount"].as_i64().expect("totalCount"));
+        let mut page: Vec<String> = l["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| e["node"]["id"].as_str().expect("id").to_string())
+            .collect();
+        assert!(page.len() <= 7);
+        let info = &l["pageInfo"];
+        if backward {
+            page.extend(ids);
+            ids = page;
+            if info["hasPreviousPage"] != true {
+                break;
+            }
+            cursor = info["startCursor"].as_str().map(str::to_string);
+        } else {
+            ids.extend(page);
+            if info["hasNextPage"] != true {
+                break;
+            }
+            cursor = info["endCursor"].as_str().map(str::to_string);
+        }
+    }
+    (ids, totals)
+}
+
+#[tokio::test]
+async fn a_ledger_walks_backward_and_forward_with_each_entry_once() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let finance = server.with_role(&admin, "finance", "finance").await;
+    let erin = server.customer("erin").await;
+    for i in 1..=25 {
+        credit(&finance, &erin.id, &i.to_string(), &format!("walk-{i}")).await;
+    }
+    let (forward, totals) = walk_ledger(&erin, false).await;
+    assert_eq!(forward.len(), 25, "every entry walking forward");
+    assert!(totals.iter().all(|t| *t == 25), "{totals:?}");
+    let (backward, _) = walk_ledger(&erin, true).await;
+    assert_eq!(
+        backward, forward,
+        "the same entries in the same order from the other end"
+    );
+    assert_eq!(forward.iter().collect::<HashSet<_>>().len(), 25, "each entry once");
+
+    // The oldest page ends at the first credit and has nothing before it.
+    let oldest = erin.client.data(LEDGER_PAGE, json!({"last": 3})).await["viewerWallet"]["ledger"].clone();
+    let after: Vec<&str> = oldest["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["balanceAfter"].as_str().unwrap())
+        .collect();
+    assert_eq!(after, vec!["6", "3", "1"], "newest first within the page");
+    assert_eq!(oldest["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(oldest["pageInfo"]["hasNextPage"], false);
+
+    // first and last at once are refused, and so is a page above 100.
+    let r = erin.client.run(LEDGER_PAGE, json!({"first": 2, "last": 2})).await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{}", r.body);
+    let r = erin.client.run(LEDGER_PAGE, json!({"last": 101})).await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{}", r.body);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_deprecated_wallet_field_still_answers_like_viewer_wallet() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let finance = server.with_role(&admin, "finance", "finance").await;
+    let fay = server.customer("fay").await;
+    credit(&finance, &fay.id, "12", "fay-1").await;
+    let d = fay
+        .client
+        .data(
+            "{ wallet { id currency decimals balance } viewerWallet { id currency decimals balance owner { id } ownerId } \
+             inr: viewerWallet(currency: \"inr\") { currency decimals balance } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["wallet"]["balance"], "12");
+    assert_eq!(d["wallet"]["id"], d["viewerWallet"]["id"]);
+    assert_eq!(d["viewerWallet"]["currency"], "TRC");
+    assert_eq!(d["viewerWallet"]["decimals"], 0);
+    assert_eq!(d["viewerWallet"]["owner"]["id"], json!(fay.id));
+    assert_eq!(d["viewerWallet"]["ownerId"], json!(fay.id));
+    // Currency codes are parsed once at the edge: "inr" is INR, in paise.
+    assert_eq!(d["inr"], json!({"currency": "INR", "decimals": 2, "balance": "0.00"}));
+    // Query fields resolve concurrently: list the wallets once INR exists.
+    let d = fay
+        .client
+        .data("{ viewerWallets { currency balance } }", json!({}))
+        .await;
+    assert_eq!(
+        d["viewerWallets"],
+        json!([{"currency": "INR", "balance": "0.00"}, {"currency": "TRC", "balance": "12"}])
+    );
+    let r = fay
+        .client
+        .run("{ viewerWallet(currency: \"rupees!\") { id } }", json!({}))
+        .await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{}", r.body);
+    let r = fay
+        .client
+        .run("{ viewerWallet(currency: \"XYZ\") { id } }", json!({}))
+        .await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{}", r.body);
+    // The schema says so.
+    let s = fay
+        .client
+        .data(
+            "{ __type(name: \"Query\") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }",
+            json!({}),
+        )
+        .await;
+    let wallet = s["__type"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "wallet")
+        .cloned()
+        .expect("wallet field");
+    assert_eq!(wallet["isDeprecated"], true);
+    assert_eq!(wallet["deprecationReason"], "Use viewerWallet.");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn mark_notifications_read_returns_the_ones_it_marked() {
+    use switchboard::service::notification::{notify_many, Notice, Subject};
+    let server = TestServer::start().await;
+    let gil = server.customer("gil").await;
+    let hal = server.customer("hal").await;
+    let gil_id: uuid::Uuid = gil.id.parse().unwrap();
+    let hal_id: uuid::Uuid = hal.id.parse().unwrap();
+    for i in 0..5 {
+        notify_many(
+            &server.ctx.db.primary,
+            &[gil_id, hal_id],
+            Notice {
+                kind: entity::enums::NotificationKind::Ticket,
+                title: format!("notice {i}"),
+                body: "body".into(),
+                entity_type: Subject::SupportTicket,
+                entity_id: uuid::Uuid::now_v7(),
+            },
+        )
+        .await
+        .expect("notify");
+    }
+    let list = "query($unread: Boolean! = false) { viewerNotifications(first: 10, unreadOnly: $unread) { totalCount nodes { id status relatedEntityType } } }";
+    let mine = gil.client.data(list, json!({})).await["viewerNotifications"].clone();
+    assert_eq!(mine["totalCount"], 5);
+    assert_eq!(mine["nodes"][0]["relatedEntityType"], "SUPPORT_TICKET");
+    let ids: Vec<Value> = mine["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].clone())
+        .collect();
+    let hals = hal.client.data(list, json!({})).await["viewerNotifications"]["nodes"][0]["id"].clone();
+
+    let mark = "mutation($ids: [ID!]) { markNotificationsRead(input: { ids: $ids }) { count notifications { id status readAt } } }";
+    // Two of mine and one of Hal's: only mine are marked and returned.
+    let d = gil.client.data(mark, json!({"ids": [ids[0], ids[3], hals]})).await["markNotificationsRead"].clone();
+    assert_eq!(d["count"], 2);
+    let marked: Vec<&Value> = d["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["id"])
+        .collect();
+    assert_eq!(marked, vec![&ids[0], &ids[3]], "the marked ones, newest first");
+    assert!(d["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["status"] == "READ" && n["readAt"].is_string()));
+    // Marking them again changes (and returns) nothing.
+    let again = gil.client.data(mark, json!({"ids": [ids[0]]})).await["markNotificationsRead"].clone();
+    assert_eq!(again, json!({"count": 0, "notifications": []}));
+    // All the rest: the other three.
+    let rest = gil.client.data(mark, json!({})).await["markNotificationsRead"].clone();
+    assert_eq!(rest["count"], 3);
+    let unread = gil.client.data(list, json!({"unread": true})).await["viewerNotifications"].clone();
+    assert_eq!(unread["totalCount"], 0);
+    let his = hal.client.data(list, json!({"unread": true})).await["viewerNotifications"].clone();
+    assert_eq!(his["totalCount"], 5, "nobody else's were touched");
+    server.stop().await;
+}

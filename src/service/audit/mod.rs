@@ -2,6 +2,8 @@
 //! sensitive change, written in the caller's transaction so the record and
 //! the change commit or roll back together.
 
+use std::borrow::Cow;
+
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde_json::Value as Json;
 use uuid::Uuid;
@@ -9,103 +11,29 @@ use uuid::Uuid;
 use crate::error::AppResult;
 use crate::service::identity::Viewer;
 
-/// What was done (the `audit_logs.action` values).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Create,
-    Update,
-    Delete,
-    Approve,
-    Reject,
-    Cancel,
-    Assign,
-    Unassign,
-    Grant,
-    Revoke,
-    Credit,
-    Debit,
-    Adjust,
-    Refund,
-    Login,
-    LoginFailed,
-    Logout,
-    Export,
-}
-
-impl Action {
-    fn as_str(self) -> &'static str {
-        match self {
-            Action::Create => "CREATE",
-            Action::Update => "UPDATE",
-            Action::Delete => "DELETE",
-            Action::Approve => "APPROVE",
-            Action::Reject => "REJECT",
-            Action::Cancel => "CANCEL",
-            Action::Assign => "ASSIGN",
-            Action::Unassign => "UNASSIGN",
-            Action::Grant => "GRANT",
-            Action::Revoke => "REVOKE",
-            Action::Credit => "CREDIT",
-            Action::Debit => "DEBIT",
-            Action::Adjust => "ADJUST",
-            Action::Refund => "REFUND",
-            Action::Login => "LOGIN",
-            Action::LoginFailed => "LOGIN_FAILED",
-            Action::Logout => "LOGOUT",
-            Action::Export => "EXPORT",
-        }
-    }
-}
-
+/// What was done (`audit_logs.action`): the schema's enum, under the
+/// short name every domain writes (`Action::Credit`).
+pub use entity::enums::AuditAction as Action;
 /// The domain a change belongs to (`audit_logs.module_key`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Module {
-    Identity,
-    Support,
-    Exchange,
-    Wallet,
-    Commerce,
-    Approval,
-    Verification,
-    Marketplace,
-    Knowledge,
-    Notification,
-    Config,
-    Audit,
-}
+pub use entity::enums::AuditModule as Module;
 
-impl Module {
-    fn as_str(self) -> &'static str {
-        match self {
-            Module::Identity => "IDENTITY",
-            Module::Support => "SUPPORT",
-            Module::Exchange => "EXCHANGE",
-            Module::Wallet => "WALLET",
-            Module::Commerce => "COMMERCE",
-            Module::Approval => "APPROVAL",
-            Module::Verification => "VERIFICATION",
-            Module::Marketplace => "MARKETPLACE",
-            Module::Knowledge => "KNOWLEDGE",
-            Module::Notification => "NOTIFICATION",
-            Module::Config => "CONFIG",
-            Module::Audit => "AUDIT",
-        }
-    }
-}
+use entity::enums::{AuditActorType, AuditSourceType, AuditStatus};
+use sea_orm::ActiveEnum;
 
 /// One audit record. `before` and `after` must never hold secrets.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub action: Action,
     pub module: Module,
-    pub entity_type: &'static str,
+    /// What kind of thing changed (`USER`, `WALLET`, ...).
+    pub entity_type: Cow<'static, str>,
     pub entity_id: Option<Uuid>,
     pub entity_label: Option<String>,
     pub summary: String,
     pub before: Option<Json>,
     pub after: Option<Json>,
     pub metadata: Json,
-    /// FAILED records an attempt that was refused (a bad sign-in).
+    /// Records an attempt that was refused (a bad sign-in), status FAILED.
     pub failed: bool,
 }
 
@@ -113,14 +41,14 @@ impl Entry {
     pub fn new(
         action: Action,
         module: Module,
-        entity_type: &'static str,
+        entity_type: impl Into<Cow<'static, str>>,
         entity_id: Option<Uuid>,
         summary: impl Into<String>,
     ) -> Self {
         Entry {
             action,
             module,
-            entity_type,
+            entity_type: entity_type.into(),
             entity_id,
             entity_label: None,
             summary: summary.into(),
@@ -187,27 +115,32 @@ pub async fn record<C: ConnectionTrait>(conn: &C, actor: Option<&Viewer>, entry:
         id: Set(id),
         actor_user_id: Set(actor.and_then(|v| v.user_id)),
         actor_type: Set(if actor.and_then(|v| v.user_id).is_some() {
-            "USER"
+            AuditActorType::User
         } else {
-            "SYSTEM"
+            AuditActorType::System
         }
-        .to_string()),
-        action: Set(entry.action.as_str().to_string()),
-        entity_type: Set(Some(entry.entity_type.to_string())),
+        .to_value()),
+        action: Set(entry.action.to_value()),
+        entity_type: Set(Some(entry.entity_type.into_owned())),
         entity_id: Set(entry.entity_id),
         entity_label: Set(entry.entity_label),
-        module_key: Set(Some(entry.module.as_str().to_string())),
+        module_key: Set(Some(entry.module.to_value())),
         source_type: Set(if actor.and_then(|v| v.api_key_id).is_some() {
-            "API"
+            AuditSourceType::Api
         } else {
-            "UI"
+            AuditSourceType::Ui
         }
-        .to_string()),
+        .to_value()),
         source_id: Set(actor.and_then(|v| v.api_key_id)),
         request_id: Set(request_id),
         ip_address: Set(actor.and_then(|v| v.ip_address.clone())),
         user_agent: Set(actor.and_then(|v| v.user_agent.clone())),
-        status: Set(if entry.failed { "FAILED" } else { "SUCCESS" }.to_string()),
+        status: Set(if entry.failed {
+            AuditStatus::Failed
+        } else {
+            AuditStatus::Success
+        }
+        .to_value()),
         summary: Set(Some(entry.summary)),
         metadata_json: Set(entry.metadata),
         before_json: Set(entry.before),
@@ -237,15 +170,15 @@ mod tests {
 
     #[test]
     fn changes_list_only_differing_fields() {
-        let b = serde_json::json!({"status": "ACTIVE", "name": "x", "gone": 1});
-        let a = serde_json::json!({"status": "SUSPENDED", "name": "x", "new": true});
+        let b = serde_json::json!({"status": "active", "name": "x", "gone": 1});
+        let a = serde_json::json!({"status": "suspended", "name": "x", "new": true});
         let c = changes(Some(&b), Some(&a));
         assert_eq!(
             c,
             vec![
                 ("gone".into(), Some("1".into()), None),
                 ("new".into(), None, Some("true".into())),
-                ("status".into(), Some("ACTIVE".into()), Some("SUSPENDED".into())),
+                ("status".into(), Some("active".into()), Some("suspended".into())),
             ]
         );
     }

@@ -29,7 +29,8 @@ use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
 use crate::service::audit::{self, Action, Entry, Module};
 use crate::service::identity::Viewer;
-use crate::service::wallet::{self, EntryType, Posting, TRACECOIN};
+use crate::service::money::Money;
+use crate::service::wallet::{self, EntryType, Posting, ReferenceType, TRACECOIN};
 
 /// The currency of every order.
 pub const CURRENCY: &str = "INR";
@@ -488,10 +489,9 @@ pub(crate) async fn credit_tracecoins(
         actor,
         Posting {
             user_id: order.user_id,
-            currency: TRACECOIN.into(),
             entry_type: EntryType::Credit,
-            amount: coins,
-            reference_type: "PURCHASE".into(),
+            amount: Money::from_minor(coins, TRACECOIN),
+            reference_type: ReferenceType::Purchase,
             reference_id: Some(order.id),
             idempotency_key: Some(format!("purchase:{}", order.id)),
             remarks: Some(format!("Purchase of {}", what.chars().take(200).collect::<String>())),
@@ -745,10 +745,9 @@ pub async fn refund(ctx: &AppContext, viewer: &Viewer, payment_id: Uuid, reason:
                 Some(viewer),
                 Posting {
                     user_id: order.user_id,
-                    currency: TRACECOIN.into(),
                     entry_type: EntryType::Debit,
-                    amount: coins,
-                    reference_type: "REFUND".into(),
+                    amount: Money::from_minor(coins, TRACECOIN),
+                    reference_type: ReferenceType::Refund,
                     reference_id: Some(payment.id),
                     idempotency_key: Some(format!("refund:{}", payment.id)),
                     remarks: Some(format!("Refund of {}", name.chars().take(200).collect::<String>())),

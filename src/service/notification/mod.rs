@@ -1,20 +1,56 @@
 //! In-app notifications: rows in `notifications`, written in the caller's
-//! transaction, and the viewer's list.
+//! transaction, the viewer's list (keyset pages both ways, newest first)
+//! and marking them read.
 
+use entity::enums::{NotificationChannel, NotificationKind, NotificationStatus};
 use entity::notifications;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::AppResult;
+use crate::app::AppContext;
+use crate::error::{AppError, AppResult};
+use crate::infra::events::Tx;
+use crate::service::identity::{perms, Viewer};
+use crate::service::page::PageRequest;
+
+/// What a notification is about (`notifications.related_entity_type`).
+/// The stored value is the SCREAMING_SNAKE name of the variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Subject {
+    /// A support ticket.
+    SupportTicket,
+    /// An approval request.
+    ApprovalRequest,
+}
+
+impl Subject {
+    /// The stored value.
+    pub fn to_db(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => String::new(),
+        }
+    }
+
+    /// From a stored value; `None` for a kind this version does not know.
+    pub fn from_db(value: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(value.to_string())).ok()
+    }
+}
 
 /// What to tell someone.
 #[derive(Clone, Debug)]
 pub struct Notice {
-    /// `notifications.kind` (TICKET, APPROVAL, TRANSACTION, ...).
-    pub kind: &'static str,
+    pub kind: NotificationKind,
     pub title: String,
     pub body: String,
-    pub entity_type: &'static str,
+    pub entity_type: Subject,
     pub entity_id: Uuid,
 }
 
@@ -29,13 +65,15 @@ pub async fn notify_many<C: ConnectionTrait>(conn: &C, users: &[Uuid], notice: N
     conn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO notifications (user_id, channel, kind, title, body, status, related_entity_type, related_entity_id) \
-         SELECT u, 'IN_APP', $2, $3, $4, 'PENDING', $5, $6 FROM unnest($1::uuid[]) AS u",
+         SELECT u, $2, $3, $4, $5, $6, $7, $8 FROM unnest($1::uuid[]) AS u",
         [
             ids.into(),
-            notice.kind.into(),
+            NotificationChannel::InApp.to_value().into(),
+            notice.kind.to_value().into(),
             notice.title.into(),
             notice.body.into(),
-            notice.entity_type.into(),
+            NotificationStatus::Pending.to_value().into(),
+            notice.entity_type.to_db().into(),
             notice.entity_id.into(),
         ],
     ))
@@ -43,45 +81,133 @@ pub async fn notify_many<C: ConnectionTrait>(conn: &C, users: &[Uuid], notice: N
     Ok(())
 }
 
-/// The viewer's newest notifications (`unread_only`: not yet READ).
-pub async fn for_viewer(
-    ctx: &crate::app::AppContext,
-    viewer: &crate::service::identity::Viewer,
-    unread_only: bool,
-    limit: u64,
-) -> AppResult<Vec<notifications::Model>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    let user = viewer.require_self_service(crate::service::identity::perms::PROFILE_READ)?;
-    let mut q = notifications::Entity::find()
-        .filter(notifications::Column::UserId.eq(user))
-        .filter(notifications::Column::Channel.eq("IN_APP"));
-    if unread_only {
-        q = q.filter(notifications::Column::Status.ne("READ"));
+/// Which of the viewer's notifications to list.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NotificationFilter {
+    /// Only those not yet read.
+    pub unread_only: bool,
+}
+
+/// Keyset of a notification: its time (microseconds) and id.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct NotificationCursor {
+    pub t: i64,
+    pub id: Uuid,
+}
+
+impl NotificationCursor {
+    /// The cursor of a notification.
+    pub fn of(n: &notifications::Model) -> Self {
+        NotificationCursor {
+            t: n.created_at.timestamp_micros(),
+            id: n.id,
+        }
     }
-    Ok(q.order_by_desc(notifications::Column::CreatedAt)
-        .order_by_desc(notifications::Column::Id)
-        .limit(limit)
-        .all(&ctx.db.read)
+}
+
+fn condition(user: Uuid, filter: NotificationFilter) -> Condition {
+    let mut cond = Condition::all()
+        .add(notifications::Column::UserId.eq(user))
+        .add(notifications::Column::Channel.eq(NotificationChannel::InApp.to_value()));
+    if filter.unread_only {
+        cond = cond.add(notifications::Column::Status.ne(NotificationStatus::Read.to_value()));
+    }
+    cond
+}
+
+/// One page of `user`'s in-app notifications on `conn`, newest first, as
+/// fetched for `page` (`page.fetch()` rows in `page.sql_descending(true)`
+/// order).
+pub async fn page_in<C: ConnectionTrait>(
+    conn: &C,
+    user: Uuid,
+    filter: NotificationFilter,
+    page: &PageRequest<NotificationCursor>,
+) -> AppResult<Vec<notifications::Model>> {
+    let mut cond = condition(user, filter);
+    for (op, key) in page.bounds(true) {
+        let t = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(key.t)
+            .ok_or_else(|| AppError::invalid("after", "is not a cursor this API issued"))?;
+        cond = cond.add(Expr::cust_with_values(
+            format!("(notifications.created_at, notifications.id) {op} ($1, $2)"),
+            [sea_orm::Value::from(t), key.id.into()],
+        ));
+    }
+    let order = if page.sql_descending(true) {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    Ok(notifications::Entity::find()
+        .filter(cond)
+        .order_by(notifications::Column::CreatedAt, order.clone())
+        .order_by(notifications::Column::Id, order)
+        .limit(page.fetch())
+        .all(conn)
         .await?)
 }
 
-/// Marks the viewer's notifications READ (all when `ids` is None); returns
-/// how many changed.
-pub async fn mark_read(
-    ctx: &crate::app::AppContext,
-    viewer: &crate::service::identity::Viewer,
-    ids: Option<Vec<Uuid>>,
-) -> AppResult<u64> {
-    let user = viewer.require_self_service(crate::service::identity::perms::PROFILE_MANAGE)?;
-    let res = ctx
-        .db
-        .primary
-        .execute_raw(Statement::from_sql_and_values(
+/// A page of the viewer's notifications (see [`page_in`]).
+pub async fn for_viewer(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    filter: NotificationFilter,
+    page: &PageRequest<NotificationCursor>,
+) -> AppResult<Vec<notifications::Model>> {
+    let user = viewer.require_self_service(perms::PROFILE_READ)?;
+    page_in(&ctx.db.read, user, filter, page).await
+}
+
+/// How many of the viewer's notifications match `filter` (all pages).
+pub async fn count_for_viewer(ctx: &AppContext, viewer: &Viewer, filter: NotificationFilter) -> AppResult<u64> {
+    let user = viewer.require_self_service(perms::PROFILE_READ)?;
+    Ok(notifications::Entity::find()
+        .filter(condition(user, filter))
+        .count(&ctx.db.read)
+        .await?)
+}
+
+/// Marks the viewer's unread notifications read inside `tx` (all of them
+/// when `ids` is None; ids of others' notifications change nothing) and
+/// returns those it marked, newest first.
+pub async fn mark_read_in(tx: &Tx, viewer: &Viewer, ids: Option<Vec<Uuid>>) -> AppResult<Vec<notifications::Model>> {
+    let user = viewer.require_self_service(perms::PROFILE_MANAGE)?;
+    let rows = tx
+        .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE notifications SET status = 'READ', read_at = now() \
-             WHERE user_id = $1 AND status <> 'READ' AND ($2::uuid[] IS NULL OR id = ANY($2))",
-            [user.into(), ids.into()],
+            "UPDATE notifications SET status = $3, read_at = now() \
+             WHERE user_id = $1 AND status <> $3 AND ($2::uuid[] IS NULL OR id = ANY($2)) RETURNING *",
+            [user.into(), ids.into(), NotificationStatus::Read.to_value().into()],
         ))
         .await?;
-    Ok(res.rows_affected())
+    let mut marked = rows
+        .iter()
+        .map(|r| notifications::Model::from_query_result(r, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    marked.sort_by_key(|n| std::cmp::Reverse((n.created_at, n.id)));
+    Ok(marked)
+}
+
+/// [`mark_read_in`] in its own transaction.
+pub async fn mark_read(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    ids: Option<Vec<Uuid>>,
+) -> AppResult<Vec<notifications::Model>> {
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let marked = mark_read_in(&tx, viewer, ids).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(marked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_are_stored_by_name() {
+        assert_eq!(Subject::SupportTicket.to_db(), "SUPPORT_TICKET");
+        assert_eq!(Subject::from_db("APPROVAL_REQUEST"), Some(Subject::ApprovalRequest));
+        assert_eq!(Subject::from_db("SOMETHING_NEW"), None);
+    }
 }

@@ -169,10 +169,10 @@ pub(crate) async fn insert_customer_message(
         &**tx,
         &assignees,
         Notice {
-            kind: "TICKET",
+            kind: entity::enums::NotificationKind::Ticket,
             title: format!("{} replied on ticket #{}", client.display_name, ticket.number),
             body: preview(body),
-            entity_type: "SUPPORT_TICKET",
+            entity_type: crate::service::notification::Subject::SupportTicket,
             entity_id: ticket.id,
         },
     )
@@ -228,10 +228,10 @@ async fn insert_agent_message(
                 &**tx,
                 &[customer],
                 Notice {
-                    kind: "TICKET",
+                    kind: entity::enums::NotificationKind::Ticket,
                     title: format!("{agent_name} replied to your ticket #{}", ticket.number),
                     body: preview(&input.body),
-                    entity_type: "SUPPORT_TICKET",
+                    entity_type: crate::service::notification::Subject::SupportTicket,
                     entity_id: ticket.id,
                 },
             )

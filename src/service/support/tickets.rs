@@ -745,10 +745,10 @@ pub async fn assign(
             &*tx,
             &newly,
             crate::service::notification::Notice {
-                kind: "TICKET",
+                kind: entity::enums::NotificationKind::Ticket,
                 title: format!("Ticket #{} was assigned to you", ticket.number),
                 body: ticket.subject.clone(),
-                entity_type: "SUPPORT_TICKET",
+                entity_type: crate::service::notification::Subject::SupportTicket,
                 entity_id: ticket.id,
             },
         )

@@ -1,88 +1,149 @@
 //! Wallets and their immutable ledger. A balance changes only through
 //! [`post`], which locks the wallet row, writes the ledger row with its
-//! `balance_after`, updates the balance, writes the audit row and queues the
-//! `walletUpdated` event, all in the caller's transaction. Idempotency keys
-//! make retries safe: a replay returns the first result and writes nothing.
+//! `balance_after`, updates the balance, writes the audit row and queues a
+//! [`events::WalletEvent`], all in the caller's transaction. Idempotency
+//! keys make retries safe: a replay returns the first result and writes
+//! nothing. Amounts are [`Money`]: minor units that carry their currency.
 
+pub mod events;
+pub mod ledger;
 pub mod perms;
 
 use entity::{wallet_ledger, wallets};
+use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::AppContext;
-use crate::error::{AppError, AppResult};
-use crate::infra::events::{Event, Tx};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::infra::events::Tx;
 use crate::service::audit::{self, Action, Entry, Module};
 use crate::service::identity::Viewer;
+use crate::service::money::{self, Currency, CurrencyCode, Money, Rounding};
+
+/// Direction of a ledger row: the schema's enum.
+pub use entity::enums::LedgerEntryType as EntryType;
+/// Why money moved (`wallet_ledger.reference_type`): the schema's enum.
+pub use entity::enums::LedgerReferenceType as ReferenceType;
+pub use events::topic;
+pub use ledger::{LedgerCursor, LedgerFilter};
 
 /// The platform's own token, and the default wallet currency.
-pub const TRACECOIN: &str = "TRC";
-
-/// What a ledger row records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EntryType {
-    Credit,
-    Debit,
-}
-
-impl EntryType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryType::Credit => "CREDIT",
-            EntryType::Debit => "DEBIT",
-        }
-    }
-}
-
-/// Why money moved (`wallet_ledger.reference_type`).
-pub const REFERENCE_TYPES: &[&str] = &["JOB", "LEAD", "PURCHASE", "BONUS", "REFUND", "ADJUSTMENT"];
+pub const TRACECOIN: Currency = Currency::TRC;
 
 /// One movement of money.
 #[derive(Clone, Debug)]
 pub struct Posting {
     pub user_id: Uuid,
-    pub currency: String,
     pub entry_type: EntryType,
-    /// In the currency's smallest unit; always positive.
-    pub amount: i64,
-    pub reference_type: String,
+    /// Always positive; its currency is the wallet's.
+    pub amount: Money,
+    pub reference_type: ReferenceType,
     pub reference_id: Option<Uuid>,
     pub idempotency_key: Option<String>,
     pub remarks: Option<String>,
 }
 
+/// A wallet with its currency, so its balance is [`Money`].
+#[derive(Clone, Debug)]
+pub struct Wallet {
+    pub model: wallets::Model,
+    pub currency: Currency,
+}
+
+impl Wallet {
+    /// The balance, in the wallet's currency.
+    pub fn balance(&self) -> Money {
+        Money::from_minor(self.model.balance, self.currency)
+    }
+}
+
+/// A ledger row with its wallet's currency.
+#[derive(Clone, Debug)]
+pub struct LedgerEntry {
+    pub model: wallet_ledger::Model,
+    pub currency: Currency,
+}
+
+impl LedgerEntry {
+    /// How much moved (always positive).
+    pub fn amount(&self) -> Money {
+        Money::from_minor(self.model.amount, self.currency)
+    }
+
+    /// The wallet's balance right after this entry.
+    pub fn balance_after(&self) -> Money {
+        Money::from_minor(self.model.balance_after, self.currency)
+    }
+
+    /// Credit or debit.
+    pub fn entry_type(&self) -> AppResult<EntryType> {
+        stored(&self.model.entry_type)
+    }
+
+    /// Why the money moved.
+    pub fn reference_type(&self) -> AppResult<ReferenceType> {
+        stored(&self.model.reference_type)
+    }
+}
+
+/// Read the row's columns directly (`entry.id`).
+impl std::ops::Deref for LedgerEntry {
+    type Target = wallet_ledger::Model;
+    fn deref(&self) -> &wallet_ledger::Model {
+        &self.model
+    }
+}
+
+/// Read the row's columns directly (`wallet.id`).
+impl std::ops::Deref for Wallet {
+    type Target = wallets::Model;
+    fn deref(&self) -> &wallets::Model {
+        &self.model
+    }
+}
+
+/// A stored enum value; one the enum lacks is a data bug (`INTERNAL`).
+fn stored<E: ActiveEnum<Value = String>>(value: &str) -> AppResult<E> {
+    E::try_from_value(&value.to_string()).map_err(|e| AppError::internal(anyhow::anyhow!("bad ledger value: {e}")))
+}
+
 /// The outcome of a posting.
 #[derive(Clone, Debug)]
 pub struct Posted {
-    pub wallet: wallets::Model,
-    pub entry: wallet_ledger::Model,
+    pub wallet: Wallet,
+    pub entry: LedgerEntry,
     /// The idempotency key had been used: nothing was written now.
     pub replayed: bool,
 }
 
-/// The event topic of a user's wallets.
-pub fn topic(user: Uuid) -> String {
-    format!("wallet:user:{user}")
+/// A posting as a client asks for it: a decimal amount in a currency,
+/// converted exactly by the service (never rounded).
+#[derive(Clone, Debug)]
+pub struct PostingRequest {
+    pub amount: Decimal,
+    pub currency: CurrencyCode,
+    pub reference_type: ReferenceType,
+    pub reference_id: Option<Uuid>,
+    pub remarks: Option<String>,
+    /// Retries with the same key return the first result.
+    pub idempotency_key: String,
 }
 
 fn check_posting(p: &Posting) -> AppResult<()> {
     let mut problems = Vec::new();
     let mut bad = |field: &str, message: &str| {
-        problems.push(crate::error::FieldError {
+        problems.push(FieldError {
             field: field.into(),
             message: message.into(),
         })
     };
-    if p.amount <= 0 {
+    if !p.amount.is_positive() {
         bad("amount", "must be greater than zero");
-    }
-    if !REFERENCE_TYPES.contains(&p.reference_type.as_str()) {
-        bad("referenceType", "is not a known reference type");
     }
     if let Some(k) = &p.idempotency_key {
         if k.trim().is_empty() || k.len() > 200 {
@@ -99,40 +160,49 @@ fn check_posting(p: &Posting) -> AppResult<()> {
     }
 }
 
-/// The wallet of `user` in `currency`, made on first use, locked for the
-/// rest of the transaction.
-async fn lock_wallet(tx: &Tx, user: Uuid, currency: &str) -> AppResult<wallets::Model> {
-    tx.execute_raw(Statement::from_sql_and_values(
+/// Makes the (empty) wallet of `user` in `code` unless it exists.
+async fn ensure_wallet<C: ConnectionTrait>(conn: &C, user: Uuid, code: CurrencyCode) -> AppResult<()> {
+    conn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO wallets (user_id, currency) VALUES ($1, $2) ON CONFLICT (user_id, currency) DO NOTHING",
-        [user.into(), currency.into()],
+        [user.into(), code.into()],
     ))
     .await?;
-    wallets::Entity::find()
+    Ok(())
+}
+
+/// The wallet of `user` in `currency`, made on first use, locked for the
+/// rest of the transaction.
+async fn lock_wallet(tx: &Tx, user: Uuid, currency: Currency) -> AppResult<Wallet> {
+    ensure_wallet(&**tx, user, currency.code).await?;
+    let model = wallets::Entity::find()
         .filter(wallets::Column::UserId.eq(user))
-        .filter(wallets::Column::Currency.eq(currency))
+        .filter(wallets::Column::Currency.eq(currency.code.as_str()))
         .lock_exclusive()
         .one(&**tx)
         .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("wallet vanished after insert")))
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("wallet vanished after insert")))?;
+    Ok(Wallet { model, currency })
 }
 
 /// Posts one movement inside `tx` (see the module docs). `actor` is who
 /// caused it (for the ledger's `created_by` and the audit row).
 pub async fn post(tx: &Tx, actor: Option<&Viewer>, p: Posting) -> AppResult<Posted> {
     check_posting(&p)?;
-    let wallet = lock_wallet(tx, p.user_id, &p.currency).await?;
+    let currency = p.amount.currency();
+    let amount = p.amount.minor_i64().map_err(|e| e.on("amount"))?;
+    let wallet = lock_wallet(tx, p.user_id, currency).await?;
     if let Some(key) = &p.idempotency_key {
         let previous = wallet_ledger::Entity::find()
-            .filter(wallet_ledger::Column::WalletId.eq(wallet.id))
+            .filter(wallet_ledger::Column::WalletId.eq(wallet.model.id))
             .filter(wallet_ledger::Column::IdempotencyKey.eq(key.clone()))
             .one(&**tx)
             .await?;
-        if let Some(entry) = previous {
-            let same = entry.entry_type == p.entry_type.as_str()
-                && entry.amount == p.amount
-                && entry.reference_type == p.reference_type
-                && entry.reference_id == p.reference_id;
+        if let Some(model) = previous {
+            let same = model.entry_type == p.entry_type.to_value()
+                && model.amount == amount
+                && model.reference_type == p.reference_type.to_value()
+                && model.reference_id == p.reference_id;
             if !same {
                 return Err(AppError::conflict(
                     Some("idempotencyKey"),
@@ -141,23 +211,25 @@ pub async fn post(tx: &Tx, actor: Option<&Viewer>, p: Posting) -> AppResult<Post
             }
             return Ok(Posted {
                 wallet,
-                entry,
+                entry: LedgerEntry { model, currency },
                 replayed: true,
             });
         }
     }
-    let balance = match p.entry_type {
-        EntryType::Credit => wallet
-            .balance
-            .checked_add(p.amount)
-            .ok_or_else(|| AppError::invalid("amount", "is too large"))?,
+    let before = wallet.balance();
+    let after = match p.entry_type {
+        EntryType::Credit => before.checked_add(p.amount).map_err(|e| e.on("amount"))?,
         EntryType::Debit => {
-            if wallet.balance < p.amount {
+            let left = before.checked_sub(p.amount).map_err(|e| e.on("amount"))?;
+            if left.is_negative() {
                 return Err(AppError::InsufficientFunds);
             }
-            wallet.balance - p.amount
+            left
         }
     };
+    let balance = after
+        .minor_i64()
+        .map_err(|_| AppError::invalid("amount", "is too large"))?;
     // Stamped with the database clock while the wallet is locked, so the
     // ledger's time order is its posting order on every instance.
     let row = tx
@@ -168,11 +240,11 @@ pub async fn post(tx: &Tx, actor: Option<&Viewer>, p: Posting) -> AppResult<Post
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, clock_timestamp()) RETURNING *",
             [
                 Uuid::now_v7().into(),
-                wallet.id.into(),
-                p.entry_type.as_str().into(),
-                p.amount.into(),
+                wallet.model.id.into(),
+                p.entry_type.to_value().into(),
+                amount.into(),
                 balance.into(),
-                p.reference_type.clone().into(),
+                p.reference_type.to_value().into(),
                 p.reference_id.into(),
                 p.idempotency_key.clone().into(),
                 p.remarks.clone().into(),
@@ -181,47 +253,48 @@ pub async fn post(tx: &Tx, actor: Option<&Viewer>, p: Posting) -> AppResult<Post
         ))
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("ledger insert returned nothing")))?;
-    let entry = {
-        use sea_orm::FromQueryResult;
-        wallet_ledger::Model::from_query_result(&row, "")?
+    let entry = LedgerEntry {
+        model: wallet_ledger::Model::from_query_result(&row, "")?,
+        currency,
     };
-    let before = wallet.balance;
-    let mut a: wallets::ActiveModel = wallet.into();
+    let before_minor = wallet.model.balance;
+    let mut a: wallets::ActiveModel = wallet.model.into();
     a.balance = Set(balance);
-    let wallet = a.update(&**tx).await?;
+    let wallet = Wallet {
+        model: a.update(&**tx).await?,
+        currency,
+    };
+    let (action, verb) = match p.entry_type {
+        EntryType::Credit => (Action::Credit, "credit"),
+        EntryType::Debit => (Action::Debit, "debit"),
+    };
     audit::record(
         &**tx,
         actor,
+        // A wallet is audited under its module's name.
         Entry::new(
-            match p.entry_type {
-                EntryType::Credit => Action::Credit,
-                EntryType::Debit => Action::Debit,
-            },
+            action,
             Module::Wallet,
-            "WALLET",
-            Some(wallet.id),
+            Module::Wallet.to_value(),
+            Some(wallet.model.id),
             format!(
-                "{} {} {} ({})",
-                p.entry_type.as_str().to_lowercase(),
+                "{verb} {} {} ({})",
                 p.amount,
-                p.currency,
-                p.reference_type
+                currency.code,
+                p.reference_type.to_value()
             ),
         )
-        .before(json!({"balance": before}))
+        .before(json!({"balance": before_minor}))
         .after(json!({"balance": balance}))
         .metadata(json!({
-            "ledgerEntryId": entry.id,
+            "ledgerEntryId": entry.model.id,
             "userId": p.user_id,
-            "referenceType": p.reference_type,
+            "referenceType": p.reference_type.to_value(),
             "referenceId": p.reference_id,
         })),
     )
     .await?;
-    tx.publish_after_commit(Event::new(
-        topic(p.user_id),
-        json!({"walletId": wallet.id, "currency": wallet.currency, "balance": balance, "entryId": entry.id}),
-    ));
+    events::balance_changed(tx, p.user_id, &wallet, &entry);
     Ok(Posted {
         wallet,
         entry,
@@ -229,8 +302,7 @@ pub async fn post(tx: &Tx, actor: Option<&Viewer>, p: Posting) -> AppResult<Post
     })
 }
 
-/// Runs one posting in its own transaction. A unique-key race on the
-/// idempotency key (two first uses at once) is answered as a replay.
+/// Runs one posting in its own transaction.
 pub async fn post_once(ctx: &AppContext, actor: Option<&Viewer>, p: Posting) -> AppResult<Posted> {
     let tx = Tx::begin(&ctx.db.primary).await?;
     let posted = post(&tx, actor, p).await?;
@@ -238,143 +310,119 @@ pub async fn post_once(ctx: &AppContext, actor: Option<&Viewer>, p: Posting) -> 
     Ok(posted)
 }
 
-/// Credits a user's wallet (finance staff: `wallet.credit`).
-pub async fn credit(ctx: &AppContext, viewer: &Viewer, p: Posting) -> AppResult<Posted> {
-    viewer.require(crate::service::wallet::perms::WALLET_CREDIT)?;
-    post_once(
-        ctx,
-        Some(viewer),
-        Posting {
-            entry_type: EntryType::Credit,
-            ..p
-        },
-    )
-    .await
+/// The exact amount of a request in its (active) currency.
+async fn amount_of<C: ConnectionTrait>(conn: &C, r: &PostingRequest) -> AppResult<Money> {
+    let currency = money::currency(conn, r.currency, "currency").await?;
+    Money::from_decimal(r.amount, currency, Rounding::Exact).map_err(|e| e.on("amount"))
 }
 
-/// Debits the viewer's own wallet (unlocking a lead, posting a job).
-pub async fn debit_own(ctx: &AppContext, viewer: &Viewer, mut p: Posting) -> AppResult<Posted> {
-    let user = viewer.require_self_service(crate::service::wallet::perms::WALLET_DEBIT)?;
-    p.user_id = user;
-    p.entry_type = EntryType::Debit;
-    if p.idempotency_key.is_none() {
-        return Err(AppError::invalid("idempotencyKey", "is required"));
+fn posting(user_id: Uuid, entry_type: EntryType, amount: Money, r: PostingRequest) -> Posting {
+    Posting {
+        user_id,
+        entry_type,
+        amount,
+        reference_type: r.reference_type,
+        reference_id: r.reference_id,
+        idempotency_key: Some(r.idempotency_key),
+        remarks: r.remarks,
     }
-    post_once(ctx, Some(viewer), p).await
 }
 
-/// The viewer's wallet in `currency` (an empty one when none exists yet).
-pub async fn own_wallet(ctx: &AppContext, viewer: &Viewer, currency: &str) -> AppResult<wallets::Model> {
-    let user = viewer.require_self_service(crate::service::wallet::perms::WALLET_READ)?;
-    wallet_of(ctx, user, currency).await
+/// Credits `user`'s wallet inside `tx` (finance staff: `wallet.credit`).
+pub async fn credit_in(tx: &Tx, viewer: &Viewer, user: Uuid, r: PostingRequest) -> AppResult<Posted> {
+    viewer.require(perms::WALLET_CREDIT)?;
+    let amount = amount_of(&**tx, &r).await?;
+    post(tx, Some(viewer), posting(user, EntryType::Credit, amount, r)).await
 }
 
-/// A user's wallet in `currency`, created (empty) on first use.
-pub async fn wallet_of(ctx: &AppContext, user: Uuid, currency: &str) -> AppResult<wallets::Model> {
-    if let Some(w) = wallets::Entity::find()
-        .filter(wallets::Column::UserId.eq(user))
-        .filter(wallets::Column::Currency.eq(currency))
-        .one(&ctx.db.primary)
-        .await?
-    {
-        return Ok(w);
+/// [`credit_in`] in its own transaction.
+pub async fn credit(ctx: &AppContext, viewer: &Viewer, user: Uuid, r: PostingRequest) -> AppResult<Posted> {
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let posted = credit_in(&tx, viewer, user, r).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(posted)
+}
+
+/// Debits the viewer's own wallet inside `tx` (unlocking a lead, posting
+/// a job); beyond the balance is `INSUFFICIENT_FUNDS`.
+pub async fn debit_own_in(tx: &Tx, viewer: &Viewer, r: PostingRequest) -> AppResult<Posted> {
+    let user = viewer.require_self_service(perms::WALLET_DEBIT)?;
+    let amount = amount_of(&**tx, &r).await?;
+    post(tx, Some(viewer), posting(user, EntryType::Debit, amount, r)).await
+}
+
+/// [`debit_own_in`] in its own transaction.
+pub async fn debit_own(ctx: &AppContext, viewer: &Viewer, r: PostingRequest) -> AppResult<Posted> {
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let posted = debit_own_in(&tx, viewer, r).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(posted)
+}
+
+/// The currency of a stored wallet.
+async fn currency_of<C: ConnectionTrait>(conn: &C, model: &wallets::Model) -> AppResult<Currency> {
+    let code = CurrencyCode::parse(&model.currency).map_err(|e| {
+        AppError::internal(anyhow::anyhow!(
+            "wallet {} has currency {:?}: {e}",
+            model.id,
+            model.currency
+        ))
+    })?;
+    money::currency(conn, code, "currency").await
+}
+
+/// A user's wallet in `code` on `conn`, created (empty) on first use.
+pub async fn wallet_of_in<C: ConnectionTrait>(conn: &C, user: Uuid, code: CurrencyCode) -> AppResult<Wallet> {
+    let find = || {
+        wallets::Entity::find()
+            .filter(wallets::Column::UserId.eq(user))
+            .filter(wallets::Column::Currency.eq(code.as_str()))
+    };
+    if let Some(model) = find().one(conn).await? {
+        let currency = currency_of(conn, &model).await?;
+        return Ok(Wallet { model, currency });
     }
-    currency_decimals(&ctx.db.primary, currency).await?;
-    ctx.db
-        .primary
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO wallets (user_id, currency) VALUES ($1, $2) ON CONFLICT (user_id, currency) DO NOTHING",
-            [user.into(), currency.into()],
-        ))
-        .await?;
-    wallets::Entity::find()
-        .filter(wallets::Column::UserId.eq(user))
-        .filter(wallets::Column::Currency.eq(currency))
-        .one(&ctx.db.primary)
+    // An unknown currency is refused before anything is written.
+    let currency = money::currency(conn, code, "currency").await?;
+    ensure_wallet(conn, user, code).await?;
+    let model = find()
+        .one(conn)
         .await?
-        .ok_or_else(|| AppError::NotFound("wallet".into()))
+        .ok_or_else(|| AppError::NotFound("wallet".into()))?;
+    Ok(Wallet { model, currency })
 }
 
-/// Decimal places of an active currency; `BAD_USER_INPUT` on `currency`
-/// for an unknown one.
-pub async fn currency_decimals<C: ConnectionTrait>(conn: &C, code: &str) -> AppResult<u32> {
-    let row = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT decimals FROM currencies WHERE code = $1 AND is_active",
-            [code.into()],
-        ))
+/// A user's wallet in `code`, created (empty) on first use.
+pub async fn wallet_of(ctx: &AppContext, user: Uuid, code: CurrencyCode) -> AppResult<Wallet> {
+    wallet_of_in(&ctx.db.primary, user, code).await
+}
+
+/// The viewer's wallet in `code` (an empty one when none exists yet).
+pub async fn viewer_wallet(ctx: &AppContext, viewer: &Viewer, code: CurrencyCode) -> AppResult<Wallet> {
+    let user = viewer.require_self_service(perms::WALLET_READ)?;
+    wallet_of(ctx, user, code).await
+}
+
+/// Every wallet the viewer holds, by currency code; the tracecoin wallet
+/// is always among them (made empty on first use).
+pub async fn viewer_wallets(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<Wallet>> {
+    let user = viewer.require_self_service(perms::WALLET_READ)?;
+    ensure_wallet(&ctx.db.primary, user, TRACECOIN.code).await?;
+    let models = wallets::Entity::find()
+        .filter(wallets::Column::UserId.eq(user))
+        .order_by_asc(wallets::Column::Currency)
+        .all(&ctx.db.primary)
         .await?;
-    row.and_then(|r| r.try_get::<i16>("", "decimals").ok())
-        .map(|d| d.max(0) as u32)
-        .ok_or_else(|| AppError::invalid("currency", format!("{code} is not an active currency")))
+    let mut out = Vec::with_capacity(models.len());
+    for model in models {
+        let currency = currency_of(&ctx.db.primary, &model).await?;
+        out.push(Wallet { model, currency });
+    }
+    Ok(out)
 }
 
 /// Another user's wallet (`wallet.read_all`).
-pub async fn user_wallet(ctx: &AppContext, viewer: &Viewer, user: Uuid, currency: &str) -> AppResult<wallets::Model> {
-    viewer.require(crate::service::wallet::perms::WALLET_READ_ALL)?;
-    wallet_of(ctx, user, currency).await
-}
-
-/// Ledger filters.
-#[derive(Clone, Debug, Default)]
-pub struct LedgerFilter {
-    pub entry_type: Option<String>,
-    pub reference_type: Option<String>,
-    pub after: Option<chrono::DateTime<chrono::Utc>>,
-    pub before: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// Keyset of a ledger row: its time (microseconds) and id.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct LedgerCursor {
-    pub t: i64,
-    pub id: Uuid,
-}
-
-/// The cursor of a ledger row.
-pub fn ledger_cursor(e: &wallet_ledger::Model) -> LedgerCursor {
-    LedgerCursor {
-        t: e.created_at.timestamp_micros(),
-        id: e.id,
-    }
-}
-
-/// A page of a wallet's ledger, newest first.
-pub async fn ledger<C: ConnectionTrait>(
-    conn: &C,
-    wallet_id: Uuid,
-    filter: &LedgerFilter,
-    after: Option<LedgerCursor>,
-    limit: u64,
-) -> AppResult<Vec<wallet_ledger::Model>> {
-    let mut cond = Condition::all().add(wallet_ledger::Column::WalletId.eq(wallet_id));
-    if let Some(t) = &filter.entry_type {
-        cond = cond.add(wallet_ledger::Column::EntryType.eq(t.clone()));
-    }
-    if let Some(t) = &filter.reference_type {
-        cond = cond.add(wallet_ledger::Column::ReferenceType.eq(t.clone()));
-    }
-    if let Some(t) = filter.after {
-        cond = cond.add(wallet_ledger::Column::CreatedAt.gte(t));
-    }
-    if let Some(t) = filter.before {
-        cond = cond.add(wallet_ledger::Column::CreatedAt.lt(t));
-    }
-    if let Some(a) = after {
-        let t = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(a.t)
-            .ok_or_else(|| AppError::invalid("after", "is not a cursor this API issued"))?;
-        cond = cond.add(sea_orm::sea_query::Expr::cust_with_values(
-            "(wallet_ledger.created_at, wallet_ledger.id) < ($1, $2)",
-            [sea_orm::Value::from(t), a.id.into()],
-        ));
-    }
-    Ok(wallet_ledger::Entity::find()
-        .filter(cond)
-        .order_by_desc(wallet_ledger::Column::CreatedAt)
-        .order_by_desc(wallet_ledger::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
+pub async fn user_wallet(ctx: &AppContext, viewer: &Viewer, user: Uuid, code: CurrencyCode) -> AppResult<Wallet> {
+    viewer.require(perms::WALLET_READ_ALL)?;
+    wallet_of(ctx, user, code).await
 }
