@@ -68,10 +68,10 @@ const ROWS: &[Row] = &[
     row("users", "{ users(first: 1) { edges { node { id } } } }", ADMIN_ONLY),
     row("roles", "{ roles { key } }", SIGNED_IN),
     row("permissions", "{ permissions { key } }", ADMIN_ONLY),
-    row("roleRequests", "{ roleRequests { id } }", ADMIN_ONLY),
+    row("roleRequests", "{ roleRequests { nodes { id } } }", ADMIN_ONLY),
     row("departments", "{ departments { id } }", SIGNED_IN),
     row("designations", "{ designations { id } }", ADMIN_ONLY),
-    row("employees", "{ employees { id } }", ADMIN_ONLY),
+    row("employees", "{ employees { nodes { id } } }", ADMIN_ONLY),
     // Mutations: identity
     row(
         "register",
@@ -922,7 +922,7 @@ async fn by_id_through_a_mutation_out_of_reach_callers_are_refused() {
         .clone();
     let mine = alice
         .client
-        .data("{ viewer { sessions { id } } viewerNotifications { id } }", json!({}))
+        .data("{ viewer { sessions { nodes { id } } } viewerNotifications { id } }", json!({}))
         .await;
     let billing = admin.client.data("{ departments { id code } }", json!({})).await["departments"]
         .as_array()
@@ -938,7 +938,7 @@ async fn by_id_through_a_mutation_out_of_reach_callers_are_refused() {
         "bobTicket": bob_ticket["id"],
         "alice": alice.id,
         "aliceEmail": alice.email,
-        "session": mine["viewer"]["sessions"][0]["id"],
+        "session": mine["viewer"]["sessions"]["nodes"][0]["id"],
         "key": key,
         "notice": mine["viewerNotifications"][0]["id"],
         "request": request,
