@@ -107,7 +107,7 @@ by_id_loader!(
     identity::grants_of_many
 );
 by_id_loader!(
-    /// Department ids by user id (users in none are absent).
+    /// Department ids by user id (empty for users in none).
     UserDepartmentsLoader,
     Vec<Uuid>,
     org::departments_of_many

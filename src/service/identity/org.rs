@@ -217,8 +217,9 @@ pub async fn departments_of<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> AppR
     Ok(departments_of_many(conn, &[user_id]).await?.remove(&user_id).unwrap_or_default())
 }
 
-/// Departments of many users in one statement, for loaders; users in no
-/// department are absent from the map.
+/// Departments of many users in one statement, for loaders; every user
+/// asked about has an entry (empty when in no department), so a loader
+/// caches the answer for them too.
 pub async fn departments_of_many<C: ConnectionTrait>(
     conn: &C,
     users: &[Uuid],
@@ -231,7 +232,7 @@ pub async fn departments_of_many<C: ConnectionTrait>(
             [users.to_vec().into()],
         ))
         .await?;
-    let mut out: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let mut out: HashMap<Uuid, Vec<Uuid>> = users.iter().map(|u| (*u, Vec::new())).collect();
     for r in &rows {
         if let (Ok(u), Ok(d)) = (r.try_get::<Uuid>("", "user_id"), r.try_get::<Uuid>("", "department_id")) {
             out.entry(u).or_default().push(d);
