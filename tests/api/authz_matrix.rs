@@ -922,7 +922,10 @@ async fn by_id_through_a_mutation_out_of_reach_callers_are_refused() {
         .clone();
     let mine = alice
         .client
-        .data("{ viewer { sessions { nodes { id } } } viewerNotifications { id } }", json!({}))
+        .data(
+            "{ viewer { sessions { nodes { id } } } viewerNotifications { id } }",
+            json!({}),
+        )
         .await;
     let billing = admin.client.data("{ departments { id code } }", json!({})).await["departments"]
         .as_array()

@@ -469,7 +469,10 @@ async fn roles_are_granted_revoked_requested_and_reviewed() {
     assert_eq!(r.error_code(), Some("BAD_USER_INPUT"));
     let pending = admin
         .client
-        .data("{ roleRequests { totalCount nodes { id status role { key } } } }", json!({}))
+        .data(
+            "{ roleRequests { totalCount nodes { id status role { key } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(pending["roleRequests"]["nodes"].as_array().unwrap().len(), 1);
     assert_eq!(pending["roleRequests"]["totalCount"], 1);
@@ -500,7 +503,10 @@ async fn sessions_settings_and_organisation() {
     let second = server.login(&ivy.email, PASSWORD).await;
     let sessions = ivy
         .client
-        .data("{ viewer { sessions { nodes { id current deviceType revokedAt } } } }", json!({}))
+        .data(
+            "{ viewer { sessions { nodes { id current deviceType revokedAt } } } }",
+            json!({}),
+        )
         .await["viewer"]["sessions"]["nodes"]
         .clone();
     let sessions = sessions.as_array().unwrap();
@@ -546,7 +552,14 @@ async fn sessions_settings_and_organisation() {
     );
     // The theme is a GraphQL enum now: an unknown one fails validation.
     let r = jack.client.run(update, json!({"i": {"theme": "NEON"}})).await;
-    assert!(r.body["errors"][0]["message"].as_str().unwrap_or_default().contains("NEON"), "{:?}", r.body);
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("NEON"),
+        "{:?}",
+        r.body
+    );
     assert!(r.body["data"].is_null() || r.body.get("data").is_none());
     let r = jack
         .client
@@ -609,7 +622,10 @@ async fn sessions_settings_and_organisation() {
     assert_eq!(list["employees"]["nodes"][0]["user"]["id"], agent.id);
     assert_eq!(list["employees"]["nodes"][0]["designation"]["code"], "TL");
     assert_eq!(list["employees"]["totalCount"], 1);
-    let r = agent.client.run("{ employees { nodes { employeeCode } } }", json!({})).await;
+    let r = agent
+        .client
+        .run("{ employees { nodes { employeeCode } } }", json!({}))
+        .await;
     assert_eq!(r.error_code(), Some("FORBIDDEN"));
     server.stop().await;
 }

@@ -91,8 +91,14 @@ async fn counts_at_10_and_100(
         counts.push(after - before);
     }
     println!("statements at 10, 100, 10, 100: {counts:?}");
-    assert_eq!(counts[0], counts[2], "the same page costs the same each time: {counts:?}");
-    assert_eq!(counts[1], counts[3], "the same page costs the same each time: {counts:?}");
+    assert_eq!(
+        counts[0], counts[2],
+        "the same page costs the same each time: {counts:?}"
+    );
+    assert_eq!(
+        counts[1], counts[3],
+        "the same page costs the same each time: {counts:?}"
+    );
     (counts[0], counts[1])
 }
 
@@ -209,7 +215,10 @@ async fn users_can_be_walked_backwards_and_forwards_each_exactly_once() {
         .run("{ users(first: 1, last: 1) { edges { cursor } } }", json!({}))
         .await;
     assert_eq!(r.error_code(), Some("BAD_USER_INPUT"));
-    let r = admin.client.run("{ users(last: 101) { edges { cursor } } }", json!({})).await;
+    let r = admin
+        .client
+        .run("{ users(last: 101) { edges { cursor } } }", json!({}))
+        .await;
     assert_eq!(r.error_code(), Some("BAD_USER_INPUT"));
     server.stop().await;
 }

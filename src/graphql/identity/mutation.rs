@@ -139,9 +139,13 @@ impl IdentityMutation {
 
     /// Suspends or reactivates an account (`users.manage`).
     async fn set_user_status(&self, ctx: &Context<'_>, input: SetUserStatusInput) -> Result<UserPayload> {
-        let u =
-            accounts::set_user_status(app(ctx)?, viewer(ctx), parse_id(&input.user_id, "userId")?, input.status)
-                .await?;
+        let u = accounts::set_user_status(
+            app(ctx)?,
+            viewer(ctx),
+            parse_id(&input.user_id, "userId")?,
+            input.status,
+        )
+        .await?;
         Ok(UserPayload { user: User::new(u) })
     }
 

@@ -77,10 +77,7 @@ async fn log(
 }
 
 fn already_pending(id: Uuid) -> AppError {
-    AppError::conflict(
-        None,
-        format!("approval request {id} for this is already pending"),
-    )
+    AppError::conflict(None, format!("approval request {id} for this is already pending"))
 }
 
 /// Opens a PENDING request submitted by `submitter` and logs it. A second
@@ -142,7 +139,10 @@ pub async fn close(
     let db: &DatabaseTransaction = tx;
     let remarks = remarks.map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
     if !can_move(ApprovalRequestStatus::Pending, to) {
-        return Err(AppError::invalid("status", "a request closes as APPROVED, REJECTED or CANCELLED"));
+        return Err(AppError::invalid(
+            "status",
+            "a request closes as APPROVED, REJECTED or CANCELLED",
+        ));
     }
     if to == ApprovalRequestStatus::Rejected && remarks.is_none() {
         return Err(AppError::invalid("remarks", "a rejection needs remarks"));

@@ -86,11 +86,7 @@ pub async fn insert_account(tx: &Tx, account: &NewAccount, role_key: &str) -> Ap
 }
 
 /// A user by id, visible to themselves and to `users.read`.
-pub async fn user_by_id_in<C: ConnectionTrait>(
-    conn: &C,
-    viewer: &Viewer,
-    id: Uuid,
-) -> AppResult<Option<users::Model>> {
+pub async fn user_by_id_in<C: ConnectionTrait>(conn: &C, viewer: &Viewer, id: Uuid) -> AppResult<Option<users::Model>> {
     let me = viewer.require_user()?;
     if me != id && !viewer.can(perms::USERS_READ) {
         return Err(AppError::forbidden());
@@ -204,8 +200,7 @@ pub async fn change_password(ctx: &AppContext, viewer: &Viewer, current: &str, n
     let hash = ctx.keys.passwords.hash(new).await?;
     let tx = Tx::begin(&ctx.db.primary).await?;
     set_password_in(&tx, viewer, hash).await?;
-    tx.commit(&ctx.bus).await
-    .map_err(AppError::from)
+    tx.commit(&ctx.bus).await.map_err(AppError::from)
 }
 
 /// Stores a new password hash for the viewer inside `tx` and ends every

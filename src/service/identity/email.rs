@@ -69,7 +69,9 @@ mod tests {
             Email::parse("  Alice@Example.COM ").unwrap().as_str(),
             "alice@example.com"
         );
-        for bad in ["", "alice", "alice@", "@x.io", "a@b", "a b@c.io", "a@@c.io", "a@.c.io", "a@c.io."] {
+        for bad in [
+            "", "alice", "alice@", "@x.io", "a@b", "a b@c.io", "a@@c.io", "a@.c.io", "a@c.io.",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

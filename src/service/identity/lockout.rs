@@ -139,7 +139,6 @@ pub(crate) async fn record_failure(ctx: &AppContext, client: &Viewer, user: &use
     result.unwrap_or_else(|e| e)
 }
 
-
 /// Counts a sign-in failure for an address nobody registered, so that
 /// unknown accounts lock like real ones and lock-out reveals nothing.
 pub(crate) async fn record_unknown_failure(ctx: &AppContext, email: &str) -> AppError {

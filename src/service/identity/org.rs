@@ -130,7 +130,11 @@ pub async fn save_department_in(
     if let Some(v) = input.transfers_enabled {
         a.transfers_enabled = Set(v);
     }
-    let m = if id.is_some() { a.update(db).await? } else { a.insert(db).await? };
+    let m = if id.is_some() {
+        a.update(db).await?
+    } else {
+        a.insert(db).await?
+    };
     audit::record(
         db,
         Some(viewer),
@@ -214,16 +218,16 @@ pub async fn set_user_departments_in(
 
 /// Departments of `user_id`.
 pub async fn departments_of<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> AppResult<Vec<Uuid>> {
-    Ok(departments_of_many(conn, &[user_id]).await?.remove(&user_id).unwrap_or_default())
+    Ok(departments_of_many(conn, &[user_id])
+        .await?
+        .remove(&user_id)
+        .unwrap_or_default())
 }
 
 /// Departments of many users in one statement, for loaders; every user
 /// asked about has an entry (empty when in no department), so a loader
 /// caches the answer for them too.
-pub async fn departments_of_many<C: ConnectionTrait>(
-    conn: &C,
-    users: &[Uuid],
-) -> AppResult<HashMap<Uuid, Vec<Uuid>>> {
+pub async fn departments_of_many<C: ConnectionTrait>(conn: &C, users: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<Uuid>>> {
     let rows = conn
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -297,11 +301,7 @@ pub async fn create_designation(
 }
 
 /// [`create_designation`] inside `tx`.
-pub async fn create_designation_in(
-    tx: &Tx,
-    viewer: &Viewer,
-    input: NewDesignation,
-) -> AppResult<designations::Model> {
+pub async fn create_designation_in(tx: &Tx, viewer: &Viewer, input: NewDesignation) -> AppResult<designations::Model> {
     let db: &DatabaseTransaction = tx;
     viewer.require(perms::DEPARTMENTS_MANAGE)?;
     if input.name.trim().is_empty() || input.code.trim().is_empty() {
@@ -478,7 +478,11 @@ pub async fn save_employee_in(
     if input.manager_employee_id.is_some() {
         a.manager_employee_id = Set(input.manager_employee_id);
     }
-    let m = if is_new { a.insert(db).await? } else { a.update(db).await? };
+    let m = if is_new {
+        a.insert(db).await?
+    } else {
+        a.update(db).await?
+    };
     audit::record(
         db,
         Some(viewer),

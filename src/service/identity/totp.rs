@@ -293,9 +293,9 @@ pub async fn check_login_code(ctx: &AppContext, user: &users::Model, code: &str)
 /// Turns two-factor sign-in off; needs a current code or a recovery code.
 pub async fn disable(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<()> {
     let tx = Tx::begin(&ctx.db.primary).await?;
-    let out = disable_in(&tx, ctx, viewer, code).await?;
+    disable_in(&tx, ctx, viewer, code).await?;
     tx.commit(&ctx.bus).await?;
-    Ok(out)
+    Ok(())
 }
 
 /// [`disable`] inside `tx`.
@@ -347,7 +347,12 @@ pub async fn regenerate_recovery_codes(ctx: &AppContext, viewer: &Viewer, code: 
 }
 
 /// [`regenerate_recovery_codes`] inside `tx`.
-pub async fn regenerate_recovery_codes_in(tx: &Tx, ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<Vec<String>> {
+pub async fn regenerate_recovery_codes_in(
+    tx: &Tx,
+    ctx: &AppContext,
+    viewer: &Viewer,
+    code: &str,
+) -> AppResult<Vec<String>> {
     let user_id = viewer.require_self_service(super::perms::SECURITY_MANAGE)?;
     limit_code_checks(ctx, user_id).await?;
     let txn: &DatabaseTransaction = tx;

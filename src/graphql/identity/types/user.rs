@@ -189,7 +189,11 @@ impl User {
             .await
             .map_err(load_failed)?
             .unwrap_or_default();
-        let found = l.departments.load_many(ids.iter().copied()).await.map_err(load_failed)?;
+        let found = l
+            .departments
+            .load_many(ids.iter().copied())
+            .await
+            .map_err(load_failed)?;
         let managers = v.can(perms::DEPARTMENTS_MANAGE);
         let mut out: Vec<_> = ids
             .iter()

@@ -412,7 +412,12 @@ pub(super) async fn verify_id_token(p: &OidcProvider, token: &str, nonce: Option
 
 /// Exchanges an authorization code at the provider's token endpoint
 /// (client_secret_post) and returns the ID token it answers with.
-pub(super) async fn exchange_code(p: &OidcProvider, code: &str, redirect_uri: &str, verifier: Option<&str>) -> AppResult<String> {
+pub(super) async fn exchange_code(
+    p: &OidcProvider,
+    code: &str,
+    redirect_uri: &str,
+    verifier: Option<&str>,
+) -> AppResult<String> {
     let meta = provider_keys(p, None).await.map_err(|e| provider_failed(p, e))?;
     let Some(endpoint) = meta.token_endpoint.clone() else {
         tracing::warn!(provider = %p.name, "the provider publishes no token_endpoint");
