@@ -19,6 +19,7 @@ impl From<roles::Model> for Role {
     }
 }
 
+/// A role users may hold; its permissions decide what holders may do.
 #[Object]
 impl Role {
     /// The role's id.
@@ -55,6 +56,7 @@ impl Role {
 /// A permission a role may grant.
 pub struct Permission(pub entity::permissions::Model);
 
+/// A permission a role may grant (an API-key scope too).
 #[Object]
 impl Permission {
     /// The key checked by the API, such as `tickets.reply`.
@@ -74,6 +76,7 @@ impl Permission {
 /// A role held or requested by a user.
 pub struct RoleGrant(pub user_roles::Model);
 
+/// A role held or requested by a user: PENDING until reviewed, then APPROVED or REJECTED.
 #[Object]
 impl RoleGrant {
     /// The grant's id (for `reviewRoleRequest`).
@@ -137,6 +140,7 @@ impl RoleGrant {
 /// A department (tickets are routed to departments).
 pub struct Department(pub departments::Model);
 
+/// A department: tickets are routed to departments, and agents work in them.
 #[Object]
 impl Department {
     /// The department's id.
@@ -177,6 +181,7 @@ impl Department {
 /// A job title within the organisation.
 pub struct Designation(pub designations::Model);
 
+/// A job title within the organisation.
 #[Object]
 impl Designation {
     /// The designation's id.
@@ -233,6 +238,7 @@ async fn department(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<
 /// A staff member's employment record.
 pub struct Employee(pub employees::Model);
 
+/// A staff member's employment record.
 #[Object]
 impl Employee {
     /// The record's id.

@@ -11,6 +11,7 @@ use crate::service::identity::{self, accounts, org, roles, Viewer};
 /// Tokens of a new or refreshed session.
 pub struct AuthPayload(pub identity::signin::AuthSession);
 
+/// Tokens of a new or refreshed session, and the signed-in user.
 #[Object]
 impl AuthPayload {
     /// Short-lived bearer token for `Authorization: Bearer`.

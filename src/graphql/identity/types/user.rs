@@ -89,6 +89,7 @@ impl User {
     }
 }
 
+/// A person or company with an account. Contact details and account internals are shown only to the user, to staff and to holders of `users.read`.
 #[Object]
 impl User {
     /// The user's id.
@@ -278,6 +279,7 @@ pub struct Session {
     pub current: bool,
 }
 
+/// One signed-in device: a session lasts until it is ended or expires, and its refresh token keeps it going.
 #[Object]
 impl Session {
     /// The session's id (for `revokeSession`).
@@ -321,6 +323,7 @@ impl Session {
 /// An API key (its secret part is never shown after creation).
 pub struct ApiKey(pub api_keys::Model);
 
+/// An API key for partner integrations, limited to its scopes (its secret part is never shown after creation).
 #[Object]
 impl ApiKey {
     /// The key's id (for `revokeApiKey`).
@@ -361,6 +364,7 @@ impl ApiKey {
 /// A user's preferences.
 pub struct UserSettings(pub user_settings::Model);
 
+/// A user's preferences: typed fields plus a JSON object for the rest.
 #[Object]
 impl UserSettings {
     /// The settings' id (one settings object per user).
