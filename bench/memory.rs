@@ -268,10 +268,10 @@ async fn run(opts: &Opts, url: String, admin_url: Option<String>) -> Vec<String>
         let (mut server, pid, port) = serve(opts, &url, &http).await;
         // Signed in by this process (same keys and database), so the server
         // has hashed no password before the baseline is read.
-        let token = switchboard::service::identity::accounts::login(
+        let token = switchboard::service::identity::signin::login(
             &ctx,
             &switchboard::service::identity::Viewer::anonymous(),
-            switchboard::service::identity::accounts::LoginInput {
+            switchboard::service::identity::signin::LoginInput {
                 email: email.clone(),
                 password: ADMIN_PASSWORD.into(),
                 totp_code: None,

@@ -151,8 +151,10 @@ pub const ENUM_COLUMNS: &[EnumColumn] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Audience {
+    /// For staff.
     #[sea_orm(string_value = "INTERNAL")]
     Internal,
+    /// For customers, professionals and companies.
     #[sea_orm(string_value = "EXTERNAL")]
     External,
 }
@@ -161,8 +163,10 @@ pub enum Audience {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum AccountType {
+    /// A person.
     #[sea_orm(string_value = "INDIVIDUAL")]
     Individual,
+    /// A company or other organisation.
     #[sea_orm(string_value = "COMPANY")]
     Company,
 }
@@ -171,10 +175,13 @@ pub enum AccountType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum UserStatus {
+    /// May sign in and use the API.
     #[sea_orm(string_value = "ACTIVE")]
     Active,
+    /// Created but not yet activated; cannot sign in.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// Suspended by an administrator; every session has ended.
     #[sea_orm(string_value = "SUSPENDED")]
     Suspended,
 }
@@ -183,12 +190,16 @@ pub enum UserStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum DeviceType {
+    /// A desktop or laptop browser.
     #[sea_orm(string_value = "DESKTOP")]
     Desktop,
+    /// A phone.
     #[sea_orm(string_value = "MOBILE")]
     Mobile,
+    /// A tablet.
     #[sea_orm(string_value = "TABLET")]
     Tablet,
+    /// The user agent did not say.
     #[sea_orm(string_value = "UNKNOWN")]
     Unknown,
 }
@@ -197,10 +208,13 @@ pub enum DeviceType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Theme {
+    /// Dark colours.
     #[sea_orm(string_value = "DARK")]
     Dark,
+    /// Light colours.
     #[sea_orm(string_value = "LIGHT")]
     Light,
+    /// Follows the device's setting.
     #[sea_orm(string_value = "AUTO")]
     Auto,
 }
@@ -209,10 +223,13 @@ pub enum Theme {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ApprovalStatus {
+    /// Waiting for review.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// Approved; in effect.
     #[sea_orm(string_value = "APPROVED")]
     Approved,
+    /// Rejected, with remarks.
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
 }
@@ -221,10 +238,13 @@ pub enum ApprovalStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum EmploymentStatus {
+    /// Works here now.
     #[sea_orm(string_value = "ACTIVE")]
     Active,
+    /// On leave or otherwise not working for now.
     #[sea_orm(string_value = "INACTIVE")]
     Inactive,
+    /// No longer works here.
     #[sea_orm(string_value = "TERMINATED")]
     Terminated,
 }

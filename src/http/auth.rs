@@ -13,16 +13,7 @@ use crate::app::AppContext;
 use crate::error::AppError;
 use crate::service::identity::{self, Credentials, Viewer};
 
-/// Who is on the other end of the connection, as far as the transport knows.
-#[derive(Clone, Debug, Default)]
-pub struct ClientInfo {
-    /// The client's address: the connecting peer, or (behind a trusted
-    /// proxy) the right-most untrusted `X-Forwarded-For` entry. Rate limits
-    /// and socket caps key on it.
-    pub ip_address: Option<String>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
-}
+pub use crate::service::identity::ClientInfo;
 
 impl ClientInfo {
     /// From a request's headers and extensions. The peer comes from axum's

@@ -68,10 +68,10 @@ const ROWS: &[Row] = &[
     row("users", "{ users(first: 1) { edges { node { id } } } }", ADMIN_ONLY),
     row("roles", "{ roles { key } }", SIGNED_IN),
     row("permissions", "{ permissions { key } }", ADMIN_ONLY),
-    row("roleRequests", "{ roleRequests { id } }", ADMIN_ONLY),
+    row("roleRequests", "{ roleRequests { nodes { id } } }", ADMIN_ONLY),
     row("departments", "{ departments { id } }", SIGNED_IN),
     row("designations", "{ designations { id } }", ADMIN_ONLY),
-    row("employees", "{ employees { id } }", ADMIN_ONLY),
+    row("employees", "{ employees { nodes { id } } }", ADMIN_ONLY),
     // Mutations: identity
     row(
         "register",
@@ -928,7 +928,7 @@ async fn by_id_through_a_mutation_out_of_reach_callers_are_refused() {
     let mine = alice
         .client
         .data(
-            "{ viewer { sessions { id } } viewerNotifications { nodes { id } } }",
+            "{ viewer { sessions { nodes { id } } } viewerNotifications { nodes { id } } }",
             json!({}),
         )
         .await;
@@ -946,7 +946,7 @@ async fn by_id_through_a_mutation_out_of_reach_callers_are_refused() {
         "bobTicket": bob_ticket["id"],
         "alice": alice.id,
         "aliceEmail": alice.email,
-        "session": mine["viewer"]["sessions"][0]["id"],
+        "session": mine["viewer"]["sessions"]["nodes"][0]["id"],
         "key": key,
         "notice": mine["viewerNotifications"]["nodes"][0]["id"],
         "request": request,

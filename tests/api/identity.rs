@@ -467,8 +467,16 @@ async fn roles_are_granted_revoked_requested_and_reviewed() {
     assert_eq!(r.error_code(), Some("CONFLICT"));
     let r = hank.client.run(request, json!({"i": {"roleKey": "admin"}})).await;
     assert_eq!(r.error_code(), Some("BAD_USER_INPUT"));
-    let pending = admin.client.data("{ roleRequests { id status } }", json!({})).await;
-    assert_eq!(pending["roleRequests"].as_array().unwrap().len(), 1);
+    let pending = admin
+        .client
+        .data(
+            "{ roleRequests { totalCount nodes { id status role { key } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(pending["roleRequests"]["nodes"].as_array().unwrap().len(), 1);
+    assert_eq!(pending["roleRequests"]["totalCount"], 1);
+    assert_eq!(pending["roleRequests"]["nodes"][0]["role"]["key"], "photographer");
     let review = "mutation($i: ReviewRoleRequestInput!) { reviewRoleRequest(input: $i) { request { status } } }";
     let r = admin
         .client
@@ -495,8 +503,11 @@ async fn sessions_settings_and_organisation() {
     let second = server.login(&ivy.email, PASSWORD).await;
     let sessions = ivy
         .client
-        .data("{ viewer { sessions { id current deviceType revokedAt } } }", json!({}))
-        .await["viewer"]["sessions"]
+        .data(
+            "{ viewer { sessions { nodes { id current deviceType revokedAt } } } }",
+            json!({}),
+        )
+        .await["viewer"]["sessions"]["nodes"]
         .clone();
     let sessions = sessions.as_array().unwrap();
     assert_eq!(sessions.len(), 2);
@@ -539,14 +550,25 @@ async fn sessions_settings_and_organisation() {
         d["updateSettings"]["settings"],
         json!({"theme": "LIGHT", "notifySms": true, "settingsJson": {"dashboard": "compact"}})
     );
+    // The theme is a GraphQL enum now: an unknown one fails validation.
+    let r = jack.client.run(update, json!({"i": {"theme": "NEON"}})).await;
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("NEON"),
+        "{:?}",
+        r.body
+    );
+    assert!(r.body["data"].is_null() || r.body.get("data").is_none());
     let r = jack
         .client
-        .run(update, json!({"i": {"theme": "NEON", "autoLogoutMinutes": 0}}))
+        .run(update, json!({"i": {"language": "en us", "autoLogoutMinutes": 0}}))
         .await;
     assert_eq!(r.error_code(), Some("BAD_USER_INPUT"));
     assert_eq!(
         r.body["errors"][0]["extensions"]["fields"],
-        json!(["theme", "autoLogoutMinutes"])
+        json!(["language", "autoLogoutMinutes"])
     );
 
     // Departments, agents' departments, designations, employees.
@@ -594,10 +616,16 @@ async fn sessions_settings_and_organisation() {
     assert_eq!(emp["saveEmployee"]["employee"]["employmentStatus"], "ACTIVE");
     let list = admin
         .client
-        .data("{ employees { employeeCode } designations { code } }", json!({}))
+        .data("{ employees { totalCount nodes { employeeCode user { id } designation { code } } } designations { code } }", json!({}))
         .await;
-    assert_eq!(list["employees"][0]["employeeCode"], "E-1");
-    let r = agent.client.run("{ employees { employeeCode } }", json!({})).await;
+    assert_eq!(list["employees"]["nodes"][0]["employeeCode"], "E-1");
+    assert_eq!(list["employees"]["nodes"][0]["user"]["id"], agent.id);
+    assert_eq!(list["employees"]["nodes"][0]["designation"]["code"], "TL");
+    assert_eq!(list["employees"]["totalCount"], 1);
+    let r = agent
+        .client
+        .run("{ employees { nodes { employeeCode } } }", json!({}))
+        .await;
     assert_eq!(r.error_code(), Some("FORBIDDEN"));
     server.stop().await;
 }

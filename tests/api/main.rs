@@ -14,6 +14,7 @@ mod graphiql;
 mod hardening;
 mod http_conformance;
 mod identity;
+mod identity_typed;
 mod oauth;
 mod operations;
 mod operations_outage;

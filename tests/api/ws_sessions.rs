@@ -160,8 +160,11 @@ async fn revoking_a_session_ends_its_sockets() {
     let server = TestServer::start().await;
     let p = server.customer("wsrevoke").await;
     let other = server.login(&p.email, PASSWORD).await;
-    let sessions = p.client.data("{ viewer { sessions { id current } } }", json!({})).await;
-    let victim = sessions["viewer"]["sessions"]
+    let sessions = p
+        .client
+        .data("{ viewer { sessions { nodes { id current } } } }", json!({}))
+        .await;
+    let victim = sessions["viewer"]["sessions"]["nodes"]
         .as_array()
         .unwrap()
         .iter()

@@ -1,18 +1,30 @@
-//! Identity's DataLoaders: users and departments by id, batched per request.
+//! Identity's DataLoaders, batched per request: users, roles, departments,
+//! designations and employees by id; a user's grants (roles, permissions,
+//! staff) and departments. Each batch is one service call
+//! (`service::identity::...::*_by_ids`, `grants_of_many`,
+//! `departments_of_many`): no SQL here.
 
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use entity::{departments, users};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use entity::{departments, designations, employees, roles, users};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::graphql::loaders::{cached, shared, Cached, LoadError};
+use crate::service::identity::{self, accounts, org, Grants};
 
 /// Identity's loaders of one request.
 pub struct IdentityLoaders {
     pub users: Cached<UserLoader>,
     pub departments: Cached<DepartmentLoader>,
+    pub roles: Cached<RoleLoader>,
+    pub designations: Cached<DesignationLoader>,
+    pub employees: Cached<EmployeeLoader>,
+    /// A user's approved roles, their permissions and staff standing.
+    pub grants: Cached<GrantsLoader>,
+    /// The departments a user works in (ids).
+    pub user_departments: Cached<UserDepartmentsLoader>,
 }
 
 impl IdentityLoaders {
@@ -20,7 +32,12 @@ impl IdentityLoaders {
     pub fn new(db: DatabaseConnection) -> Self {
         IdentityLoaders {
             users: cached(UserLoader(db.clone())),
-            departments: cached(DepartmentLoader(db)),
+            departments: cached(DepartmentLoader(db.clone())),
+            roles: cached(RoleLoader(db.clone())),
+            designations: cached(DesignationLoader(db.clone())),
+            employees: cached(EmployeeLoader(db.clone())),
+            grants: cached(GrantsLoader(db.clone())),
+            user_departments: cached(UserDepartmentsLoader(db)),
         }
     }
 
@@ -28,39 +45,70 @@ impl IdentityLoaders {
     pub fn disable_caches(&self) {
         self.users.enable_all_cache(false);
         self.departments.enable_all_cache(false);
+        self.roles.enable_all_cache(false);
+        self.designations.enable_all_cache(false);
+        self.employees.enable_all_cache(false);
+        self.grants.enable_all_cache(false);
+        self.user_departments.enable_all_cache(false);
     }
 }
 
-/// Users by id.
-pub struct UserLoader(DatabaseConnection);
+/// A loader of rows by id through one bulk service function.
+macro_rules! by_id_loader {
+    ($(#[$doc:meta])* $name:ident, $value:ty, $bulk:path) => {
+        $(#[$doc])*
+        pub struct $name(DatabaseConnection);
 
-impl Loader<Uuid> for UserLoader {
-    type Value = users::Model;
-    type Error = LoadError;
+        impl Loader<Uuid> for $name {
+            type Value = $value;
+            type Error = LoadError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = users::Entity::find()
-            .filter(users::Column::Id.is_in(keys.to_vec()))
-            .all(&self.0)
-            .await
-            .map_err(shared)?;
-        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
-    }
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+                $bulk(&self.0, keys).await.map_err(shared)
+            }
+        }
+    };
 }
 
-/// Departments by id.
-pub struct DepartmentLoader(DatabaseConnection);
-
-impl Loader<Uuid> for DepartmentLoader {
-    type Value = departments::Model;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = departments::Entity::find()
-            .filter(departments::Column::Id.is_in(keys.to_vec()))
-            .all(&self.0)
-            .await
-            .map_err(shared)?;
-        Ok(rows.into_iter().map(|d| (d.id, d)).collect())
-    }
-}
+by_id_loader!(
+    /// Users by id.
+    UserLoader,
+    users::Model,
+    accounts::users_by_ids
+);
+by_id_loader!(
+    /// Departments by id.
+    DepartmentLoader,
+    departments::Model,
+    org::departments_by_ids
+);
+by_id_loader!(
+    /// Roles by id.
+    RoleLoader,
+    roles::Model,
+    identity::roles::roles_by_ids
+);
+by_id_loader!(
+    /// Designations by id.
+    DesignationLoader,
+    designations::Model,
+    org::designations_by_ids
+);
+by_id_loader!(
+    /// Employee records by id.
+    EmployeeLoader,
+    employees::Model,
+    org::employees_by_ids
+);
+by_id_loader!(
+    /// Grants by user id (users with no row are absent: no grants).
+    GrantsLoader,
+    Grants,
+    identity::grants_of_many
+);
+by_id_loader!(
+    /// Department ids by user id (empty for users in none).
+    UserDepartmentsLoader,
+    Vec<Uuid>,
+    org::departments_of_many
+);

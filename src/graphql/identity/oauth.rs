@@ -46,14 +46,17 @@ impl From<OidcSignInInput> for oauth::OidcInput {
 /// Which linked identity to remove.
 #[derive(InputObject)]
 pub struct UnlinkOAuthAccountInput {
+    /// The provider's configured name (as `OAuthAccount.provider`).
     pub provider: String,
 }
 
 /// An identity at a provider that signs in to your account.
 pub struct OAuthAccount(pub user_oauth_accounts::Model);
 
+/// An identity at an OpenID Connect provider that signs in to your account.
 #[Object(name = "OAuthAccount")]
 impl OAuthAccount {
+    /// The link's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -77,6 +80,7 @@ impl OAuthAccount {
 /// The result of `linkOAuthAccount`.
 #[derive(SimpleObject)]
 pub struct LinkOAuthAccountPayload {
+    /// The linked identity.
     pub account: OAuthAccount,
 }
 

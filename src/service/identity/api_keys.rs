@@ -4,27 +4,28 @@
 use chrono::{DateTime, Utc};
 use entity::api_keys;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    Statement, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, Statement,
 };
 use serde_json::json;
 use uuid::Uuid;
 
-use super::Viewer;
+use super::{perms, Viewer};
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::crypto::{random_token, token_hash};
+use crate::infra::events::Tx;
 use crate::service::audit::{self, Action, Entry, Module};
 
 /// Scopes for operations on one's own data that need no permission.
 pub const SELF_SERVICE_SCOPES: &[crate::service::identity::Permission] = &[
-    crate::service::identity::perms::PROFILE_READ,
-    crate::service::identity::perms::PROFILE_MANAGE,
-    crate::service::identity::perms::SECURITY_MANAGE,
-    crate::service::identity::perms::SESSIONS_READ,
-    crate::service::identity::perms::SESSIONS_MANAGE,
-    crate::service::identity::perms::SETTINGS_MANAGE,
-    crate::service::identity::perms::ROLES_REQUEST,
+    perms::PROFILE_READ,
+    perms::PROFILE_MANAGE,
+    perms::SECURITY_MANAGE,
+    perms::SESSIONS_READ,
+    perms::SESSIONS_MANAGE,
+    perms::SETTINGS_MANAGE,
+    perms::ROLES_REQUEST,
     crate::service::support::perms::TICKETS_READ,
     crate::service::support::perms::TICKETS_CREATE,
     crate::service::support::perms::TICKETS_REPLY,
@@ -59,7 +60,22 @@ pub async fn create(
     scopes: Vec<String>,
     expires_at: Option<DateTime<Utc>>,
 ) -> AppResult<CreatedKey> {
-    let user = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let created = create_in(&tx, viewer, name, scopes, expires_at).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(created)
+}
+
+/// [`create`] inside `tx`.
+pub async fn create_in(
+    tx: &Tx,
+    viewer: &Viewer,
+    name: &str,
+    scopes: Vec<String>,
+    expires_at: Option<DateTime<Utc>>,
+) -> AppResult<CreatedKey> {
+    let db: &DatabaseTransaction = tx;
+    let user = viewer.require_self_service(perms::SECURITY_MANAGE)?;
     if viewer.api_key_id.is_some() {
         return Err(AppError::Forbidden("an API key cannot create API keys; sign in".into()));
     }
@@ -97,7 +113,6 @@ pub async fn create(
     }
     let prefix = format!("sb_{}", &random_token(6)[..8]);
     let key = format!("{prefix}_{}", random_token(32));
-    let txn = ctx.db.primary.begin().await?;
     let model = api_keys::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user),
@@ -109,10 +124,10 @@ pub async fn create(
         expires_at: Set(expires_at.map(Into::into)),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
     audit::record(
-        &txn,
+        db,
         Some(viewer),
         Entry::new(
             Action::Create,
@@ -125,38 +140,50 @@ pub async fn create(
         .after(json!({"scopes": clean, "expiresAt": expires_at.map(|t| t.to_rfc3339())})),
     )
     .await?;
-    txn.commit().await?;
     Ok(CreatedKey { key, model })
 }
 
 /// The viewer's keys, newest first.
-pub async fn list(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<api_keys::Model>> {
-    let user = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
+pub async fn list_in<C: ConnectionTrait>(conn: &C, viewer: &Viewer) -> AppResult<Vec<api_keys::Model>> {
+    let user = viewer.require_self_service(perms::SECURITY_MANAGE)?;
     Ok(api_keys::Entity::find()
         .filter(api_keys::Column::UserId.eq(user))
         .order_by_desc(api_keys::Column::Id)
-        .all(&ctx.db.read)
+        .all(conn)
         .await?)
+}
+
+/// [`list_in`] on the read pool.
+pub async fn list(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<api_keys::Model>> {
+    list_in(&ctx.db.read, viewer).await
 }
 
 /// Revokes one of the viewer's keys (or anyone's, with `api_keys.manage`
 /// as a permission).
 pub async fn revoke(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<api_keys::Model> {
-    let user = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
-    let txn = ctx.db.primary.begin().await?;
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let key = revoke_in(&tx, viewer, id).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(key)
+}
+
+/// [`revoke`] inside `tx`.
+pub async fn revoke_in(tx: &Tx, viewer: &Viewer, id: Uuid) -> AppResult<api_keys::Model> {
+    let db: &DatabaseTransaction = tx;
+    let user = viewer.require_self_service(perms::SECURITY_MANAGE)?;
     let key = api_keys::Entity::find_by_id(id)
-        .one(&txn)
+        .one(db)
         .await?
-        .filter(|k| k.user_id == user || viewer.can(crate::service::identity::perms::API_KEYS_MANAGE))
+        .filter(|k| k.user_id == user || viewer.can(perms::API_KEYS_MANAGE))
         .ok_or_else(|| AppError::NotFound("API key".into()))?;
     let label = format!("{} ({})", key.name, key.key_prefix);
     let mut active: api_keys::ActiveModel = key.into();
     active.is_active = Set(false);
-    let key = active.update(&txn).await?;
+    let key = active.update(db).await?;
     // Sockets signed in with the key close when this commits.
-    super::signal_credentials_changed(&txn, key.user_id).await?;
+    super::signal_credentials_changed(db, key.user_id).await?;
     audit::record(
-        &txn,
+        db,
         Some(viewer),
         Entry::new(
             Action::Revoke,
@@ -170,7 +197,6 @@ pub async fn revoke(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<ap
         .after(json!({"isActive": false})),
     )
     .await?;
-    txn.commit().await?;
     Ok(key)
 }
 

@@ -2,20 +2,43 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod email;
+pub mod lockout;
 pub mod oauth;
+pub mod org;
 pub mod password;
 pub mod perms;
 pub mod roles;
+pub mod sessions;
 pub mod settings;
+pub mod signin;
 pub mod tokens;
 pub mod totp;
 pub mod viewer;
 
+pub use email::Email;
 pub use viewer::{Permission, Viewer};
+
+use entity::enums::{ApprovalStatus, Audience, UserStatus};
+use sea_orm::ActiveEnum;
 
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
-use crate::http::auth::ClientInfo;
+
+/// Who is on the other end of the connection, as far as the transport
+/// knows. The HTTP layer fills it in (`http::auth` reads the peer and the
+/// trusted `X-Forwarded-For`); services only read it.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    /// The client's address: the connecting peer, or (behind a trusted
+    /// proxy) the right-most untrusted `X-Forwarded-For` entry. Rate limits
+    /// and socket caps key on it.
+    pub ip_address: Option<String>,
+    /// The `User-Agent` header, cut to 512 characters.
+    pub user_agent: Option<String>,
+    /// The `X-Request-Id` header, for audit rows.
+    pub request_id: Option<String>,
+}
 
 /// Credentials a request presented.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,29 +72,46 @@ impl Credentials {
 }
 
 /// Roles, permissions and standing of a user, in one query.
-struct Grants {
-    active: bool,
-    roles: Vec<String>,
-    permissions: Vec<String>,
-    staff: bool,
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// The account is ACTIVE.
+    pub active: bool,
+    /// Keys of the approved, active roles, sorted.
+    pub roles: Vec<String>,
+    /// Permission keys those roles grant, sorted.
+    pub permissions: Vec<String>,
+    /// Holds an INTERNAL (staff) role.
+    pub staff: bool,
 }
 
-const GRANTS_SQL: &str = "SELECT u.status = 'ACTIVE' AS active, \
-     coalesce(array_agg(DISTINCT r.key) FILTER (WHERE r.key IS NOT NULL), '{}') AS roles, \
-     coalesce(array_agg(DISTINCT rp.permission_key) FILTER (WHERE rp.permission_key IS NOT NULL), '{}') AS permissions, \
-     coalesce(bool_or(r.audience = 'INTERNAL'), false) AS staff \
-     FROM users u \
-     LEFT JOIN user_roles ur ON ur.user_id = u.id AND ur.status = 'APPROVED' \
-     LEFT JOIN roles r ON r.id = ur.role_id AND r.is_active \
-     LEFT JOIN role_permissions rp ON rp.role_id = r.id";
+/// The grants query; callers append a `WHERE` on `u.id` and `GROUP BY u.id`.
+/// The enum values are spliced from `entity::enums` (constants, not input).
+fn grants_sql() -> String {
+    format!(
+        "SELECT u.id AS user_id, u.status = '{active}' AS active, \
+         coalesce(array_agg(DISTINCT r.key) FILTER (WHERE r.key IS NOT NULL), '{{}}') AS roles, \
+         coalesce(array_agg(DISTINCT rp.permission_key) FILTER (WHERE rp.permission_key IS NOT NULL), '{{}}') AS permissions, \
+         coalesce(bool_or(r.audience = '{internal}'), false) AS staff \
+         FROM users u \
+         LEFT JOIN user_roles ur ON ur.user_id = u.id AND ur.status = '{approved}' \
+         LEFT JOIN roles r ON r.id = ur.role_id AND r.is_active \
+         LEFT JOIN role_permissions rp ON rp.role_id = r.id",
+        active = UserStatus::Active.to_value(),
+        internal = Audience::Internal.to_value(),
+        approved = ApprovalStatus::Approved.to_value(),
+    )
+}
 
 fn grants_from_row(row: &sea_orm::QueryResult) -> Grants {
-    Grants {
+    let mut g = Grants {
         active: row.try_get::<bool>("", "active").unwrap_or(false),
         roles: row.try_get::<Vec<String>>("", "roles").unwrap_or_default(),
         permissions: row.try_get::<Vec<String>>("", "permissions").unwrap_or_default(),
         staff: row.try_get::<bool>("", "staff").unwrap_or(false),
-    }
+    };
+    g.roles.sort();
+    g.permissions.sort();
+    g
 }
 
 /// Resolves credentials to a viewer. Absent credentials give an anonymous
@@ -98,9 +138,10 @@ pub async fn authenticate(ctx: &AppContext, credentials: Credentials, client: Cl
                 .verify(&token)
                 .map_err(|e| AppError::Unauthenticated(e.to_string()))?;
             let sql = format!(
-                "{GRANTS_SQL} JOIN user_sessions s ON s.user_id = u.id \
+                "{} JOIN user_sessions s ON s.user_id = u.id \
                  WHERE u.id = $1 AND s.id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() \
-                 GROUP BY u.id"
+                 GROUP BY u.id",
+                grants_sql()
             );
             let row = ctx
                 .db
@@ -125,7 +166,7 @@ pub async fn authenticate(ctx: &AppContext, credentials: Credentials, client: Cl
         }
         Credentials::ApiKey(key) => {
             let key = api_keys::verify(ctx, &key).await?;
-            let sql = format!("{GRANTS_SQL} WHERE u.id = $1 GROUP BY u.id");
+            let sql = format!("{} WHERE u.id = $1 GROUP BY u.id", grants_sql());
             let row = ctx
                 .db
                 .primary
@@ -170,98 +211,26 @@ fn touch_session(ctx: &AppContext, session: uuid::Uuid) {
     });
 }
 
-async fn grants_of(ctx: &AppContext, user: uuid::Uuid) -> AppResult<Grants> {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
-    let sql = format!("{GRANTS_SQL} WHERE u.id = $1 GROUP BY u.id");
-    let row = ctx
-        .db
-        .read
-        .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [user.into()]))
+/// Grants of many users in one statement, for loaders: a page of users
+/// costs one statement for all their roles and permissions. Unknown ids
+/// are absent from the map.
+pub async fn grants_of_many<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    users: &[uuid::Uuid],
+) -> AppResult<std::collections::HashMap<uuid::Uuid, Grants>> {
+    use sea_orm::{DbBackend, Statement};
+    let sql = format!("{} WHERE u.id = ANY($1) GROUP BY u.id", grants_sql());
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [users.to_vec().into()],
+        ))
         .await?;
-    Ok(row.as_ref().map(grants_from_row).unwrap_or(Grants {
-        active: false,
-        roles: Vec::new(),
-        permissions: Vec::new(),
-        staff: false,
-    }))
-}
-
-/// Approved role keys of `user`, sorted.
-pub async fn roles_of(ctx: &AppContext, user: uuid::Uuid) -> AppResult<Vec<String>> {
-    let mut r = grants_of(ctx, user).await?.roles;
-    r.sort();
-    Ok(r)
-}
-
-/// Permission keys `user` holds, sorted.
-pub async fn permissions_of(ctx: &AppContext, user: uuid::Uuid) -> AppResult<Vec<String>> {
-    let mut p = grants_of(ctx, user).await?.permissions;
-    p.sort();
-    Ok(p)
-}
-
-/// Whether `user` holds a staff (INTERNAL) role.
-pub async fn is_staff(ctx: &AppContext, user: uuid::Uuid) -> AppResult<bool> {
-    Ok(grants_of(ctx, user).await?.staff)
-}
-
-/// A user by id, visible to themselves and to `users.read`.
-pub async fn user_by_id(ctx: &AppContext, viewer: &Viewer, id: uuid::Uuid) -> AppResult<Option<entity::users::Model>> {
-    use sea_orm::EntityTrait;
-    let me = viewer.require_user()?;
-    if me != id && !viewer.can(crate::service::identity::perms::USERS_READ) {
-        return Err(AppError::forbidden());
-    }
-    Ok(entity::users::Entity::find_by_id(id).one(&ctx.db.read).await?)
-}
-
-/// Filters for the users list.
-#[derive(Clone, Debug, Default)]
-pub struct UserFilter {
-    /// Matches email or display name (case-insensitive substring).
-    pub search: Option<String>,
-    pub status: Option<String>,
-    pub role_key: Option<String>,
-}
-
-/// A page of users ordered newest first (`users.read`); ids are UUIDv7,
-/// so the id is the keyset.
-pub async fn list_users(
-    ctx: &AppContext,
-    viewer: &Viewer,
-    filter: UserFilter,
-    after: Option<uuid::Uuid>,
-    limit: u64,
-) -> AppResult<Vec<entity::users::Model>> {
-    use entity::users;
-    use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    viewer.require(crate::service::identity::perms::USERS_READ)?;
-    let mut cond = Condition::all();
-    if let Some(s) = filter.search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
-        let pattern = format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        cond = cond.add(Condition::any().add(users::Column::Email.like(pattern.clone())).add(
-            sea_orm::sea_query::Expr::cust_with_values("lower(display_name) LIKE $1", [pattern]),
-        ));
-    }
-    if let Some(status) = filter.status {
-        cond = cond.add(users::Column::Status.eq(status));
-    }
-    if let Some(role) = filter.role_key {
-        cond = cond.add(sea_orm::sea_query::Expr::cust_with_values(
-            "EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
-             WHERE ur.user_id = users.id AND ur.status = 'APPROVED' AND r.key = $1)",
-            [role],
-        ));
-    }
-    if let Some(after) = after {
-        cond = cond.add(users::Column::Id.lt(after));
-    }
-    Ok(users::Entity::find()
-        .filter(cond)
-        .order_by_desc(users::Column::Id)
-        .limit(limit)
-        .all(&ctx.db.read)
-        .await?)
+    Ok(rows
+        .iter()
+        .filter_map(|r| Some((r.try_get::<uuid::Uuid>("", "user_id").ok()?, grants_from_row(r))))
+        .collect())
 }
 
 /// The PostgreSQL notification channel on which a transaction announces,
@@ -290,19 +259,23 @@ pub async fn credentials_valid<C: sea_orm::ConnectionTrait>(conn: &C, viewer: &V
     use sea_orm::{DbBackend, Statement};
     let (sql, id) = match (viewer.session_id, viewer.api_key_id) {
         (Some(s), _) => (
-            "SELECT (s.revoked_at IS NULL AND s.expires_at > now() AND u.status = 'ACTIVE') AS ok \
+            "SELECT (s.revoked_at IS NULL AND s.expires_at > now() AND u.status = $2) AS ok \
              FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
             s,
         ),
         (None, Some(k)) => (
-            "SELECT (k.is_active AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.status = 'ACTIVE') AS ok \
+            "SELECT (k.is_active AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.status = $2) AS ok \
              FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1",
             k,
         ),
         (None, None) => return Ok(false),
     };
     let row = conn
-        .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [id.into()]))
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [id.into(), UserStatus::Active.to_value().into()],
+        ))
         .await?;
     Ok(row.and_then(|r| r.try_get::<bool>("", "ok").ok()).unwrap_or(false))
 }

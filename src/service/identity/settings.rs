@@ -1,17 +1,22 @@
 //! A user's preferences: typed fields plus `settings_json` for the rest.
 
+use entity::enums::Theme;
 use entity::user_settings;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, QueryFilter, Statement,
+};
 use uuid::Uuid;
 
-use super::Viewer;
+use super::{perms, Viewer};
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
+use crate::infra::events::Tx;
 
 /// Changes to settings; `None` leaves a field as it is.
 #[derive(Clone, Debug, Default)]
 pub struct SettingsInput {
-    pub theme: Option<String>,
+    pub theme: Option<Theme>,
     pub language: Option<String>,
     pub notify_email: Option<bool>,
     pub notify_push: Option<bool>,
@@ -22,34 +27,50 @@ pub struct SettingsInput {
     pub settings_json: Option<serde_json::Value>,
 }
 
-/// The viewer's settings, created with defaults on first read.
+/// The settings of `user_id`, created with defaults on first read.
 pub async fn get(ctx: &AppContext, user_id: Uuid) -> AppResult<user_settings::Model> {
-    if let Some(s) = user_settings::Entity::find()
-        .filter(user_settings::Column::UserId.eq(user_id))
-        .one(&ctx.db.primary)
-        .await?
-    {
+    if let Some(s) = find(&ctx.db.primary, user_id).await? {
         return Ok(s);
     }
-    let txn = ctx.db.primary.begin().await?;
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
-    txn.execute_raw(Statement::from_sql_and_values(
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let s = get_in(&tx, user_id).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(s)
+}
+
+async fn find<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> AppResult<Option<user_settings::Model>> {
+    Ok(user_settings::Entity::find()
+        .filter(user_settings::Column::UserId.eq(user_id))
+        .one(conn)
+        .await?)
+}
+
+/// [`get`] inside `tx`: the row, inserted with defaults when missing.
+pub async fn get_in(tx: &Tx, user_id: Uuid) -> AppResult<user_settings::Model> {
+    let db: &DatabaseTransaction = tx;
+    db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO user_settings (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING",
         [user_id.into()],
     ))
     .await?;
-    txn.commit().await?;
-    user_settings::Entity::find()
-        .filter(user_settings::Column::UserId.eq(user_id))
-        .one(&ctx.db.primary)
+    find(db, user_id)
         .await?
         .ok_or_else(|| AppError::NotFound("settings".into()))
 }
 
 /// Updates the viewer's settings after validating every field.
 pub async fn update(ctx: &AppContext, viewer: &Viewer, input: SettingsInput) -> AppResult<user_settings::Model> {
-    let user_id = viewer.require_self_service(crate::service::identity::perms::SETTINGS_MANAGE)?;
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let s = update_in(&tx, viewer, input).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(s)
+}
+
+/// [`update`] inside `tx`.
+pub async fn update_in(tx: &Tx, viewer: &Viewer, input: SettingsInput) -> AppResult<user_settings::Model> {
+    let db: &DatabaseTransaction = tx;
+    let user_id = viewer.require_self_service(perms::SETTINGS_MANAGE)?;
     let mut problems = Vec::new();
     let mut bad = |field: &str, msg: &str| {
         problems.push(crate::error::FieldError {
@@ -57,11 +78,6 @@ pub async fn update(ctx: &AppContext, viewer: &Viewer, input: SettingsInput) -> 
             message: msg.into(),
         })
     };
-    if let Some(t) = &input.theme {
-        if !matches!(t.as_str(), "DARK" | "LIGHT" | "AUTO") {
-            bad("theme", "must be DARK, LIGHT or AUTO");
-        }
-    }
     if let Some(l) = &input.language {
         if l.is_empty() || l.len() > 16 || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
             bad("language", "must be a language tag such as en or pt-BR");
@@ -87,10 +103,10 @@ pub async fn update(ctx: &AppContext, viewer: &Viewer, input: SettingsInput) -> 
     if !problems.is_empty() {
         return Err(AppError::invalid_fields(problems));
     }
-    let current = get(ctx, user_id).await?;
+    let current = get_in(tx, user_id).await?;
     let mut a: user_settings::ActiveModel = current.into();
     if let Some(v) = input.theme {
-        a.theme = Set(v);
+        a.theme = Set(v.to_value());
     }
     if let Some(v) = input.language {
         a.language = Set(v);
@@ -116,5 +132,5 @@ pub async fn update(ctx: &AppContext, viewer: &Viewer, input: SettingsInput) -> 
     if let Some(v) = input.settings_json {
         a.settings_json = Set(v);
     }
-    Ok(a.update(&ctx.db.primary).await?)
+    Ok(a.update(db).await?)
 }

@@ -8,8 +8,8 @@ use entity::users;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Statement,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QuerySelect,
+    Statement,
 };
 use serde_json::json;
 use sha1::Sha1;
@@ -19,6 +19,7 @@ use super::Viewer;
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::crypto::token_hash;
+use crate::infra::events::Tx;
 use crate::service::audit::{self, Action, Entry, Module};
 
 const STEP_SECS: u64 = 30;
@@ -104,9 +105,17 @@ async fn load_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<users::M
 /// Starts enrolment: a new secret, stored sealed, shown once. Two-factor
 /// sign-in is on only after [`confirm`].
 pub async fn enrol(ctx: &AppContext, viewer: &Viewer) -> AppResult<Enrolment> {
-    let user_id = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
-    let txn = ctx.db.primary.begin().await?;
-    let user = load_user(&txn, user_id).await?;
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let out = enrol_in(&tx, ctx, viewer).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(out)
+}
+
+/// [`enrol`] inside `tx`.
+pub async fn enrol_in(tx: &Tx, ctx: &AppContext, viewer: &Viewer) -> AppResult<Enrolment> {
+    let user_id = viewer.require_self_service(super::perms::SECURITY_MANAGE)?;
+    let txn: &DatabaseTransaction = tx;
+    let user = load_user(txn, user_id).await?;
     if user.two_factor_enabled {
         return Err(AppError::conflict(
             None,
@@ -118,8 +127,7 @@ pub async fn enrol(ctx: &AppContext, viewer: &Viewer) -> AppResult<Enrolment> {
     let encoded = base32(&secret);
     let mut active: users::ActiveModel = user.clone().into();
     active.totp_secret_encrypted = Set(Some(ctx.keys.cipher.seal(&secret)));
-    active.update(&txn).await?;
-    txn.commit().await?;
+    active.update(txn).await?;
     let label = percent_encode(&format!("{ISSUER}:{}", user.email));
     Ok(Enrolment {
         otpauth_url: format!(
@@ -200,10 +208,18 @@ async fn limit_code_checks(ctx: &AppContext, user_id: Uuid) -> AppResult<()> {
 
 /// Turns two-factor sign-in on with a current code; returns the recovery codes.
 pub async fn confirm(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<Vec<String>> {
-    let user_id = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let out = confirm_in(&tx, ctx, viewer, code).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(out)
+}
+
+/// [`confirm`] inside `tx`.
+pub async fn confirm_in(tx: &Tx, ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<Vec<String>> {
+    let user_id = viewer.require_self_service(super::perms::SECURITY_MANAGE)?;
     limit_code_checks(ctx, user_id).await?;
-    let txn = ctx.db.primary.begin().await?;
-    let user = load_user(&txn, user_id).await?;
+    let txn: &DatabaseTransaction = tx;
+    let user = load_user(txn, user_id).await?;
     if user.two_factor_enabled {
         return Err(AppError::conflict(None, "two-factor sign-in is already on"));
     }
@@ -223,10 +239,10 @@ pub async fn confirm(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult
     }
     let mut active: users::ActiveModel = user.clone().into();
     active.two_factor_enabled = Set(true);
-    active.update(&txn).await?;
-    let codes = issue_recovery_codes(&txn, user_id).await?;
+    active.update(txn).await?;
+    let codes = issue_recovery_codes(txn, user_id).await?;
     audit::record(
-        &txn,
+        txn,
         Some(viewer),
         Entry::new(
             Action::Update,
@@ -240,7 +256,6 @@ pub async fn confirm(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult
         .after(json!({"twoFactorEnabled": true})),
     )
     .await?;
-    txn.commit().await?;
     Ok(codes)
 }
 
@@ -277,20 +292,28 @@ pub async fn check_login_code(ctx: &AppContext, user: &users::Model, code: &str)
 
 /// Turns two-factor sign-in off; needs a current code or a recovery code.
 pub async fn disable(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<()> {
-    let user_id = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    disable_in(&tx, ctx, viewer, code).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(())
+}
+
+/// [`disable`] inside `tx`.
+pub async fn disable_in(tx: &Tx, ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<()> {
+    let user_id = viewer.require_self_service(super::perms::SECURITY_MANAGE)?;
     limit_code_checks(ctx, user_id).await?;
-    let txn = ctx.db.primary.begin().await?;
-    let user = load_user(&txn, user_id).await?;
+    let txn: &DatabaseTransaction = tx;
+    let user = load_user(txn, user_id).await?;
     if !user.two_factor_enabled {
         return Err(AppError::conflict(None, "two-factor sign-in is not on"));
     }
-    if !check_code(ctx, &txn, &user, code).await? {
+    if !check_code(ctx, txn, &user, code).await? {
         return Err(AppError::invalid("code", "the code is not valid"));
     }
     let mut active: users::ActiveModel = user.clone().into();
     active.two_factor_enabled = Set(false);
     active.totp_secret_encrypted = Set(None);
-    active.update(&txn).await?;
+    active.update(txn).await?;
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "DELETE FROM user_recovery_codes WHERE user_id = $1",
@@ -298,7 +321,7 @@ pub async fn disable(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult
     ))
     .await?;
     audit::record(
-        &txn,
+        txn,
         Some(viewer),
         Entry::new(
             Action::Update,
@@ -312,25 +335,37 @@ pub async fn disable(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult
         .after(json!({"twoFactorEnabled": false})),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 
 /// New recovery codes (the old ones stop working); needs a current code.
 pub async fn regenerate_recovery_codes(ctx: &AppContext, viewer: &Viewer, code: &str) -> AppResult<Vec<String>> {
-    let user_id = viewer.require_self_service(crate::service::identity::perms::SECURITY_MANAGE)?;
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let out = regenerate_recovery_codes_in(&tx, ctx, viewer, code).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(out)
+}
+
+/// [`regenerate_recovery_codes`] inside `tx`.
+pub async fn regenerate_recovery_codes_in(
+    tx: &Tx,
+    ctx: &AppContext,
+    viewer: &Viewer,
+    code: &str,
+) -> AppResult<Vec<String>> {
+    let user_id = viewer.require_self_service(super::perms::SECURITY_MANAGE)?;
     limit_code_checks(ctx, user_id).await?;
-    let txn = ctx.db.primary.begin().await?;
-    let user = load_user(&txn, user_id).await?;
+    let txn: &DatabaseTransaction = tx;
+    let user = load_user(txn, user_id).await?;
     if !user.two_factor_enabled {
         return Err(AppError::conflict(None, "two-factor sign-in is not on"));
     }
-    if !check_code(ctx, &txn, &user, code).await? {
+    if !check_code(ctx, txn, &user, code).await? {
         return Err(AppError::invalid("code", "the code is not valid"));
     }
-    let codes = issue_recovery_codes(&txn, user_id).await?;
+    let codes = issue_recovery_codes(txn, user_id).await?;
     audit::record(
-        &txn,
+        txn,
         Some(viewer),
         Entry::new(
             Action::Update,
@@ -341,7 +376,6 @@ pub async fn regenerate_recovery_codes(ctx: &AppContext, viewer: &Viewer, code: 
         ),
     )
     .await?;
-    txn.commit().await?;
     Ok(codes)
 }
 

@@ -31,7 +31,8 @@ pub fn normalize_external(kind: &str, value: &str) -> AppResult<(String, String)
     }
     let value = value.trim();
     let value = match kind.as_str() {
-        "EMAIL" => crate::service::identity::accounts::normalize_email(value)
+        "EMAIL" => crate::service::identity::Email::parse_field(value, "value")
+            .map(crate::service::identity::Email::into_string)
             .map_err(|_| AppError::invalid("value", "is not a valid email address"))?,
         "PHONE" | "WHATSAPP" => {
             let digits: String = value.chars().filter(|c| c.is_ascii_digit()).collect();

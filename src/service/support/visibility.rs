@@ -65,7 +65,7 @@ pub async fn scope<C: ConnectionTrait>(conn: &C, viewer: &Viewer) -> AppResult<S
     if viewer.can(crate::service::support::perms::TICKETS_READ_DEPARTMENT) {
         return Ok(Scope::Agent {
             user,
-            departments: crate::service::identity::roles::departments_of(conn, user).await?,
+            departments: crate::service::identity::org::departments_of(conn, user).await?,
         });
     }
     viewer.require_self_service(crate::service::support::perms::TICKETS_READ)?;
