@@ -594,7 +594,7 @@ const BY_ID: &[ByIdRow] = &[
     ),
     by_id(
         "ingestInboundMessage",
-        r#"mutation($ticket: ID!, $aliceEmail: String!) { ingestInboundMessage(input: { channel: EMAIL, externalId: $aliceEmail, ticketId: $ticket, body: "as the customer" }) { ticket { id messages(last: 100) { body isInternal } } message { id } } }"#,
+        r#"mutation($ticket: ID!, $aliceEmail: String!) { ingestInboundMessage(input: { channel: EMAIL, externalId: $aliceEmail, ticketId: $ticket, body: "as the customer" }) { ticket { id messages(last: 100) { nodes { body isInternal } } } message { id } } }"#,
         &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, NOT_FOUND)],
     ),
     by_id(

@@ -218,7 +218,13 @@ impl Loader<MessageCountKey> for MessageCountLoader {
                 .await
                 .map_err(Arc::new)?
             {
-                out.insert(MessageCountKey { ticket, include_internal }, n);
+                out.insert(
+                    MessageCountKey {
+                        ticket,
+                        include_internal,
+                    },
+                    n,
+                );
             }
         }
         Ok(out)

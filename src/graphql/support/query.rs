@@ -22,23 +22,30 @@ use crate::service::support::{clients, tickets};
 fn message_args(field: &async_graphql::SelectionField<'_>) -> Option<super::loaders::PageKey> {
     let args = field.arguments().ok()?;
     let int = |name: &str| {
-        args.iter().find(|(k, _)| k.as_str() == name).and_then(|(_, v)| match v {
-            async_graphql::Value::Number(n) => n.as_i64().and_then(|n| i32::try_from(n).ok()),
-            _ => None,
-        })
+        args.iter()
+            .find(|(k, _)| k.as_str() == name)
+            .and_then(|(_, v)| match v {
+                async_graphql::Value::Number(n) => n.as_i64().and_then(|n| i32::try_from(n).ok()),
+                _ => None,
+            })
     };
     let text = |name: &str| {
-        args.iter().find(|(k, _)| k.as_str() == name).and_then(|(_, v)| match v {
-            async_graphql::Value::String(s) => Some(s.clone()),
-            _ => None,
-        })
+        args.iter()
+            .find(|(k, _)| k.as_str() == name)
+            .and_then(|(_, v)| match v {
+                async_graphql::Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
     };
     let page = message_page(int("first"), text("after"), int("last"), text("before")).ok()?;
     Some((&page).into())
 }
 
 /// The sub-fields of `field` named `name` (aliases included).
-fn children<'a>(field: &async_graphql::SelectionField<'a>, name: &str) -> std::vec::IntoIter<async_graphql::SelectionField<'a>> {
+fn children<'a>(
+    field: &async_graphql::SelectionField<'a>,
+    name: &str,
+) -> std::vec::IntoIter<async_graphql::SelectionField<'a>> {
     field
         .selection_set()
         .filter(|f| f.name() == name)
@@ -59,7 +66,10 @@ async fn prime_page(ctx: &Context<'_>, page: &[support_tickets::Model], sees_int
     let mut users: HashSet<Uuid> = HashSet::new();
     let mut clients_wanted: HashSet<Uuid> = HashSet::new();
     // A message's `ticket` is one of these: no statement needed.
-    l.support.tickets.feed_many(page.iter().map(|t| (t.id, t.clone()))).await;
+    l.support
+        .tickets
+        .feed_many(page.iter().map(|t| (t.id, t.clone())))
+        .await;
     if wants("department") {
         let deps: HashSet<Uuid> = page.iter().filter_map(|t| t.department_id).collect();
         l.identity.departments.load_many(deps).await.map_err(shared)?;
@@ -136,7 +146,11 @@ pub struct SupportQuery;
 #[Object]
 impl SupportQuery {
     /// A ticket you may see; null otherwise.
-    async fn ticket(&self, ctx: &Context<'_>, #[graphql(desc = "The ticket's id.")] id: ID) -> Result<Option<SupportTicket>> {
+    async fn ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The ticket's id.")] id: ID,
+    ) -> Result<Option<SupportTicket>> {
         let id = parse_id(&id, "id")?;
         Ok(not_found_is_none(tickets::get(app(ctx)?, viewer(ctx), id).await)?.map(SupportTicket))
     }
@@ -199,9 +213,7 @@ impl SupportQuery {
     async fn clients(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only clients whose name or any channel address contains this text.")] search: Option<
-            String,
-        >,
+        #[graphql(desc = "Only clients whose name or any channel address contains this text.")] search: Option<String>,
         #[graphql(desc = "How many clients from the start (after `after`); at most 100, 20 when no size is given.")]
         first: Option<i32>,
         #[graphql(desc = "Only clients after this cursor.")] after: Option<String>,
@@ -211,7 +223,14 @@ impl SupportQuery {
         let v = viewer(ctx);
         let page = Page::<Uuid>::from_args(first, after, last, before)?;
         let paged = clients::search(app(ctx)?, v, search.as_deref(), &page).await?;
-        let (edges, info) = paged_edges(paged, |c| c.id, |cursor, c| ClientEdge { cursor, node: Client(c) });
+        let (edges, info) = paged_edges(
+            paged,
+            |c| c.id,
+            |cursor, c| ClientEdge {
+                cursor,
+                node: Client(c),
+            },
+        );
         Ok(ClientConnection {
             edges,
             info,

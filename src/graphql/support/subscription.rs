@@ -50,9 +50,6 @@ impl SupportSubscription {
     ) -> Result<impl Stream<Item = Result<SupportTicket>> + use<>> {
         let id = parse_opt_id(ticket_id.as_ref(), "ticketId")?;
         let (stream, sees_internal) = live::ticket_updates(app_ctx(ctx)?, viewer(ctx).clone(), id).await?;
-        Ok(stream.map(move |item| {
-            item.map(|t| SupportTicket::new(t, sees_internal))
-                .map_err(Into::into)
-        }))
+        Ok(stream.map(move |item| item.map(|t| SupportTicket::new(t, sees_internal)).map_err(Into::into)))
     }
 }

@@ -189,9 +189,7 @@ impl SupportTicket {
         >,
         #[graphql(desc = "Only messages after this cursor (an edge's `cursor` or `pageInfo.endCursor`).")]
         after: Option<String>,
-        #[graphql(desc = "How many messages to return from the end (before `before`); at most 100.")] last: Option<
-            i32,
-        >,
+        #[graphql(desc = "How many messages to return from the end (before `before`); at most 100.")] last: Option<i32>,
         #[graphql(desc = "Only messages before this cursor (an edge's `cursor` or `pageInfo.startCursor`).")]
         before: Option<String>,
     ) -> Result<SupportTicketMessageConnection> {
@@ -233,13 +231,15 @@ impl SupportTicket {
     /// What the ticket is about, when it is about one of the customer's
     /// entities.
     async fn related_entity(&self) -> Result<Option<RelatedEntity>> {
-        Ok(match (&self.model().related_entity_type, self.model().related_entity_id) {
-            (Some(t), Some(entity)) => Some(RelatedEntity {
-                entity_type: db_enum(t)?,
-                entity_id: id(entity),
-            }),
-            _ => None,
-        })
+        Ok(
+            match (&self.model().related_entity_type, self.model().related_entity_id) {
+                (Some(t), Some(entity)) => Some(RelatedEntity {
+                    entity_type: db_enum(t)?,
+                    entity_id: id(entity),
+                }),
+                _ => None,
+            },
+        )
     }
     /// When staff first replied publicly.
     async fn first_response_at(&self) -> Option<DateTime<Utc>> {
@@ -449,4 +449,3 @@ impl ClientExternalId {
         &self.0.value
     }
 }
-

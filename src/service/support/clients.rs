@@ -4,8 +4,8 @@
 use entity::enums::ExternalIdKind;
 use entity::{client_external_ids, clients, users};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
@@ -160,8 +160,7 @@ pub async fn find_or_create_by_external(
 
 /// Whether the viewer may see a client: `clients.manage`, or it is theirs.
 fn may_see(viewer: &Viewer, client: &clients::Model) -> bool {
-    viewer.can(perms::CLIENTS_MANAGE)
-        || (viewer.user_id.is_some() && client.user_id == viewer.user_id)
+    viewer.can(perms::CLIENTS_MANAGE) || (viewer.user_id.is_some() && client.user_id == viewer.user_id)
 }
 
 /// A client the viewer may see.
@@ -317,7 +316,12 @@ pub async fn create(ctx: &AppContext, viewer: &Viewer, input: NewClient) -> AppR
     Ok(c)
 }
 
-async fn insert_external<C: ConnectionTrait>(conn: &C, client: Uuid, kind: ExternalIdKind, value: &str) -> AppResult<()> {
+async fn insert_external<C: ConnectionTrait>(
+    conn: &C,
+    client: Uuid,
+    kind: ExternalIdKind,
+    value: &str,
+) -> AppResult<()> {
     client_external_ids::ActiveModel {
         id: Set(Uuid::now_v7()),
         client_id: Set(client),

@@ -215,6 +215,9 @@ mod tests {
         assert_eq!(event.payload["kind"], "ticketChanged");
         assert_eq!(event.payload["staffOnly"], true);
         assert_eq!(event.decode::<SupportEvent>(), Some(e));
-        assert_eq!(Event::new("x", serde_json::json!({"kind": "other"})).decode::<SupportEvent>(), None);
+        assert_eq!(
+            Event::new("x", serde_json::json!({"kind": "other"})).decode::<SupportEvent>(),
+            None
+        );
     }
 }

@@ -54,7 +54,10 @@ pub async fn messages(
     app: Ctx,
     viewer: Viewer,
     ticket: Uuid,
-) -> AppResult<(impl Stream<Item = AppResult<support_ticket_messages::Model>> + Send + 'static, bool)> {
+) -> AppResult<(
+    impl Stream<Item = AppResult<support_ticket_messages::Model>> + Send + 'static,
+    bool,
+)> {
     let (_, scope) = visibility::visible_ticket(&app.db.primary, &viewer, ticket).await?;
     let sees_internal = scope.sees_internal();
     let topic = events::ticket_topic(ticket);
@@ -73,7 +76,10 @@ pub async fn ticket_updates(
     app: Ctx,
     viewer: Viewer,
     only: Option<Uuid>,
-) -> AppResult<(impl Stream<Item = AppResult<support_tickets::Model>> + Send + 'static, bool)> {
+) -> AppResult<(
+    impl Stream<Item = AppResult<support_tickets::Model>> + Send + 'static,
+    bool,
+)> {
     let (topic, scope) = match only {
         Some(id) => (
             events::ticket_topic(id),

@@ -27,7 +27,14 @@ pub const STATUSES: &[TicketStatus] = &[
 const TRANSITIONS: &[(TicketStatus, &[TicketStatus])] = &[
     (
         Open,
-        &[InProgress, WaitingForCustomer, WaitingForAgent, Resolved, Closed, Unresolved],
+        &[
+            InProgress,
+            WaitingForCustomer,
+            WaitingForAgent,
+            Resolved,
+            Closed,
+            Unresolved,
+        ],
     ),
     (
         InProgress,

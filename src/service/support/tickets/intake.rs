@@ -11,8 +11,7 @@ use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
 use super::super::shared::{
-    attachments_json, check_attachments, check_client_id, check_text, claimed, id_taken, reload, Attachment,
-    SeenTicket,
+    attachments_json, check_attachments, check_client_id, check_text, claimed, id_taken, reload, Attachment, SeenTicket,
 };
 use super::super::visibility;
 use super::super::{clients, events, messages, perms, status};
@@ -336,7 +335,13 @@ pub async fn ingest_in(
     };
     let message = messages::insert_customer_message(tx, &ticket, &client, new).await?;
     let ticket = reload(tx, ticket.id).await?;
-    Ok((SeenTicket { model: ticket, sees_internal }, message))
+    Ok((
+        SeenTicket {
+            model: ticket,
+            sees_internal,
+        },
+        message,
+    ))
 }
 
 /// [`ingest_in`] in a transaction of its own.

@@ -269,7 +269,9 @@ pub async fn assignees_of_many<C: ConnectionTrait>(
     let mut out: HashMap<Uuid, Vec<users::Model>> = ids.iter().map(|k| (*k, Vec::new())).collect();
     for r in &rows {
         let ticket: Uuid = r.try_get("", "assigned_ticket_id")?;
-        out.entry(ticket).or_default().push(users::Model::from_query_result(r, "")?);
+        out.entry(ticket)
+            .or_default()
+            .push(users::Model::from_query_result(r, "")?);
     }
     Ok(out)
 }
