@@ -58,6 +58,8 @@ pub struct SupportTicketMessageConnection {
     pub count: MessageCountKey,
 }
 
+/// A page of a ticket's conversation, oldest first, walkable in both
+/// directions.
 #[Object]
 impl SupportTicketMessageConnection {
     /// The messages of this page with their cursors, oldest first.
@@ -103,6 +105,7 @@ pub struct SupportTicketConnection {
     pub filter: tickets::TicketFilter,
 }
 
+/// A page of the tickets you may see, walkable in both directions.
 #[Object]
 impl SupportTicketConnection {
     /// The tickets of this page with their cursors.
@@ -142,6 +145,7 @@ pub struct ClientConnection {
     pub search: Option<String>,
 }
 
+/// A page of clients, newest first, walkable in both directions.
 #[Object]
 impl ClientConnection {
     /// The clients of this page with their cursors.

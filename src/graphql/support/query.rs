@@ -158,6 +158,7 @@ impl SupportQuery {
     /// Tickets you may see: customers their own, agents their departments'
     /// and assigned ones, `tickets.read_all` everything. Walk forward with
     /// `first`/`after` or backward with `last`/`before`.
+    #[allow(clippy::too_many_arguments)] // the filter, the order and the four Relay arguments
     async fn tickets(
         &self,
         ctx: &Context<'_>,
@@ -210,6 +211,7 @@ impl SupportQuery {
 
     /// Clients by name or external id, newest first (`clients.manage`).
     /// Walk forward with `first`/`after` or backward with `last`/`before`.
+    #[allow(clippy::too_many_arguments)] // the search and the four Relay arguments
     async fn clients(
         &self,
         ctx: &Context<'_>,

@@ -68,6 +68,8 @@ impl SupportTicket {
     }
 }
 
+/// A support ticket, seen through your eyes: internal notes appear only
+/// for staff who may read them.
 #[Object]
 impl SupportTicket {
     /// The ticket's id.
@@ -298,6 +300,7 @@ impl SupportTicketMessage {
     }
 }
 
+/// One message of a ticket's conversation.
 #[Object]
 impl SupportTicketMessage {
     /// The message's id.
@@ -377,6 +380,8 @@ impl SupportTicketMessage {
 /// without an account.
 pub struct Client(pub clients::Model);
 
+/// Someone tickets are for, reachable on one or more channels, with or
+/// without an account.
 #[Object]
 impl Client {
     /// The client's id.
@@ -437,6 +442,7 @@ impl Client {
 /// One channel identity of a client (an email address, a phone number...).
 pub struct ClientExternalId(pub client_external_ids::Model);
 
+/// One channel identity of a client (an email address, a phone number...).
 #[Object]
 impl ClientExternalId {
     /// The channel.
