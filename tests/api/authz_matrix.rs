@@ -166,7 +166,7 @@ const ROWS: &[Row] = &[
     // Support desk
     row("ticket", "query($id: ID!) { ticket(id: $id) { id } }", SIGNED_IN),
     row("tickets", "{ tickets(first: 1) { edges { node { id } } } }", SIGNED_IN),
-    row("ticketTags", "{ ticketTags }", SIGNED_IN),
+    row("ticketTags", "{ ticketTags(first: 5) { nodes { name } totalCount } }", SIGNED_IN),
     row("client", "query($id: ID!) { client(id: $id) { id } }", SIGNED_IN),
     row("clients", "{ clients(first: 1) { edges { node { id } } } }", AGENTS),
     row(

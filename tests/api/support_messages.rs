@@ -163,3 +163,61 @@ async fn a_posted_message_returns_its_ticket_and_links_to_it() {
     assert_eq!(d["addTicketMessage"]["ticket"]["status"], "WAITING_FOR_AGENT");
     server.stop().await;
 }
+
+const TAGS: &str = "query($first: Int, $after: String, $last: Int, $before: String) { ticketTags(first: $first, after: $after, last: $last, before: $before) { totalCount nodes { name } pageInfo { hasPreviousPage hasNextPage startCursor endCursor } } }";
+
+#[tokio::test]
+async fn ticket_tags_walk_both_ways_with_a_total() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let agent = server.agent(&admin, "GENERAL").await;
+    let alice = server.customer("alice").await;
+    let ticket = alice
+        .client
+        .data(CREATE, json!({"i": {"subject": "Tags", "description": "many"}}))
+        .await["createTicket"]["ticket"]["id"]
+        .clone();
+    let mut names: Vec<String> = (0..25).map(|i| format!("tag-{i:02}")).collect();
+    agent
+        .client
+        .data(
+            "mutation($i: TagTicketInput!) { tagTicket(input: $i) { ticket { tags } } }",
+            json!({"i": {"ticketId": ticket, "add": names}}),
+        )
+        .await;
+    names.sort();
+    let names_of = |d: &Value| -> Vec<String> {
+        d["ticketTags"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Forward in pages of 10.
+    let mut forward = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let d = agent.client.data(TAGS, json!({"first": 10, "after": after})).await;
+        assert_eq!(d["ticketTags"]["totalCount"], 25);
+        forward.extend(names_of(&d));
+        if d["ticketTags"]["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = d["ticketTags"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(forward, names);
+    // Backward in pages of 10.
+    let mut backward: Vec<String> = Vec::new();
+    let mut before = Value::Null;
+    loop {
+        let d = agent.client.data(TAGS, json!({"last": 10, "before": before})).await;
+        backward.splice(0..0, names_of(&d));
+        if d["ticketTags"]["pageInfo"]["hasPreviousPage"] == false {
+            break;
+        }
+        before = d["ticketTags"]["pageInfo"]["startCursor"].clone();
+    }
+    assert_eq!(backward, names);
+    server.stop().await;
+}

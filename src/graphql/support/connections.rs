@@ -5,7 +5,7 @@ use async_graphql::connection::PageInfo;
 use async_graphql::{Context, Object, Result, SimpleObject};
 
 use super::loaders::MessageCountKey;
-use super::types::{loaders, Client, SupportTicket, SupportTicketMessage};
+use super::types::{loaders, Client, SupportTicket, SupportTicketMessage, TicketTag};
 use crate::graphql::context::app;
 use crate::graphql::pagination::encode_cursor;
 use crate::service::identity::Viewer;
@@ -165,5 +165,44 @@ impl ClientConnection {
     /// asked for).
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(client_service::count(app(ctx)?, &self.viewer, self.search.as_deref()).await? as i64)
+    }
+}
+
+/// One tag in a page, with its cursor.
+#[derive(SimpleObject)]
+pub struct TicketTagEdge {
+    /// Opaque position of this tag: pass it as `after` or `before`.
+    pub cursor: String,
+    /// The tag.
+    pub node: TicketTag,
+}
+
+/// A page of the tag names in use, by name, walkable in both directions.
+pub struct TicketTagConnection {
+    pub edges: Vec<TicketTagEdge>,
+    pub info: PageInfo,
+    pub viewer: Viewer,
+}
+
+/// A page of the tag names in use, by name, walkable in both directions.
+#[Object]
+impl TicketTagConnection {
+    /// The tags of this page with their cursors.
+    async fn edges(&self) -> &[TicketTagEdge] {
+        &self.edges
+    }
+    /// The tags of this page.
+    async fn nodes(&self) -> Vec<&TicketTag> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+    /// Whether more tags lie before or after this page, and the cursors at
+    /// its ends.
+    async fn page_info(&self) -> &PageInfo {
+        &self.info
+    }
+    /// How many tag names are in use (all pages; counted only when asked
+    /// for).
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(tickets::tag_count(app(ctx)?, &self.viewer).await? as i64)
     }
 }

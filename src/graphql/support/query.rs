@@ -8,10 +8,13 @@ use async_graphql::{Context, Object, Result, ID};
 use entity::support_tickets;
 use uuid::Uuid;
 
-use super::connections::{paged_edges, ClientConnection, ClientEdge, SupportTicketConnection, SupportTicketEdge};
+use super::connections::{
+    paged_edges, ClientConnection, ClientEdge, SupportTicketConnection, SupportTicketEdge, TicketTagConnection,
+    TicketTagEdge,
+};
 use super::inputs::{message_page, service_filter, TicketFilter, TicketOrder};
 use super::loaders::{MessageCountKey, MessagesKey};
-use super::types::{loaders, Client, SupportTicket};
+use super::types::{loaders, Client, SupportTicket, TicketTag};
 use crate::error::AppError;
 use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::{not_found_is_none, parse_id};
@@ -194,13 +197,33 @@ impl SupportQuery {
         })
     }
 
-    /// Tag names in use, sorted (anyone who may see tickets).
-    async fn ticket_tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        Ok(tickets::all_tags(app(ctx)?, viewer(ctx))
-            .await?
-            .into_iter()
-            .map(|t| t.name)
-            .collect())
+    /// Tags in use, by name (anyone who may see tickets). Walk forward
+    /// with `first`/`after` or backward with `last`/`before`.
+    async fn ticket_tags(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many tags from the start (after `after`); at most 100, 20 when no size is given.")]
+        first: Option<i32>,
+        #[graphql(desc = "Only tags after this cursor.")] after: Option<String>,
+        #[graphql(desc = "How many tags from the end (before `before`); at most 100.")] last: Option<i32>,
+        #[graphql(desc = "Only tags before this cursor.")] before: Option<String>,
+    ) -> Result<TicketTagConnection> {
+        let v = viewer(ctx);
+        let page = Page::<String>::from_args(first, after, last, before)?;
+        let paged = tickets::tags_page(app(ctx)?, v, &page).await?;
+        let (edges, info) = paged_edges(
+            paged,
+            |t| t.name.clone(),
+            |cursor, t| TicketTagEdge {
+                cursor,
+                node: TicketTag(t),
+            },
+        );
+        Ok(TicketTagConnection {
+            edges,
+            info,
+            viewer: v.clone(),
+        })
     }
 
     /// A client you may see (staff with `clients.manage`, or your own).

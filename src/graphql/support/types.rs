@@ -266,6 +266,26 @@ impl SupportTicket {
     }
 }
 
+/// A tag staff put on tickets to group them.
+pub struct TicketTag(pub entity::tags::Model);
+
+/// A tag staff put on tickets to group them.
+#[Object]
+impl TicketTag {
+    /// The tag's id.
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// The tag's name (lower case; what `tagTicket` and the `tag` filter take).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// When the tag was first used.
+    async fn created_at(&self) -> DateTime<Utc> {
+        ts(self.0.created_at)
+    }
+}
+
 /// Who wrote a message.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum SenderKind {

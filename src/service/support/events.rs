@@ -122,17 +122,6 @@ pub enum Delivery<T> {
     End(AppError),
 }
 
-impl<T> Delivery<T> {
-    /// The same delivery with its item mapped (for the GraphQL side).
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Delivery<U> {
-        match self {
-            Delivery::Deliver(t) => Delivery::Deliver(f(t)),
-            Delivery::Skip => Delivery::Skip,
-            Delivery::End(e) => Delivery::End(e),
-        }
-    }
-}
-
 /// For `ticketUpdated`: the changed ticket, if the subscriber may read it
 /// by query now. `only` is the ticket of a one-ticket subscription: losing
 /// access to it ends the stream, while the all-tickets stream skips tickets

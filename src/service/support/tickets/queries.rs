@@ -215,13 +215,27 @@ pub async fn count(ctx: &AppContext, viewer: &Viewer, filter: &TicketFilter) -> 
     Ok(support_tickets::Entity::find().filter(cond).count(&ctx.db.read).await?)
 }
 
-/// Every tag, by name (anyone who may see tickets).
-pub async fn all_tags(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<tags::Model>> {
+/// A page of the tag names in use, by name, keyset both ways (anyone who
+/// may see tickets).
+pub async fn tags_page(ctx: &AppContext, viewer: &Viewer, page: &PageRequest<String>) -> AppResult<Paged<tags::Model>> {
     visibility::scope(&ctx.db.read, viewer).await?;
-    Ok(tags::Entity::find()
-        .order_by_asc(tags::Column::Name)
-        .all(&ctx.db.read)
-        .await?)
+    let mut cond = Condition::all();
+    for (op, name) in page.bounds(false) {
+        cond = cond.add(Expr::cust_with_values(format!("tags.name {op} $1"), [name.clone()]));
+    }
+    let q = tags::Entity::find().filter(cond).limit(page.fetch());
+    let q = if page.sql_descending(false) {
+        q.order_by_desc(tags::Column::Name)
+    } else {
+        q.order_by_asc(tags::Column::Name)
+    };
+    Ok(page.finish(q.all(&ctx.db.read).await?))
+}
+
+/// How many tag names are in use (for `totalCount`).
+pub async fn tag_count(ctx: &AppContext, viewer: &Viewer) -> AppResult<u64> {
+    visibility::scope(&ctx.db.read, viewer).await?;
+    Ok(tags::Entity::find().count(&ctx.db.read).await?)
 }
 
 /// Tickets by id, for loaders: only call with ids the viewer was already
