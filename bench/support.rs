@@ -36,7 +36,7 @@ use switchboard::seed::scale::{self, ScaleSpec};
 const PAGE_QUERY: &str = "query($n: Int!, $after: String) { tickets(first: $n, after: $after) { \
     edges { node { id number subject status department { name } client { displayName } \
     assignees { displayName } tags \
-    messages(last: 5) { body sender { ... on User { displayName } ... on Client { displayName } } } } } \
+    messages(last: 5) { nodes { body sender { ... on User { displayName } ... on Client { displayName } } } } } } \
     pageInfo { endCursor } } }";
 const SUBSCRIPTION: &str = "subscription($t: ID!) { ticketMessageAdded(ticketId: $t) { id body } }";
 const ADD_MESSAGE: &str = "mutation($i: AddTicketMessageInput!) { addTicketMessage(input: $i) { message { id } } }";

@@ -253,16 +253,22 @@ pub enum EmploymentStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ExternalIdKind {
+    /// An email address.
     #[sea_orm(string_value = "EMAIL")]
     Email,
+    /// A phone number (calls and text messages).
     #[sea_orm(string_value = "PHONE")]
     Phone,
+    /// A WhatsApp number.
     #[sea_orm(string_value = "WHATSAPP")]
     Whatsapp,
+    /// A Slack user id.
     #[sea_orm(string_value = "SLACK")]
     Slack,
+    /// A Telegram user name or id.
     #[sea_orm(string_value = "TELEGRAM")]
     Telegram,
+    /// Any other channel.
     #[sea_orm(string_value = "OTHER")]
     Other,
 }
@@ -271,12 +277,16 @@ pub enum ExternalIdKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum TicketCategory {
+    /// Anything not covered by another category.
     #[sea_orm(string_value = "GENERAL")]
     General,
+    /// Payments, invoices and charges.
     #[sea_orm(string_value = "BILLING")]
     Billing,
+    /// Something does not work.
     #[sea_orm(string_value = "TECHNICAL")]
     Technical,
+    /// Sign-in, profile and account settings.
     #[sea_orm(string_value = "ACCOUNT")]
     Account,
 }
@@ -285,12 +295,16 @@ pub enum TicketCategory {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum TicketPriority {
+    /// Can wait.
     #[sea_orm(string_value = "LOW")]
     Low,
+    /// The usual urgency.
     #[sea_orm(string_value = "NORMAL")]
     Normal,
+    /// Needs attention soon.
     #[sea_orm(string_value = "HIGH")]
     High,
+    /// Needs attention now.
     #[sea_orm(string_value = "URGENT")]
     Urgent,
 }
@@ -299,18 +313,25 @@ pub enum TicketPriority {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum TicketStatus {
+    /// New, or reopened; nobody has taken it up yet.
     #[sea_orm(string_value = "OPEN")]
     Open,
+    /// An agent is working on it.
     #[sea_orm(string_value = "IN_PROGRESS")]
     InProgress,
+    /// The customer's turn: staff replied.
     #[sea_orm(string_value = "WAITING_FOR_CUSTOMER")]
     WaitingForCustomer,
+    /// The desk's turn: the customer replied.
     #[sea_orm(string_value = "WAITING_FOR_AGENT")]
     WaitingForAgent,
+    /// Solved; the customer may still reply, which reopens it.
     #[sea_orm(string_value = "RESOLVED")]
     Resolved,
+    /// Finished; only staff can reopen it, as OPEN.
     #[sea_orm(string_value = "CLOSED")]
     Closed,
+    /// Ended without a solution; the customer may still reply.
     #[sea_orm(string_value = "UNRESOLVED")]
     Unresolved,
 }

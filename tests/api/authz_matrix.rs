@@ -166,7 +166,7 @@ const ROWS: &[Row] = &[
     // Support desk
     row("ticket", "query($id: ID!) { ticket(id: $id) { id } }", SIGNED_IN),
     row("tickets", "{ tickets(first: 1) { edges { node { id } } } }", SIGNED_IN),
-    row("ticketTags", "{ ticketTags }", SIGNED_IN),
+    row("ticketTags", "{ ticketTags(first: 5) { nodes { name } totalCount } }", SIGNED_IN),
     row("client", "query($id: ID!) { client(id: $id) { id } }", SIGNED_IN),
     row("clients", "{ clients(first: 1) { edges { node { id } } } }", AGENTS),
     row(
@@ -599,7 +599,7 @@ const BY_ID: &[ByIdRow] = &[
     ),
     by_id(
         "ingestInboundMessage",
-        r#"mutation($ticket: ID!, $aliceEmail: String!) { ingestInboundMessage(input: { channel: EMAIL, externalId: $aliceEmail, ticketId: $ticket, body: "as the customer" }) { ticket { id messages(last: 100) { body isInternal } } message { id } } }"#,
+        r#"mutation($ticket: ID!, $aliceEmail: String!) { ingestInboundMessage(input: { channel: EMAIL, externalId: $aliceEmail, ticketId: $ticket, body: "as the customer" }) { ticket { id messages(last: 100) { nodes { body isInternal } } } message { id } } }"#,
         &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, NOT_FOUND)],
     ),
     by_id(

@@ -25,6 +25,7 @@ mod seed_demo;
 mod seed_scale;
 mod support_authz;
 mod support_desk;
+mod support_messages;
 mod wallet;
 mod websocket;
 mod ws_sessions;

@@ -19,7 +19,7 @@ const CREATE: &str =
 const MESSAGE: &str =
     "mutation($i: AddTicketMessageInput!) { addTicketMessage(input: $i) { replayed message { id body isInternal } } }";
 const TICKET: &str =
-    "query($id: ID!) { ticket(id: $id) { id status updatedAt messages(last: 100) { id body isInternal isSystem } } }";
+    "query($id: ID!) { ticket(id: $id) { id status updatedAt messages(last: 100) { nodes { id body isInternal isSystem } } } }";
 
 struct Desk {
     server: TestServer,
@@ -323,7 +323,7 @@ async fn a_retried_message_posts_once() {
     .await;
     assert_eq!(fresh, 1);
 
-    let msgs = d.general.client.data(TICKET, json!({"id": t["id"]})).await["ticket"]["messages"].clone();
+    let msgs = d.general.client.data(TICKET, json!({"id": t["id"]})).await["ticket"]["messages"]["nodes"].clone();
     let count = |id: Uuid| {
         msgs.as_array()
             .unwrap()

@@ -19,7 +19,7 @@ const MESSAGE: &str =
 const STATUS: &str =
     "mutation($i: SetTicketStatusInput!) { setTicketStatus(input: $i) { ticket { status resolvedAt closedAt } } }";
 const ASSIGN: &str = "mutation($i: AssignTicketInput!) { assignTicket(input: $i) { ticket { assignees { id } } } }";
-const TICKET: &str = "query($id: ID!) { ticket(id: $id) { id status firstResponseAt messages(last: 50) { body isInternal isSystem senderKind sender { __typename ... on User { id } ... on Client { id } } } } }";
+const TICKET: &str = "query($id: ID!) { ticket(id: $id) { id status firstResponseAt messages(last: 50) { nodes { body isInternal isSystem senderKind sender { __typename ... on User { id } ... on Client { id } } } } } }";
 
 struct Desk {
     server: TestServer,
@@ -168,7 +168,7 @@ async fn conversation_workflow_internal_notes_and_notifications() {
 
     // The customer never sees the internal note; the agent does.
     let mine = d.alice.client.data(TICKET, json!({"id": id})).await["ticket"].clone();
-    let bodies: Vec<&str> = mine["messages"]
+    let bodies: Vec<&str> = mine["messages"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -182,7 +182,7 @@ async fn conversation_workflow_internal_notes_and_notifications() {
     );
     assert!(mine["firstResponseAt"].is_string());
     let theirs = d.agent.client.data(TICKET, json!({"id": id})).await["ticket"].clone();
-    assert!(theirs["messages"]
+    assert!(theirs["messages"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -239,7 +239,7 @@ async fn conversation_workflow_internal_notes_and_notifications() {
         .await;
     assert_eq!(r.error_code(), Some("CONFLICT"));
     // Status changes left system messages.
-    let all = d.agent.client.data(TICKET, json!({"id": id})).await["ticket"]["messages"].clone();
+    let all = d.agent.client.data(TICKET, json!({"id": id})).await["ticket"]["messages"]["nodes"].clone();
     let system: Vec<&Value> = all
         .as_array()
         .unwrap()
@@ -529,7 +529,7 @@ async fn clients_inbound_channels_and_merging() {
         .collect();
     assert_eq!(kinds, vec!["SLACK", "WHATSAPP"]);
     let moved = d.agent.client.data(TICKET, json!({"id": slack["id"]})).await;
-    assert!(moved["ticket"]["messages"]
+    assert!(moved["ticket"]["messages"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -721,7 +721,7 @@ async fn messages_reach_subscribers_on_another_instance_through_redis() {
 const PAGE: &str =
     "query($n: Int!) { tickets(first: $n) { edges { node { id number subject status department { name } \
     client { displayName } assignees { displayName } tags \
-    messages(last: 5) { body sender { ... on User { displayName } ... on Client { displayName } } } } } } }";
+    messages(last: 5) { totalCount pageInfo { hasPreviousPage startCursor } nodes { body ticket { id } sender { ... on User { displayName } ... on Client { displayName } } } } } } } }";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticket_page_costs_the_same_statements_at_any_size() {
@@ -744,7 +744,7 @@ async fn a_ticket_page_costs_the_same_statements_at_any_size() {
         assert_eq!(edges.len(), n as usize);
         assert!(edges
             .iter()
-            .any(|e| !e["node"]["messages"].as_array().unwrap().is_empty()));
+            .any(|e| !e["node"]["messages"]["nodes"].as_array().unwrap().is_empty()));
         assert!(edges
             .iter()
             .any(|e| !e["node"]["assignees"].as_array().unwrap().is_empty()));

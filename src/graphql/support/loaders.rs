@@ -1,44 +1,69 @@
-//! The support desk's DataLoaders: clients, their external ids, and a
-//! ticket's tags, assignees and messages, batched per request.
+//! The support desk's DataLoaders: tickets, clients, their external ids,
+//! and a ticket's tags, assignees, message pages and message counts,
+//! batched per request. Each calls one bulk function of
+//! `service::support`; no SQL here.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entity::{client_external_ids, clients, support_ticket_messages, users};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Statement};
+use entity::{client_external_ids, clients, support_ticket_messages, support_tickets, users};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::graphql::loaders::{cached, shared, Cached, LoadError};
+use crate::graphql::loaders::{cached, Cached, LoadError};
+use crate::service::page::Paged;
+use crate::service::support::messages::{self, MessageCursor, MessagePage};
+use crate::service::support::{clients as client_service, tickets};
 
 /// The support desk's loaders of one request.
 pub struct SupportLoaders {
+    pub tickets: Cached<TicketLoader>,
     pub clients: Cached<ClientLoader>,
     pub external_ids: Cached<ExternalIdsLoader>,
     pub ticket_tags: Cached<TicketTagsLoader>,
     pub ticket_assignees: Cached<TicketAssigneesLoader>,
     pub ticket_messages: Cached<TicketMessagesLoader>,
+    pub message_counts: Cached<MessageCountLoader>,
 }
 
 impl SupportLoaders {
     /// Fresh loaders reading from `db`.
     pub fn new(db: DatabaseConnection) -> Self {
         SupportLoaders {
+            tickets: cached(TicketLoader(db.clone())),
             clients: cached(ClientLoader(db.clone())),
             external_ids: cached(ExternalIdsLoader(db.clone())),
             ticket_tags: cached(TicketTagsLoader(db.clone())),
             ticket_assignees: cached(TicketAssigneesLoader(db.clone())),
-            ticket_messages: cached(TicketMessagesLoader(db)),
+            ticket_messages: cached(TicketMessagesLoader(db.clone())),
+            message_counts: cached(MessageCountLoader(db)),
         }
     }
 
     /// Turns every cache off (subscriptions read current rows per event).
     pub fn disable_caches(&self) {
+        self.tickets.enable_all_cache(false);
         self.clients.enable_all_cache(false);
         self.external_ids.enable_all_cache(false);
         self.ticket_tags.enable_all_cache(false);
         self.ticket_assignees.enable_all_cache(false);
         self.ticket_messages.enable_all_cache(false);
+        self.message_counts.enable_all_cache(false);
+    }
+}
+
+/// Tickets by id (for a message's `ticket`: the message was visible, so
+/// its ticket is).
+pub struct TicketLoader(DatabaseConnection);
+
+impl Loader<Uuid> for TicketLoader {
+    type Value = support_tickets::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = tickets::of_many(&self.0, keys).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|t| (t.id, t)).collect())
     }
 }
 
@@ -50,11 +75,7 @@ impl Loader<Uuid> for ClientLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = clients::Entity::find()
-            .filter(clients::Column::Id.is_in(keys.to_vec()))
-            .all(&self.0)
-            .await
-            .map_err(shared)?;
+        let rows = client_service::of_many(&self.0, keys).await.map_err(Arc::new)?;
         Ok(rows.into_iter().map(|c| (c.id, c)).collect())
     }
 }
@@ -67,35 +88,13 @@ impl Loader<Uuid> for ExternalIdsLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = crate::service::support::clients::external_ids_of(&self.0, keys)
-            .await
-            .map_err(Arc::new)?;
+        let rows = client_service::external_ids_of(&self.0, keys).await.map_err(Arc::new)?;
         let mut out: HashMap<Uuid, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for r in rows {
             out.entry(r.client_id).or_default().push(r);
         }
         Ok(out)
     }
-}
-
-async fn pairs(db: &DatabaseConnection, sql: &str, keys: &[Uuid]) -> Result<Vec<(Uuid, String)>, LoadError> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            [keys.to_vec().into()],
-        ))
-        .await
-        .map_err(shared)?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            Some((
-                r.try_get_by_index::<Uuid>(0).ok()?,
-                r.try_get_by_index::<String>(1).ok()?,
-            ))
-        })
-        .collect())
 }
 
 /// Tag names by ticket id, sorted.
@@ -106,23 +105,11 @@ impl Loader<Uuid> for TicketTagsLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = pairs(
-            &self.0,
-            "SELECT tt.ticket_id, t.name FROM ticket_tags tt JOIN tags t ON t.id = tt.tag_id \
-             WHERE tt.ticket_id = ANY($1) ORDER BY t.name",
-            keys,
-        )
-        .await?;
-        // Every key gets an answer, empty or not, so the cache holds it.
-        let mut out: HashMap<Uuid, Vec<String>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for (ticket, name) in rows {
-            out.entry(ticket).or_default().push(name);
-        }
-        Ok(out)
+        tickets::tags_of_many(&self.0, keys).await.map_err(Arc::new)
     }
 }
 
-/// Assigned users by ticket id (the users themselves, in one statement).
+/// Assigned users by ticket id.
 pub struct TicketAssigneesLoader(DatabaseConnection);
 
 impl Loader<Uuid> for TicketAssigneesLoader {
@@ -130,71 +117,114 @@ impl Loader<Uuid> for TicketAssigneesLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        use sea_orm::FromQueryResult;
-        let rows = self
-            .0
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT ta.ticket_id AS assigned_ticket_id, u.* FROM ticket_assignments ta \
-                 JOIN users u ON u.id = ta.user_id WHERE ta.ticket_id = ANY($1) ORDER BY ta.assigned_at, u.id",
-                [keys.to_vec().into()],
-            ))
-            .await
-            .map_err(shared)?;
-        let mut out: HashMap<Uuid, Vec<users::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for r in rows {
-            let ticket: Uuid = r.try_get("", "assigned_ticket_id").map_err(shared)?;
-            let user = users::Model::from_query_result(&r, "").map_err(shared)?;
-            out.entry(ticket).or_default().push(user);
+        tickets::assignees_of_many(&self.0, keys).await.map_err(Arc::new)
+    }
+}
+
+/// A page request over a conversation, as a cache key (the same arguments
+/// on many tickets share one statement).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub limit: u64,
+    pub after: Option<MessageCursor>,
+    pub before: Option<MessageCursor>,
+    pub backward: bool,
+}
+
+impl From<&MessagePage> for PageKey {
+    fn from(p: &MessagePage) -> Self {
+        PageKey {
+            limit: p.limit,
+            after: p.after,
+            before: p.before,
+            backward: p.backward,
+        }
+    }
+}
+
+impl From<PageKey> for MessagePage {
+    fn from(k: PageKey) -> Self {
+        MessagePage {
+            limit: k.limit,
+            after: k.after,
+            before: k.before,
+            backward: k.backward,
+        }
+    }
+}
+
+/// One page of one ticket's conversation, as the viewer may see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MessagesKey {
+    pub ticket: Uuid,
+    pub include_internal: bool,
+    pub page: PageKey,
+}
+
+/// Message pages by ticket, one statement per (internal, page) group.
+pub struct TicketMessagesLoader(DatabaseConnection);
+
+impl Loader<MessagesKey> for TicketMessagesLoader {
+    type Value = Paged<support_ticket_messages::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[MessagesKey]) -> Result<HashMap<MessagesKey, Self::Value>, Self::Error> {
+        let mut groups: HashMap<(bool, PageKey), Vec<Uuid>> = HashMap::new();
+        for k in keys {
+            groups.entry((k.include_internal, k.page)).or_default().push(k.ticket);
+        }
+        let mut out = HashMap::new();
+        for ((include_internal, page), tickets) in groups {
+            let pages = messages::pages_of_many(&self.0, &tickets, include_internal, &page.into())
+                .await
+                .map_err(Arc::new)?;
+            for (ticket, paged) in pages {
+                out.insert(
+                    MessagesKey {
+                        ticket,
+                        include_internal,
+                        page,
+                    },
+                    paged,
+                );
+            }
         }
         Ok(out)
     }
 }
 
-/// The newest messages of a ticket: key (ticket, include internal notes,
-/// how many).
+/// How many messages a ticket has, as the viewer may see them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct MessagesKey {
+pub struct MessageCountKey {
     pub ticket: Uuid,
     pub include_internal: bool,
-    pub last: i64,
 }
 
-/// Messages by ticket, batched per (internal, count) group.
-pub struct TicketMessagesLoader(DatabaseConnection);
+/// Message counts by ticket, one statement per visibility group.
+pub struct MessageCountLoader(DatabaseConnection);
 
-impl Loader<MessagesKey> for TicketMessagesLoader {
-    type Value = Vec<support_ticket_messages::Model>;
+impl Loader<MessageCountKey> for MessageCountLoader {
+    type Value = u64;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[MessagesKey]) -> Result<HashMap<MessagesKey, Self::Value>, Self::Error> {
-        let mut groups: HashMap<(bool, i64), Vec<Uuid>> = HashMap::new();
+    async fn load(&self, keys: &[MessageCountKey]) -> Result<HashMap<MessageCountKey, u64>, Self::Error> {
+        let mut groups: HashMap<bool, Vec<Uuid>> = HashMap::new();
         for k in keys {
-            groups.entry((k.include_internal, k.last)).or_default().push(k.ticket);
+            groups.entry(k.include_internal).or_default().push(k.ticket);
         }
-        let mut out: HashMap<MessagesKey, Self::Value> = HashMap::new();
-        for ((include_internal, last), tickets) in groups {
-            let rows = crate::service::support::messages::for_tickets(&self.0, &tickets, include_internal, last)
+        let mut out = HashMap::new();
+        for (include_internal, tickets) in groups {
+            for (ticket, n) in messages::counts_of_many(&self.0, &tickets, include_internal)
                 .await
-                .map_err(Arc::new)?;
-            for t in &tickets {
+                .map_err(Arc::new)?
+            {
                 out.insert(
-                    MessagesKey {
-                        ticket: *t,
+                    MessageCountKey {
+                        ticket,
                         include_internal,
-                        last,
                     },
-                    Vec::new(),
+                    n,
                 );
-            }
-            for m in rows {
-                if let Some(v) = out.get_mut(&MessagesKey {
-                    ticket: m.ticket_id,
-                    include_internal,
-                    last,
-                }) {
-                    v.push(m);
-                }
             }
         }
         Ok(out)

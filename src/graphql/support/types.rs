@@ -1,39 +1,38 @@
-//! GraphQL types of the support desk.
+//! GraphQL types of the support desk: tickets, their conversations,
+//! clients, and the connections that page through them.
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, Union, ID};
 use chrono::{DateTime, Utc};
 use entity::enums::{ExternalIdKind, TicketCategory, TicketPriority, TicketStatus};
 use entity::{client_external_ids, clients, support_ticket_messages, support_tickets};
-use sea_orm::ActiveEnum;
 
-use crate::error::AppError;
-use crate::graphql::context::viewer;
+use super::connections::{paged_edges, SupportTicketMessageConnection, SupportTicketMessageEdge};
+use super::inputs::message_page;
+use super::loaders::{MessageCountKey, MessagesKey};
+use crate::graphql::convert::{db_enum, id, ts};
 use crate::graphql::identity::types::{Department, User};
 pub(crate) use crate::graphql::loaders::loaders;
-use crate::graphql::support::loaders::MessagesKey;
-use crate::service::support::{status, tickets::Attachment as AttachmentModel};
+use crate::service::support::messages::MessageCursor;
+use crate::service::support::shared::{attachments_of, SeenTicket};
+use crate::service::support::status;
+use crate::service::support::tickets::RelatedEntityType;
 
-fn ts(t: sea_orm::prelude::DateTimeWithTimeZone) -> DateTime<Utc> {
-    t.with_timezone(&Utc)
-}
-
-fn db_enum<E: ActiveEnum<Value = String>>(value: &str) -> Result<E, AppError> {
-    E::try_from_value(&value.to_string())
-        .map_err(|e| AppError::internal(anyhow::anyhow!("bad enum value in database: {e}")))
-}
-
-/// File metadata attached to a ticket or message.
+/// File metadata attached to a ticket or message (the file itself lives in
+/// the file store or at its URL).
 #[derive(SimpleObject, Clone)]
 pub struct Attachment {
+    /// The file's name as the uploader gave it.
     pub file_name: String,
+    /// Where to fetch the file: an https:// URL or a path on this platform.
     pub url: String,
+    /// The file's MIME type, when known.
     pub mime_type: Option<String>,
+    /// The file's size in bytes, when known.
     pub size_bytes: Option<i64>,
 }
 
 fn attachments(v: &serde_json::Value) -> Vec<Attachment> {
-    serde_json::from_value::<Vec<AttachmentModel>>(v.clone())
-        .unwrap_or_default()
+    attachments_of(v)
         .into_iter()
         .map(|a| Attachment {
             file_name: a.file_name,
@@ -44,54 +43,74 @@ fn attachments(v: &serde_json::Value) -> Vec<Attachment> {
         .collect()
 }
 
-/// What a ticket is about (an exchange order, a payment...).
+/// What a ticket is about: one of the customer's own orders, payments and
+/// the like.
 #[derive(SimpleObject, Clone)]
 pub struct RelatedEntity {
-    /// EXCHANGE_ORDER, PAYMENT, ORDER, INVOICE, WALLET, WITHDRAWAL, JOB, LEAD or KYC.
-    pub entity_type: String,
+    /// The kind of entity.
+    pub entity_type: RelatedEntityType,
+    /// The entity's id (look it up with the query for its kind).
     pub entity_id: ID,
 }
 
-/// A support ticket, seen through the viewer's eyes.
-pub struct SupportTicket {
-    pub model: support_tickets::Model,
-    /// The viewer may read internal notes of this ticket (staff).
-    pub sees_internal: bool,
+/// A support ticket, seen through the viewer's eyes: internal notes appear
+/// only for staff who may read them.
+pub struct SupportTicket(pub SeenTicket);
+
+impl SupportTicket {
+    /// `model` for a viewer who does (or does not) read internal notes.
+    pub fn new(model: support_tickets::Model, sees_internal: bool) -> Self {
+        SupportTicket(SeenTicket { model, sees_internal })
+    }
+
+    fn model(&self) -> &support_tickets::Model {
+        &self.0.model
+    }
 }
 
+/// A support ticket, seen through your eyes: internal notes appear only
+/// for staff who may read them.
 #[Object]
 impl SupportTicket {
+    /// The ticket's id.
     async fn id(&self) -> ID {
-        ID(self.model.id.to_string())
+        id(self.model().id)
     }
-    /// Human-readable number (#1042).
+    /// Human-readable number (#1042), for conversations with the customer.
     async fn number(&self) -> i64 {
-        self.model.number
+        self.model().number
     }
+    /// One line saying what the ticket is about.
     async fn subject(&self) -> &str {
-        &self.model.subject
+        &self.model().subject
     }
+    /// The customer's first description of the problem.
     async fn description(&self) -> &str {
-        &self.model.description
+        &self.model().description
     }
+    /// Where the ticket is in its life cycle.
     async fn status(&self) -> Result<TicketStatus> {
-        Ok(db_enum(&self.model.status)?)
+        Ok(status::of(self.model())?)
     }
+    /// How urgent the ticket is.
     async fn priority(&self) -> Result<TicketPriority> {
-        Ok(db_enum(&self.model.priority)?)
+        Ok(status::priority_of(self.model())?)
     }
+    /// The ticket's topic.
     async fn category(&self) -> Result<TicketCategory> {
-        Ok(db_enum(&self.model.category)?)
+        Ok(db_enum(&self.model().category)?)
     }
-    /// Statuses this ticket may move to next.
+    /// Statuses this ticket may move to next (`setTicketStatus`).
     async fn next_statuses(&self) -> Result<Vec<TicketStatus>> {
-        status::next_statuses(&self.model.status)
-            .iter()
-            .map(|s| db_enum(s).map_err(Into::into))
-            .collect()
+        Ok(status::next_statuses(status::of(self.model())?).to_vec())
     }
+    /// The id of the department handling the ticket.
+    async fn department_id(&self) -> Option<ID> {
+        self.model().department_id.map(id)
+    }
+    /// The department handling the ticket.
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        let Some(id) = self.model.department_id else {
+        let Some(id) = self.model().department_id else {
             return Ok(None);
         };
         Ok(loaders(ctx)?
@@ -102,9 +121,13 @@ impl SupportTicket {
             .map_err(|e| e.to_graphql())?
             .map(Department))
     }
+    /// The id of the client the ticket is for.
+    async fn client_id(&self) -> Option<ID> {
+        self.model().client_id.map(id)
+    }
     /// The person the ticket is for.
     async fn client(&self, ctx: &Context<'_>) -> Result<Option<Client>> {
-        let Some(id) = self.model.client_id else {
+        let Some(id) = self.model().client_id else {
             return Ok(None);
         };
         Ok(loaders(ctx)?
@@ -115,9 +138,13 @@ impl SupportTicket {
             .map_err(|e| e.to_graphql())?
             .map(Client))
     }
+    /// The id of the user who opened the ticket.
+    async fn created_by_id(&self) -> Option<ID> {
+        self.model().created_by_user_id.map(id)
+    }
     /// Who opened it (the customer, or the agent who opened it for them).
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let Some(id) = self.model.created_by_user_id else {
+        let Some(id) = self.model().created_by_user_id else {
             return Ok(None);
         };
         Ok(loaders(ctx)?
@@ -128,12 +155,12 @@ impl SupportTicket {
             .map_err(|e| e.to_graphql())?
             .map(User::new))
     }
-    /// Agents working on it.
+    /// Agents working on it (at most 20).
     async fn assignees(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         Ok(loaders(ctx)?
             .support
             .ticket_assignees
-            .load_one(self.model.id)
+            .load_one(self.model().id)
             .await
             .map_err(|e| e.to_graphql())?
             .unwrap_or_default()
@@ -141,69 +168,121 @@ impl SupportTicket {
             .map(User::new)
             .collect())
     }
+    /// Tag names on the ticket, sorted.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         Ok(loaders(ctx)?
             .support
             .ticket_tags
-            .load_one(self.model.id)
+            .load_one(self.model().id)
             .await
             .map_err(|e| e.to_graphql())?
             .unwrap_or_default())
     }
-    /// The newest `last` messages (at most 100), oldest first. Internal
-    /// notes appear only for staff.
+    /// The conversation, oldest message first. A chat view opens on the
+    /// newest page with `last: 20` and scrolls back with `last: 20,
+    /// before: <startCursor>` through any number of older messages;
+    /// `first`/`after` walks forward from the oldest. Internal notes appear
+    /// only for staff who may read them.
     async fn messages(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, validator(minimum = 1, maximum = 100))] last: i32,
-    ) -> Result<Vec<SupportTicketMessage>> {
+        #[graphql(desc = "How many messages to return from the start (after `after`); at most 100.")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Only messages after this cursor (an edge's `cursor` or `pageInfo.endCursor`).")]
+        after: Option<String>,
+        #[graphql(desc = "How many messages to return from the end (before `before`); at most 100.")] last: Option<i32>,
+        #[graphql(desc = "Only messages before this cursor (an edge's `cursor` or `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> Result<SupportTicketMessageConnection> {
+        let page = message_page(first, after, last, before)?;
         let key = MessagesKey {
-            ticket: self.model.id,
-            include_internal: self.sees_internal,
-            last: i64::from(last),
+            ticket: self.model().id,
+            include_internal: self.0.sees_internal,
+            page: (&page).into(),
         };
-        Ok(loaders(ctx)?
+        let paged = loaders(ctx)?
             .support
             .ticket_messages
             .load_one(key)
             .await
             .map_err(|e| e.to_graphql())?
-            .unwrap_or_default()
-            .into_iter()
-            .map(SupportTicketMessage)
-            .collect())
+            .unwrap_or_else(|| page.finish(Vec::new()));
+        let sees_internal = self.0.sees_internal;
+        let (edges, info) = paged_edges(paged, MessageCursor::of, |cursor, m| SupportTicketMessageEdge {
+            cursor,
+            node: SupportTicketMessage::new(m, sees_internal),
+        });
+        Ok(SupportTicketMessageConnection {
+            edges,
+            info,
+            count: MessageCountKey {
+                ticket: self.model().id,
+                include_internal: sees_internal,
+            },
+        })
     }
+    /// Free-form fields the desk records on the ticket (a JSON object).
     async fn custom_fields(&self) -> async_graphql::Json<serde_json::Value> {
-        async_graphql::Json(self.model.custom_fields.clone())
+        async_graphql::Json(self.model().custom_fields.clone())
     }
+    /// Files attached when the ticket was opened.
     async fn attachments(&self) -> Vec<Attachment> {
-        attachments(&self.model.attachments)
+        attachments(&self.model().attachments)
     }
-    async fn related_entity(&self) -> Option<RelatedEntity> {
-        match (&self.model.related_entity_type, self.model.related_entity_id) {
-            (Some(t), Some(id)) => Some(RelatedEntity {
-                entity_type: t.clone(),
-                entity_id: ID(id.to_string()),
-            }),
-            _ => None,
-        }
+    /// What the ticket is about, when it is about one of the customer's
+    /// entities.
+    async fn related_entity(&self) -> Result<Option<RelatedEntity>> {
+        Ok(
+            match (&self.model().related_entity_type, self.model().related_entity_id) {
+                (Some(t), Some(entity)) => Some(RelatedEntity {
+                    entity_type: db_enum(t)?,
+                    entity_id: id(entity),
+                }),
+                _ => None,
+            },
+        )
     }
+    /// When staff first replied publicly.
     async fn first_response_at(&self) -> Option<DateTime<Utc>> {
-        self.model.first_response_at.map(ts)
+        self.model().first_response_at.map(ts)
     }
+    /// When the ticket was last resolved (cleared when it reopens).
     async fn resolved_at(&self) -> Option<DateTime<Utc>> {
-        self.model.resolved_at.map(ts)
+        self.model().resolved_at.map(ts)
     }
+    /// When the ticket was closed (cleared when it reopens).
     async fn closed_at(&self) -> Option<DateTime<Utc>> {
-        self.model.closed_at.map(ts)
+        self.model().closed_at.map(ts)
     }
+    /// When the ticket was opened.
     async fn created_at(&self) -> DateTime<Utc> {
-        ts(self.model.created_at)
+        ts(self.model().created_at)
     }
     /// The last change everyone who sees the ticket can read (an internal
     /// note does not move it).
     async fn updated_at(&self) -> DateTime<Utc> {
-        ts(self.model.updated_at)
+        ts(self.model().updated_at)
+    }
+}
+
+/// A tag staff put on tickets to group them.
+pub struct TicketTag(pub entity::tags::Model);
+
+/// A tag staff put on tickets to group them.
+#[Object]
+impl TicketTag {
+    /// The tag's id.
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// The tag's name (lower case; what `tagTicket` and the `tag` filter take).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// When the tag was first used.
+    async fn created_at(&self) -> DateTime<Utc> {
+        ts(self.0.created_at)
     }
 }
 
@@ -221,44 +300,73 @@ pub enum SenderKind {
 /// The author of a message: an account, or a client without one.
 #[derive(Union)]
 pub enum MessageSender {
+    /// A person with an account (staff, or a customer signed in).
     User(User),
+    /// A client who wrote through a channel without an account.
     Client(Client),
 }
 
 /// One message of a ticket's conversation.
-pub struct SupportTicketMessage(pub support_ticket_messages::Model);
+pub struct SupportTicketMessage {
+    pub model: support_ticket_messages::Model,
+    /// The viewer reads internal notes (carried to the message's ticket).
+    pub sees_internal: bool,
+}
 
+impl SupportTicketMessage {
+    /// `model` for a viewer who does (or does not) read internal notes.
+    pub fn new(model: support_ticket_messages::Model, sees_internal: bool) -> Self {
+        SupportTicketMessage { model, sees_internal }
+    }
+}
+
+/// One message of a ticket's conversation.
 #[Object]
 impl SupportTicketMessage {
+    /// The message's id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        id(self.model.id)
     }
+    /// The id of the ticket the message belongs to.
     async fn ticket_id(&self) -> ID {
-        ID(self.0.ticket_id.to_string())
+        id(self.model.ticket_id)
     }
+    /// The ticket the message belongs to.
+    async fn ticket(&self, ctx: &Context<'_>) -> Result<Option<SupportTicket>> {
+        Ok(loaders(ctx)?
+            .support
+            .tickets
+            .load_one(self.model.ticket_id)
+            .await
+            .map_err(|e| e.to_graphql())?
+            .map(|t| SupportTicket::new(t, self.sees_internal)))
+    }
+    /// The text of the message.
     async fn body(&self) -> &str {
-        &self.0.body
+        &self.model.body
     }
-    /// Agent-only note; never shown to customers.
+    /// An agent-only note; never shown to customers.
     async fn is_internal(&self) -> bool {
-        self.0.is_internal
+        self.model.is_internal
     }
+    /// Written by the desk itself (a status, assignment or transfer change).
     async fn is_system(&self) -> bool {
-        self.0.is_system
+        self.model.is_system
     }
+    /// Who wrote the message: customer, agent or the desk.
     async fn sender_kind(&self) -> SenderKind {
-        if self.0.is_system {
+        if self.model.is_system {
             SenderKind::System
-        } else if self.0.sender_client_id.is_some() {
+        } else if self.model.sender_client_id.is_some() {
             SenderKind::Customer
         } else {
             SenderKind::Agent
         }
     }
-    /// Null for system messages.
+    /// The author: an account or a client. Null for system messages.
     async fn sender(&self, ctx: &Context<'_>) -> Result<Option<MessageSender>> {
         let l = loaders(ctx)?;
-        if let Some(u) = self.0.sender_user_id {
+        if let Some(u) = self.model.sender_user_id {
             return Ok(l
                 .identity
                 .users
@@ -267,7 +375,7 @@ impl SupportTicketMessage {
                 .map_err(|e| e.to_graphql())?
                 .map(|u| MessageSender::User(User::new(u))));
         }
-        if let Some(c) = self.0.sender_client_id {
+        if let Some(c) = self.model.sender_client_id {
             return Ok(l
                 .support
                 .clients
@@ -278,24 +386,35 @@ impl SupportTicketMessage {
         }
         Ok(None)
     }
+    /// Files attached to the message.
     async fn attachments(&self) -> Vec<Attachment> {
-        attachments(&self.0.attachments)
+        attachments(&self.model.attachments)
     }
+    /// When the message was written.
     async fn created_at(&self) -> DateTime<Utc> {
-        ts(self.0.created_at)
+        ts(self.model.created_at)
     }
 }
 
-/// Someone tickets are for, reachable on one or more channels.
+/// Someone tickets are for, reachable on one or more channels, with or
+/// without an account.
 pub struct Client(pub clients::Model);
 
+/// Someone tickets are for, reachable on one or more channels, with or
+/// without an account.
 #[Object]
 impl Client {
+    /// The client's id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        id(self.0.id)
     }
+    /// The client's name as the desk shows it.
     async fn display_name(&self) -> &str {
         &self.0.display_name
+    }
+    /// The id of the client's account, when they have one.
+    async fn user_id(&self) -> Option<ID> {
+        self.0.user_id.map(id)
     }
     /// The client's account, when they have one.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
@@ -312,7 +431,7 @@ impl Client {
     }
     /// Channels to reach the client (shown to staff and to the client).
     async fn external_ids(&self, ctx: &Context<'_>) -> Result<Vec<ClientExternalId>> {
-        let v = viewer(ctx);
+        let v = crate::graphql::context::viewer(ctx);
         let own = v.user_id.is_some() && v.user_id == self.0.user_id;
         if !own && !v.is_staff {
             return Ok(Vec::new());
@@ -328,23 +447,30 @@ impl Client {
             .map(ClientExternalId)
             .collect())
     }
-    /// Free-form data about the client (staff only).
+    /// Free-form data about the client (a JSON object; staff only).
     async fn data(&self, ctx: &Context<'_>) -> Option<async_graphql::Json<serde_json::Value>> {
-        viewer(ctx).is_staff.then(|| async_graphql::Json(self.0.data.clone()))
+        crate::graphql::context::viewer(ctx)
+            .is_staff
+            .then(|| async_graphql::Json(self.0.data.clone()))
     }
+    /// When the desk first recorded the client.
     async fn created_at(&self) -> DateTime<Utc> {
         ts(self.0.created_at)
     }
 }
 
-/// One channel identity of a client.
+/// One channel identity of a client (an email address, a phone number...).
 pub struct ClientExternalId(pub client_external_ids::Model);
 
+/// One channel identity of a client (an email address, a phone number...).
 #[Object]
 impl ClientExternalId {
+    /// The channel.
     async fn kind(&self) -> Result<ExternalIdKind> {
         Ok(db_enum(&self.0.kind)?)
     }
+    /// The address on that channel, normalised (emails lower-cased, phone
+    /// numbers as + and digits).
     async fn value(&self) -> &str {
         &self.0.value
     }

@@ -1,54 +1,45 @@
 //! Clients: the people tickets are for, with or without an account,
 //! reachable through external identities (email, phone, WhatsApp, Slack).
 
+use entity::enums::ExternalIdKind;
 use entity::{client_external_ids, clients, users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
-use super::events;
+use super::{events, perms};
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
 use crate::service::audit::{self, Action, Entry, Module};
 use crate::service::identity::Viewer;
-
-/// Kinds of external identity.
-pub const KINDS: &[&str] = &["EMAIL", "PHONE", "WHATSAPP", "SLACK", "TELEGRAM", "OTHER"];
+use crate::service::page::{PageRequest, Paged};
 
 /// Normalizes an external id so one person has one identity: emails
 /// lower-cased, phone numbers reduced to `+` and digits.
-pub fn normalize_external(kind: &str, value: &str) -> AppResult<(String, String)> {
-    let kind = kind.trim().to_uppercase();
-    if !KINDS.contains(&kind.as_str()) {
-        return Err(AppError::invalid(
-            "kind",
-            format!("must be one of {}", KINDS.join(", ")),
-        ));
-    }
+pub fn normalize_external(kind: ExternalIdKind, value: &str) -> AppResult<String> {
     let value = value.trim();
-    let value = match kind.as_str() {
-        "EMAIL" => crate::service::identity::Email::parse_field(value, "value")
+    Ok(match kind {
+        ExternalIdKind::Email => crate::service::identity::Email::parse_field(value, "value")
             .map(crate::service::identity::Email::into_string)
             .map_err(|_| AppError::invalid("value", "is not a valid email address"))?,
-        "PHONE" | "WHATSAPP" => {
+        ExternalIdKind::Phone | ExternalIdKind::Whatsapp => {
             let digits: String = value.chars().filter(|c| c.is_ascii_digit()).collect();
             if digits.len() < 6 || digits.len() > 15 {
                 return Err(AppError::invalid("value", "is not a valid phone number"));
             }
             format!("+{digits}")
         }
-        _ => {
+        ExternalIdKind::Slack | ExternalIdKind::Telegram | ExternalIdKind::Other => {
             if value.is_empty() || value.len() > 255 {
                 return Err(AppError::invalid("value", "must be 1 to 255 characters"));
             }
             value.to_string()
         }
-    };
-    Ok((kind, value))
+    })
 }
 
 /// A client by id (any caller of this already passed authorization).
@@ -81,7 +72,7 @@ pub async fn client_of_user(tx: &Tx, user_id: Uuid) -> AppResult<clients::Model>
         .await?
         .ok_or_else(|| AppError::NotFound("user".into()))?;
     // An inbound email may already have made a client for this address.
-    if let Some(existing) = client_by_external(&**tx, "EMAIL", &user.email).await? {
+    if let Some(existing) = client_by_external(&**tx, ExternalIdKind::Email, &user.email).await? {
         if existing.user_id.is_none() {
             let mut a: clients::ActiveModel = existing.into();
             a.user_id = Set(Some(user_id));
@@ -99,9 +90,13 @@ pub async fn client_of_user(tx: &Tx, user_id: Uuid) -> AppResult<clients::Model>
     .await?;
     tx.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "INSERT INTO client_external_ids (client_id, kind, value) VALUES ($1, 'EMAIL', $2) \
+        "INSERT INTO client_external_ids (client_id, kind, value) VALUES ($1, $2, $3) \
          ON CONFLICT (kind, value) DO NOTHING",
-        [client.id.into(), user.email.to_lowercase().into()],
+        [
+            client.id.into(),
+            ExternalIdKind::Email.to_value().into(),
+            user.email.to_lowercase().into(),
+        ],
     ))
     .await?;
     Ok(client)
@@ -109,12 +104,12 @@ pub async fn client_of_user(tx: &Tx, user_id: Uuid) -> AppResult<clients::Model>
 
 async fn client_by_external<C: ConnectionTrait>(
     conn: &C,
-    kind: &str,
+    kind: ExternalIdKind,
     value: &str,
 ) -> AppResult<Option<clients::Model>> {
-    let (kind, value) = normalize_external(kind, value)?;
+    let value = normalize_external(kind, value)?;
     let Some(ext) = client_external_ids::Entity::find()
-        .filter(client_external_ids::Column::Kind.eq(kind))
+        .filter(client_external_ids::Column::Kind.eq(kind.to_value()))
         .filter(client_external_ids::Column::Value.eq(value))
         .one(conn)
         .await?
@@ -127,19 +122,19 @@ async fn client_by_external<C: ConnectionTrait>(
 /// Finds the client owning an external identity, or creates one for it.
 pub async fn find_or_create_by_external(
     tx: &Tx,
-    kind: &str,
+    kind: ExternalIdKind,
     value: &str,
     display_name: Option<&str>,
 ) -> AppResult<clients::Model> {
-    let (kind, value) = normalize_external(kind, value)?;
+    let value = normalize_external(kind, value)?;
     // Serialize concurrent first contacts from the same identity.
     tx.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT pg_advisory_xact_lock(hashtext($1))",
-        [format!("client:{kind}:{value}").into()],
+        [format!("client:{}:{value}", kind.to_value()).into()],
     ))
     .await?;
-    if let Some(c) = client_by_external(&**tx, &kind, &value).await? {
+    if let Some(c) = client_by_external(&**tx, kind, &value).await? {
         return Ok(c);
     }
     let name = display_name
@@ -150,7 +145,7 @@ pub async fn find_or_create_by_external(
     let client = clients::ActiveModel {
         id: Set(Uuid::now_v7()),
         display_name: Set(name.chars().take(200).collect()),
-        data: Set(json!({"source": kind.to_lowercase()})),
+        data: Set(json!({"source": kind.to_value().to_lowercase()})),
         ..Default::default()
     }
     .insert(&**tx)
@@ -158,7 +153,7 @@ pub async fn find_or_create_by_external(
     tx.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO client_external_ids (client_id, kind, value) VALUES ($1, $2, $3)",
-        [client.id.into(), kind.into(), value.into()],
+        [client.id.into(), kind.to_value().into(), value.into()],
     ))
     .await?;
     Ok(client)
@@ -166,34 +161,35 @@ pub async fn find_or_create_by_external(
 
 /// Whether the viewer may see a client: `clients.manage`, or it is theirs.
 fn may_see(viewer: &Viewer, client: &clients::Model) -> bool {
-    viewer.can(crate::service::support::perms::CLIENTS_MANAGE)
-        || (viewer.user_id.is_some() && client.user_id == viewer.user_id)
+    viewer.can(perms::CLIENTS_MANAGE) || (viewer.user_id.is_some() && client.user_id == viewer.user_id)
 }
 
 /// A client the viewer may see.
-pub async fn get(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<clients::Model> {
+pub async fn get_in<C: ConnectionTrait>(conn: &C, viewer: &Viewer, id: Uuid) -> AppResult<clients::Model> {
     viewer.require_user()?;
     clients::Entity::find_by_id(id)
-        .one(&ctx.db.read)
+        .one(conn)
         .await?
         .filter(|c| may_see(viewer, c))
         .ok_or_else(|| AppError::NotFound("client".into()))
 }
 
-/// Clients matching `search` (name or external id), newest first
-/// (`clients.manage`).
-pub async fn search(
-    ctx: &AppContext,
-    viewer: &Viewer,
-    search: Option<&str>,
-    after: Option<Uuid>,
-    limit: u64,
-) -> AppResult<Vec<clients::Model>> {
-    viewer.require(crate::service::support::perms::CLIENTS_MANAGE)?;
-    let mut q = clients::Entity::find().order_by_desc(clients::Column::Id).limit(limit);
-    if let Some(after) = after {
-        q = q.filter(clients::Column::Id.lt(after));
-    }
+/// [`get_in`] on the read pool.
+pub async fn get(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<clients::Model> {
+    get_in(&ctx.db.read, viewer, id).await
+}
+
+/// Clients by id, for loaders (whoever was shown an id may follow it).
+pub async fn of_many<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<Vec<clients::Model>> {
+    Ok(clients::Entity::find()
+        .filter(clients::Column::Id.is_in(ids.to_vec()))
+        .all(conn)
+        .await?)
+}
+
+/// The search condition: name or any external id contains `search`.
+fn search_condition(search: Option<&str>) -> sea_orm::Condition {
+    let mut cond = sea_orm::Condition::all();
     if let Some(s) = search.map(str::trim).filter(|s| !s.is_empty()) {
         let pattern = format!(
             "%{}%",
@@ -202,13 +198,58 @@ pub async fn search(
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
-        q = q.filter(sea_orm::sea_query::Expr::cust_with_values(
+        cond = cond.add(sea_orm::sea_query::Expr::cust_with_values(
             "(lower(clients.display_name) LIKE $1 OR EXISTS (SELECT 1 FROM client_external_ids x \
              WHERE x.client_id = clients.id AND lower(x.value) LIKE $1))",
             [pattern],
         ));
     }
-    Ok(q.all(&ctx.db.read).await?)
+    cond
+}
+
+/// A page of the clients matching `search` (name or external id), newest
+/// first, keyset both ways (`clients.manage`).
+pub async fn search_in<C: ConnectionTrait>(
+    conn: &C,
+    viewer: &Viewer,
+    search: Option<&str>,
+    page: &PageRequest<Uuid>,
+) -> AppResult<Paged<clients::Model>> {
+    viewer.require(perms::CLIENTS_MANAGE)?;
+    let mut cond = search_condition(search);
+    for (op, id) in page.bounds(true) {
+        cond = cond.add(sea_orm::sea_query::Expr::cust_with_values(
+            format!("clients.id {op} $1"),
+            [*id],
+        ));
+    }
+    let q = clients::Entity::find().filter(cond).limit(page.fetch());
+    let q = if page.sql_descending(true) {
+        q.order_by_desc(clients::Column::Id)
+    } else {
+        q.order_by_asc(clients::Column::Id)
+    };
+    Ok(page.finish(q.all(conn).await?))
+}
+
+/// [`search_in`] on the read pool.
+pub async fn search(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    search: Option<&str>,
+    page: &PageRequest<Uuid>,
+) -> AppResult<Paged<clients::Model>> {
+    search_in(&ctx.db.read, viewer, search, page).await
+}
+
+/// How many clients match `search` (for `totalCount`, `clients.manage`).
+pub async fn count(ctx: &AppContext, viewer: &Viewer, search: Option<&str>) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    viewer.require(perms::CLIENTS_MANAGE)?;
+    Ok(clients::Entity::find()
+        .filter(search_condition(search))
+        .count(&ctx.db.read)
+        .await?)
 }
 
 /// External identities of clients, for many clients at once.
@@ -233,74 +274,92 @@ fn check_data(data: Option<&Json>) -> AppResult<()> {
     Ok(())
 }
 
-/// Creates a client with optional external identities (`clients.manage`).
-pub async fn create(
-    ctx: &AppContext,
-    viewer: &Viewer,
-    display_name: &str,
-    data: Option<Json>,
-    external_ids: Vec<(String, String)>,
-) -> AppResult<clients::Model> {
-    viewer.require(crate::service::support::perms::CLIENTS_MANAGE)?;
-    let name = display_name.trim();
+/// A new client.
+#[derive(Clone, Debug, Default)]
+pub struct NewClient {
+    pub display_name: String,
+    pub data: Option<Json>,
+    pub external_ids: Vec<(ExternalIdKind, String)>,
+}
+
+/// Creates a client with optional external identities in `tx`
+/// (`clients.manage`).
+pub async fn create_in(tx: &Tx, viewer: &Viewer, input: NewClient) -> AppResult<clients::Model> {
+    viewer.require(perms::CLIENTS_MANAGE)?;
+    let name = input.display_name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::invalid("displayName", "must be 1 to 200 characters"));
     }
-    check_data(data.as_ref())?;
+    check_data(input.data.as_ref())?;
     let mut ids = Vec::new();
-    for (k, v) in &external_ids {
-        ids.push(normalize_external(k, v)?);
+    for (k, v) in &input.external_ids {
+        ids.push((*k, normalize_external(*k, v)?));
     }
-    let txn = ctx.db.primary.begin().await?;
     let client = clients::ActiveModel {
         id: Set(Uuid::now_v7()),
         display_name: Set(name.to_string()),
-        data: Set(data.unwrap_or_else(|| json!({}))),
+        data: Set(input.data.unwrap_or_else(|| json!({}))),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&**tx)
     .await?;
     for (kind, value) in ids {
-        insert_external(&txn, client.id, &kind, &value).await?;
+        insert_external(&**tx, client.id, kind, &value).await?;
     }
-    txn.commit().await?;
     Ok(client)
 }
 
-async fn insert_external<C: ConnectionTrait>(conn: &C, client: Uuid, kind: &str, value: &str) -> AppResult<()> {
+/// [`create_in`] in a transaction of its own.
+pub async fn create(ctx: &AppContext, viewer: &Viewer, input: NewClient) -> AppResult<clients::Model> {
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let c = create_in(&tx, viewer, input).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(c)
+}
+
+async fn insert_external<C: ConnectionTrait>(
+    conn: &C,
+    client: Uuid,
+    kind: ExternalIdKind,
+    value: &str,
+) -> AppResult<()> {
     client_external_ids::ActiveModel {
         id: Set(Uuid::now_v7()),
         client_id: Set(client),
-        kind: Set(kind.to_string()),
+        kind: Set(kind.to_value()),
         value: Set(value.to_string()),
         ..Default::default()
     }
     .insert(conn)
     .await
     .map_err(|e| match AppError::from(e) {
-        AppError::Conflict { .. } => {
-            AppError::conflict(Some("value"), format!("{kind} {value} belongs to another client"))
-        }
+        AppError::Conflict { .. } => AppError::conflict(
+            Some("value"),
+            format!("{} {value} belongs to another client", kind.to_value()),
+        ),
         other => other,
     })?;
     Ok(())
 }
 
-/// Renames a client or replaces its data (`clients.manage`).
-pub async fn update(
-    ctx: &AppContext,
+async fn find_client(tx: &Tx, id: Uuid) -> AppResult<clients::Model> {
+    clients::Entity::find_by_id(id)
+        .one(&**tx)
+        .await?
+        .ok_or_else(|| AppError::NotFound("client".into()))
+}
+
+/// Renames a client or replaces its data in `tx` (`clients.manage`).
+pub async fn update_in(
+    tx: &Tx,
     viewer: &Viewer,
     id: Uuid,
     display_name: Option<String>,
     data: Option<Json>,
 ) -> AppResult<clients::Model> {
-    viewer.require(crate::service::support::perms::CLIENTS_MANAGE)?;
+    viewer.require(perms::CLIENTS_MANAGE)?;
     check_data(data.as_ref())?;
-    let txn = ctx.db.primary.begin().await?;
-    let c = clients::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("client".into()))?;
+    let c = find_client(tx, id).await?;
     let mut a: clients::ActiveModel = c.into();
     if let Some(n) = display_name {
         let n = n.trim().to_string();
@@ -312,57 +371,87 @@ pub async fn update(
     if let Some(d) = data {
         a.data = Set(d);
     }
-    let c = a.update(&txn).await?;
-    txn.commit().await?;
+    Ok(a.update(&**tx).await?)
+}
+
+/// [`update_in`] in a transaction of its own.
+pub async fn update(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    id: Uuid,
+    display_name: Option<String>,
+    data: Option<Json>,
+) -> AppResult<clients::Model> {
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let c = update_in(&tx, viewer, id, display_name, data).await?;
+    tx.commit(&ctx.bus).await?;
     Ok(c)
 }
 
-/// Adds an external identity to a client (`clients.manage`).
+/// Adds an external identity to a client in `tx` (`clients.manage`).
+pub async fn add_external_id_in(
+    tx: &Tx,
+    viewer: &Viewer,
+    client: Uuid,
+    kind: ExternalIdKind,
+    value: &str,
+) -> AppResult<clients::Model> {
+    viewer.require(perms::CLIENTS_MANAGE)?;
+    let value = normalize_external(kind, value)?;
+    let c = find_client(tx, client).await?;
+    insert_external(&**tx, c.id, kind, &value).await?;
+    Ok(c)
+}
+
+/// [`add_external_id_in`] in a transaction of its own.
 pub async fn add_external_id(
     ctx: &AppContext,
     viewer: &Viewer,
     client: Uuid,
-    kind: &str,
+    kind: ExternalIdKind,
     value: &str,
 ) -> AppResult<clients::Model> {
-    viewer.require(crate::service::support::perms::CLIENTS_MANAGE)?;
-    let (kind, value) = normalize_external(kind, value)?;
-    let txn = ctx.db.primary.begin().await?;
-    let c = clients::Entity::find_by_id(client)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("client".into()))?;
-    insert_external(&txn, c.id, &kind, &value).await?;
-    txn.commit().await?;
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let c = add_external_id_in(&tx, viewer, client, kind, value).await?;
+    tx.commit(&ctx.bus).await?;
     Ok(c)
 }
 
-/// Removes an external identity from a client (`clients.manage`).
-pub async fn remove_external_id(
-    ctx: &AppContext,
+/// Removes an external identity from a client in `tx` (`clients.manage`).
+pub async fn remove_external_id_in(
+    tx: &Tx,
     viewer: &Viewer,
     client: Uuid,
-    kind: &str,
+    kind: ExternalIdKind,
     value: &str,
 ) -> AppResult<clients::Model> {
-    viewer.require(crate::service::support::perms::CLIENTS_MANAGE)?;
-    let (kind, value) = normalize_external(kind, value)?;
-    let txn = ctx.db.primary.begin().await?;
-    let c = clients::Entity::find_by_id(client)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("client".into()))?;
-    let res = txn
+    viewer.require(perms::CLIENTS_MANAGE)?;
+    let value = normalize_external(kind, value)?;
+    let c = find_client(tx, client).await?;
+    let res = tx
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "DELETE FROM client_external_ids WHERE client_id = $1 AND kind = $2 AND value = $3",
-            [c.id.into(), kind.into(), value.into()],
+            [c.id.into(), kind.to_value().into(), value.into()],
         ))
         .await?;
     if res.rows_affected() == 0 {
         return Err(AppError::NotFound("external id".into()));
     }
-    txn.commit().await?;
+    Ok(c)
+}
+
+/// [`remove_external_id_in`] in a transaction of its own.
+pub async fn remove_external_id(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    client: Uuid,
+    kind: ExternalIdKind,
+    value: &str,
+) -> AppResult<clients::Model> {
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let c = remove_external_id_in(&tx, viewer, client, kind, value).await?;
+    tx.commit(&ctx.bus).await?;
     Ok(c)
 }
 
@@ -370,12 +459,11 @@ pub async fn remove_external_id(
 /// then `source` is deleted (`clients.manage`, and every ticket of both
 /// clients within the caller's reach). Two clients that belong to two
 /// different accounts cannot merge.
-pub async fn merge(ctx: &AppContext, viewer: &Viewer, source: Uuid, target: Uuid) -> AppResult<clients::Model> {
-    viewer.require(crate::service::support::perms::CLIENTS_MANAGE)?;
+pub async fn merge_in(tx: &Tx, viewer: &Viewer, source: Uuid, target: Uuid) -> AppResult<clients::Model> {
+    viewer.require(perms::CLIENTS_MANAGE)?;
     if source == target {
         return Err(AppError::invalid("sourceId", "cannot merge a client into itself"));
     }
-    let tx = Tx::begin(&ctx.db.primary).await?;
     // Lock both rows in id order so concurrent merges cannot deadlock.
     let mut ids = [source, target];
     ids.sort();
@@ -383,7 +471,7 @@ pub async fn merge(ctx: &AppContext, viewer: &Viewer, source: Uuid, target: Uuid
         .filter(clients::Column::Id.is_in(ids.to_vec()))
         .order_by_asc(clients::Column::Id)
         .lock_exclusive()
-        .all(&*tx)
+        .all(&**tx)
         .await?;
     let src = rows
         .iter()
@@ -397,7 +485,7 @@ pub async fn merge(ctx: &AppContext, viewer: &Viewer, source: Uuid, target: Uuid
         .ok_or_else(|| AppError::NotFound("target client".into()))?;
     // A merge moves the source's tickets and may give either side's
     // tickets a new customer: all of them must be within the caller's reach.
-    super::visibility::require_reach_over_clients(&*tx, viewer, &ids).await?;
+    super::visibility::require_reach_over_clients(&**tx, viewer, &ids).await?;
     if let (Some(a), Some(b)) = (src.user_id, dst.user_id) {
         if a != b {
             return Err(AppError::conflict(
@@ -439,9 +527,9 @@ pub async fn merge(ctx: &AppContext, viewer: &Viewer, source: Uuid, target: Uuid
         [source.into()],
     ))
     .await?;
-    let merged = a.update(&*tx).await?;
+    let merged = a.update(&**tx).await?;
     audit::record(
-        &*tx,
+        &**tx,
         Some(viewer),
         Entry::new(
             Action::Update,
@@ -456,9 +544,16 @@ pub async fn merge(ctx: &AppContext, viewer: &Viewer, source: Uuid, target: Uuid
     .await?;
     for r in &moved {
         if let Ok(id) = r.try_get::<Uuid>("", "id") {
-            events::ticket_changed(&tx, id);
+            events::ticket_changed(tx, id);
         }
     }
+    Ok(merged)
+}
+
+/// [`merge_in`] in a transaction of its own.
+pub async fn merge(ctx: &AppContext, viewer: &Viewer, source: Uuid, target: Uuid) -> AppResult<clients::Model> {
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let merged = merge_in(&tx, viewer, source, target).await?;
     tx.commit(&ctx.bus).await?;
     Ok(merged)
 }

@@ -1,9 +1,11 @@
-//! Support-desk events on the bus, and who may receive each one. Payloads
-//! carry ids (and, for messages, the message itself, since the bus is
-//! internal); each subscriber is re-checked against the same rule as the
-//! queries before an event reaches it, so nothing leaks through an event.
+//! Support-desk events on the bus, and who may receive each one. Events
+//! are [`SupportEvent`] values (serde, for the bus); payloads carry ids
+//! and, for messages, the message itself, since the bus is internal. Each
+//! subscriber is re-checked against the same rule as the queries before an
+//! event reaches it, so nothing leaks through an event.
 
-use serde_json::json;
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use entity::{support_ticket_messages, support_tickets};
@@ -22,6 +24,65 @@ pub fn ticket_topic(ticket: Uuid) -> String {
 /// Topic of every ticket change (for `ticketUpdated` without an id).
 pub const ALL_TICKETS: &str = "support:tickets";
 
+/// What happened at the support desk, as it travels on the bus.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum SupportEvent {
+    /// A ticket changed. `staff_only`: the change is one a customer cannot
+    /// read by query (an internal note), so it never reaches a customer.
+    TicketChanged { ticket_id: Uuid, staff_only: bool },
+    /// A message was added to a ticket.
+    MessageAdded { message: MessageSnapshot },
+}
+
+/// A message as carried by [`SupportEvent::MessageAdded`]: the stored row,
+/// so a thousand subscribers do not each load it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageSnapshot {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub sender_user_id: Option<Uuid>,
+    pub sender_client_id: Option<Uuid>,
+    pub body: String,
+    pub attachments: serde_json::Value,
+    pub is_internal: bool,
+    pub is_system: bool,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+impl From<&support_ticket_messages::Model> for MessageSnapshot {
+    fn from(m: &support_ticket_messages::Model) -> Self {
+        MessageSnapshot {
+            id: m.id,
+            ticket_id: m.ticket_id,
+            sender_user_id: m.sender_user_id,
+            sender_client_id: m.sender_client_id,
+            body: m.body.clone(),
+            attachments: m.attachments.clone(),
+            is_internal: m.is_internal,
+            is_system: m.is_system,
+            created_at: m.created_at,
+        }
+    }
+}
+
+impl From<MessageSnapshot> for support_ticket_messages::Model {
+    fn from(m: MessageSnapshot) -> Self {
+        support_ticket_messages::Model {
+            id: m.id,
+            ticket_id: m.ticket_id,
+            sender_user_id: m.sender_user_id,
+            sender_client_id: m.sender_client_id,
+            body: m.body,
+            attachments: m.attachments,
+            is_internal: m.is_internal,
+            is_system: m.is_system,
+            created_at: m.created_at,
+        }
+    }
+}
+
 /// Queues "this ticket changed" for after the commit: a change everyone
 /// who sees the ticket can read by query.
 pub fn ticket_changed(tx: &Tx, ticket: Uuid) {
@@ -34,57 +95,19 @@ pub fn ticket_changed_for_staff(tx: &Tx, ticket: Uuid) {
     queue_change(tx, ticket, true);
 }
 
-fn queue_change(tx: &Tx, ticket: Uuid, staff_only: bool) {
-    let payload = json!({"kind": "updated", "ticketId": ticket, "staffOnly": staff_only});
-    tx.publish_after_commit(Event::new(ticket_topic(ticket), payload.clone()));
-    tx.publish_after_commit(Event::new(ALL_TICKETS, payload));
+fn queue_change(tx: &Tx, ticket_id: Uuid, staff_only: bool) {
+    let event = SupportEvent::TicketChanged { ticket_id, staff_only };
+    tx.publish_after_commit(Event::typed(ticket_topic(ticket_id), &event));
+    tx.publish_after_commit(Event::typed(ALL_TICKETS, &event));
 }
 
 /// Queues "a message was added" for after the commit. The message travels
-/// with the event (the bus is internal), so a thousand subscribers do not
-/// each load it; each still decides alone whether it may see it.
+/// with the event; each subscriber still decides alone whether it may see it.
 pub fn message_added(tx: &Tx, message: &support_ticket_messages::Model) {
-    tx.publish_after_commit(Event::new(
-        ticket_topic(message.ticket_id),
-        json!({
-            "kind": "message",
-            "ticketId": message.ticket_id,
-            "messageId": message.id,
-            "internal": message.is_internal,
-            "message": message_json(message),
-        }),
-    ));
-}
-
-fn message_json(m: &support_ticket_messages::Model) -> serde_json::Value {
-    json!({
-        "id": m.id,
-        "ticketId": m.ticket_id,
-        "senderUserId": m.sender_user_id,
-        "senderClientId": m.sender_client_id,
-        "body": m.body,
-        "attachments": m.attachments,
-        "isInternal": m.is_internal,
-        "isSystem": m.is_system,
-        "createdAt": m.created_at,
-    })
-}
-
-/// The message carried by a `message` event.
-pub fn message_of(payload: &serde_json::Value) -> Option<support_ticket_messages::Model> {
-    let m = payload.get("message")?;
-    let uuid = |k: &str| m.get(k).and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok());
-    Some(support_ticket_messages::Model {
-        id: uuid("id")?,
-        ticket_id: uuid("ticketId")?,
-        sender_user_id: uuid("senderUserId"),
-        sender_client_id: uuid("senderClientId"),
-        body: m.get("body")?.as_str()?.to_string(),
-        attachments: m.get("attachments").cloned().unwrap_or_else(|| json!([])),
-        is_internal: m.get("isInternal")?.as_bool()?,
-        is_system: m.get("isSystem")?.as_bool()?,
-        created_at: serde_json::from_value(m.get("createdAt")?.clone()).ok()?,
-    })
+    let event = SupportEvent::MessageAdded {
+        message: message.into(),
+    };
+    tx.publish_after_commit(Event::typed(ticket_topic(message.ticket_id), &event));
 }
 
 /// What one subscriber may be told about one event, after re-checking it
@@ -99,29 +122,6 @@ pub enum Delivery<T> {
     End(AppError),
 }
 
-fn kind(event: &Event) -> &str {
-    event.payload.get("kind").and_then(|k| k.as_str()).unwrap_or("")
-}
-
-fn uuid_at(event: &Event, key: &str) -> Option<Uuid> {
-    event
-        .payload
-        .get(key)
-        .and_then(|v| v.as_str())
-        .and_then(|s| Uuid::parse_str(s).ok())
-}
-
-/// Whether a subscriber in `scope` may hear of this change at all: staff-only
-/// changes (internal notes) never reach a customer, without a query.
-fn change_reaches(scope: &Scope, event: &Event) -> bool {
-    let staff_only = event
-        .payload
-        .get("staffOnly")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    !staff_only || scope.sees_internal()
-}
-
 /// For `ticketUpdated`: the changed ticket, if the subscriber may read it
 /// by query now. `only` is the ticket of a one-ticket subscription: losing
 /// access to it ends the stream, while the all-tickets stream skips tickets
@@ -133,16 +133,14 @@ pub async fn ticket_update_for<C: ConnectionTrait>(
     event: &Event,
     only: Option<Uuid>,
 ) -> Delivery<support_tickets::Model> {
-    if kind(event) != "updated" {
-        return Delivery::Skip;
-    }
-    let Some(changed) = uuid_at(event, "ticketId") else {
+    let Some(SupportEvent::TicketChanged { ticket_id, staff_only }) = event.decode::<SupportEvent>() else {
         return Delivery::Skip;
     };
-    if only.is_some_and(|t| t != changed) || !change_reaches(scope, event) {
+    // Staff-only changes (internal notes) never reach a customer: no query.
+    if only.is_some_and(|t| t != ticket_id) || (staff_only && !scope.sees_internal()) {
         return Delivery::Skip;
     }
-    match visibility::live_check(conn, viewer, scope, changed).await {
+    match visibility::live_check(conn, viewer, scope, ticket_id).await {
         Err(e) => Delivery::End(e),
         Ok(c) if !c.credentials_ok => Delivery::End(session_ended()),
         Ok(c) if !c.scope_ok => Delivery::End(access_changed()),
@@ -163,19 +161,8 @@ pub async fn message_for<C: ConnectionTrait>(
     event: &Event,
     ticket: Uuid,
 ) -> Delivery<support_ticket_messages::Model> {
-    if kind(event) != "message" {
+    let Some(SupportEvent::MessageAdded { message }) = event.decode::<SupportEvent>() else {
         return Delivery::Skip;
-    }
-    let message = match message_of(&event.payload) {
-        Some(m) => m,
-        None => match uuid_at(event, "messageId") {
-            Some(id) => match super::messages::visible_message(conn, viewer, id).await {
-                Ok(Some(m)) => m,
-                Ok(None) => return Delivery::Skip,
-                Err(e) => return Delivery::End(e),
-            },
-            None => return Delivery::Skip,
-        },
     };
     // Internal notes never go to customers: no query needed.
     if message.ticket_id != ticket || (message.is_internal && !scope.sees_internal()) {
@@ -186,7 +173,7 @@ pub async fn message_for<C: ConnectionTrait>(
         Ok(c) if !c.credentials_ok => Delivery::End(session_ended()),
         Ok(c) if !c.scope_ok => Delivery::End(access_changed()),
         Ok(c) if c.ticket.is_none() => Delivery::End(access_lost()),
-        Ok(_) => Delivery::Deliver(message),
+        Ok(_) => Delivery::Deliver(message.into()),
     }
 }
 
@@ -200,4 +187,26 @@ fn access_lost() -> AppError {
 
 fn access_changed() -> AppError {
     AppError::Forbidden("your access to tickets changed; subscribe again".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_through_the_bus_shape() {
+        let id = Uuid::now_v7();
+        let e = SupportEvent::TicketChanged {
+            ticket_id: id,
+            staff_only: true,
+        };
+        let event = Event::typed(ticket_topic(id), &e);
+        assert_eq!(event.payload["kind"], "ticketChanged");
+        assert_eq!(event.payload["staffOnly"], true);
+        assert_eq!(event.decode::<SupportEvent>(), Some(e));
+        assert_eq!(
+            Event::new("x", serde_json::json!({"kind": "other"})).decode::<SupportEvent>(),
+            None
+        );
+    }
 }

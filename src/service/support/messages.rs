@@ -1,23 +1,28 @@
 //! Ticket conversations: customer messages, agent replies, internal notes
 //! (staff only) and system messages; what each reply does to the status,
-//! who gets notified, and loading messages for many tickets at once.
+//! who gets notified, and pages of messages for many tickets at once.
 
-use chrono::Utc;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use entity::{clients, support_ticket_messages, support_tickets};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement,
 };
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::tickets::{apply_status, check_attachments, claimed, id_taken, touch, Attachment};
+use super::shared::{
+    apply_status, assignees_of, attachments_json, check_attachments, check_client_id, check_text, claimed, id_taken,
+    notify_ticket, reload, touch, Attachment, SeenTicket,
+};
 use super::visibility::{self, Scope};
-use super::{events, status};
+use super::{events, perms, status};
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
 use crate::service::identity::Viewer;
-use crate::service::notification::{self, Notice};
+use crate::service::page::{PageRequest, Paged};
 
 /// A new message on a ticket.
 #[derive(Clone, Debug, Default)]
@@ -29,45 +34,39 @@ pub struct NewMessage {
     pub attachments: Vec<Attachment>,
 }
 
-/// Posts a message. Customers reply on their own tickets (never an
+/// What posting a message changed: the message and its ticket (new status
+/// and `updated_at`), so a client cache updates both.
+#[derive(Clone, Debug)]
+pub struct Posted {
+    pub message: support_ticket_messages::Model,
+    pub ticket: SeenTicket,
+    /// The id had been used with this content: this is the first call's
+    /// message, and nothing was written.
+    pub replayed: bool,
+}
+
+/// Posts a message in `tx`. Customers reply on their own tickets (never an
 /// internal note; a closed ticket refuses replies); agents reply
 /// (`tickets.reply`) or write internal notes (`tickets.internal_note`) on
 /// tickets they can see. With a client-generated `id` a retry is safe: the
 /// same id with the same content on the same ticket returns the message
-/// posted the first time (`true` in the second value; nothing is written,
-/// notified or published again); any other use of a taken id is
-/// `CONFLICT`, saying nothing about the message that holds it.
-pub async fn add(
-    ctx: &AppContext,
-    viewer: &Viewer,
-    ticket_id: Uuid,
-    input: NewMessage,
-) -> AppResult<(support_ticket_messages::Model, bool)> {
+/// posted the first time (`replayed`; nothing is written, notified or
+/// published again); any other use of a taken id is `CONFLICT`, saying
+/// nothing about the message that holds it.
+pub async fn add_in(tx: &Tx, viewer: &Viewer, ticket_id: Uuid, input: NewMessage) -> AppResult<Posted> {
     let user = viewer.require_user()?;
     let mut problems = Vec::new();
-    let n = input.body.trim().chars().count();
-    if n == 0 || n > 20_000 {
-        problems.push(crate::error::FieldError {
-            field: "body".into(),
-            message: "must be 1 to 20000 characters".into(),
-        });
-    }
+    check_text(&mut problems, "body", &input.body, 20_000);
     check_attachments(&input.attachments, "attachments", &mut problems);
-    if input.id.is_some_and(|id| id.is_nil()) {
-        problems.push(crate::error::FieldError {
-            field: "id".into(),
-            message: "must not be the nil id".into(),
-        });
-    }
+    check_client_id(&mut problems, input.id);
     if !problems.is_empty() {
         return Err(AppError::invalid_fields(problems));
     }
-    let tx = Tx::begin(&ctx.db.primary).await?;
     let taken = match input.id {
-        Some(id) => claimed(&tx, "support_ticket_messages", id).await?,
+        Some(id) => claimed(tx, "support_ticket_messages", id).await?,
         None => None,
     };
-    let (ticket, scope) = visibility::lock_visible_ticket(&*tx, viewer, ticket_id).await?;
+    let (ticket, scope) = visibility::lock_visible_ticket(&**tx, viewer, ticket_id).await?;
     if let Some(row) = taken {
         let existing = support_ticket_messages::Model::from_query_result(&row, "")?;
         if existing.ticket_id == ticket.id
@@ -77,7 +76,11 @@ pub async fn add(
             && existing.body == input.body.trim()
             && existing.attachments == attachments_json(&input.attachments)
         {
-            return Ok((existing, true));
+            return Ok(Posted {
+                message: existing,
+                ticket: SeenTicket::new(ticket, &scope),
+                replayed: true,
+            });
         }
         return Err(id_taken());
     }
@@ -86,12 +89,12 @@ pub async fn add(
             if input.is_internal {
                 return Err(AppError::Forbidden("customers cannot write internal notes".into()));
             }
-            viewer.require_self_service(crate::service::support::perms::TICKETS_REPLY)?;
-            if ticket.status == "CLOSED" {
+            viewer.require_self_service(perms::TICKETS_REPLY)?;
+            if status::of(&ticket)? == entity::enums::TicketStatus::Closed {
                 return Err(AppError::conflict(None, "the ticket is closed; open a new one"));
             }
             let client = match ticket.client_id {
-                Some(c) => clients::Entity::find_by_id(c).one(&*tx).await?,
+                Some(c) => clients::Entity::find_by_id(c).one(&**tx).await?,
                 None => None,
             }
             .ok_or_else(|| AppError::NotFound("client".into()))?;
@@ -101,19 +104,31 @@ pub async fn add(
                 body: &input.body,
                 attachments: &input.attachments,
             };
-            insert_customer_message(ctx, &tx, &ticket, &client, new).await?
+            insert_customer_message(tx, &ticket, &client, new).await?
         }
         _ => {
             if input.is_internal {
-                viewer.require(crate::service::support::perms::TICKETS_INTERNAL_NOTE)?;
+                viewer.require(perms::TICKETS_INTERNAL_NOTE)?;
             } else {
-                viewer.require(crate::service::support::perms::TICKETS_REPLY)?;
+                viewer.require(perms::TICKETS_REPLY)?;
             }
-            insert_agent_message(ctx, &tx, &ticket, user, &input).await?
+            insert_agent_message(tx, &ticket, user, &input).await?
         }
     };
+    let ticket = reload(tx, ticket.id).await?;
+    Ok(Posted {
+        message,
+        ticket: SeenTicket::new(ticket, &scope),
+        replayed: false,
+    })
+}
+
+/// [`add_in`] in a transaction of its own.
+pub async fn add(ctx: &AppContext, viewer: &Viewer, ticket_id: Uuid, input: NewMessage) -> AppResult<Posted> {
+    let tx = Tx::begin(&ctx.db.primary).await?;
+    let posted = add_in(&tx, viewer, ticket_id, input).await?;
     tx.commit(&ctx.bus).await?;
-    Ok((message, false))
+    Ok(posted)
 }
 
 /// A message from a ticket's client, as the desk records it.
@@ -126,14 +141,9 @@ pub(crate) struct CustomerMessage<'a> {
     pub attachments: &'a [Attachment],
 }
 
-fn attachments_json(list: &[Attachment]) -> serde_json::Value {
-    serde_json::to_value(list).unwrap_or_else(|_| json!([]))
-}
-
 /// A message from the ticket's client (and their account, if any): the
 /// ticket reopens if it was waiting or resolved; assignees are notified.
 pub(crate) async fn insert_customer_message(
-    _ctx: &AppContext,
     tx: &Tx,
     ticket: &support_tickets::Model,
     client: &clients::Model,
@@ -158,31 +168,20 @@ pub(crate) async fn insert_customer_message(
     }
     .insert(&**tx)
     .await?;
-    match status::after_customer_reply(&ticket.status) {
+    match status::after_customer_reply(status::of(ticket)?) {
         Some(next) => {
             apply_status(tx, ticket.clone(), next).await?;
         }
         None => touch(tx, ticket.id).await?,
     }
-    let assignees = super::tickets::assignees_of(&**tx, ticket.id).await?;
-    notification::notify_many(
-        &**tx,
-        &assignees,
-        Notice {
-            kind: entity::enums::NotificationKind::Ticket,
-            title: format!("{} replied on ticket #{}", client.display_name, ticket.number),
-            body: preview(body),
-            entity_type: crate::service::notification::Subject::SupportTicket,
-            entity_id: ticket.id,
-        },
-    )
-    .await?;
+    let assignees = assignees_of(&**tx, ticket.id).await?;
+    let title = format!("{} replied on ticket #{}", client.display_name, ticket.number);
+    notify_ticket(&**tx, &assignees, ticket.id, title, preview(body)).await?;
     events::message_added(tx, &message);
     Ok(message)
 }
 
 async fn insert_agent_message(
-    _ctx: &AppContext,
     tx: &Tx,
     ticket: &support_tickets::Model,
     agent: Uuid,
@@ -211,7 +210,7 @@ async fn insert_agent_message(
             a.first_response_at = Set(Some(Utc::now().into()));
             t = a.update(&**tx).await?;
         }
-        match status::after_agent_reply(&t.status) {
+        match status::after_agent_reply(status::of(&t)?) {
             Some(next) => {
                 apply_status(tx, t, next).await?;
             }
@@ -223,19 +222,9 @@ async fn insert_agent_message(
             None => None,
         };
         if let Some(customer) = customer {
-            let agent_name = super::tickets::actor_name(&**tx, agent).await?;
-            notification::notify_many(
-                &**tx,
-                &[customer],
-                Notice {
-                    kind: entity::enums::NotificationKind::Ticket,
-                    title: format!("{agent_name} replied to your ticket #{}", ticket.number),
-                    body: preview(&input.body),
-                    entity_type: crate::service::notification::Subject::SupportTicket,
-                    entity_id: ticket.id,
-                },
-            )
-            .await?;
+            let agent_name = super::shared::actor_name(&**tx, agent).await?;
+            let title = format!("{agent_name} replied to your ticket #{}", ticket.number);
+            notify_ticket(&**tx, &[customer], ticket.id, title, preview(&input.body)).await?;
         }
     }
     events::message_added(tx, &message);
@@ -267,51 +256,93 @@ fn preview(body: &str) -> String {
     s
 }
 
-/// The newest `limit` messages of each ticket, oldest first within a
-/// ticket, in one statement; internal notes only when `include_internal`.
-pub async fn for_tickets<C: ConnectionTrait>(
+/// Where a message sits in its conversation (oldest first): its time in
+/// microseconds and its id, which breaks ties within one transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MessageCursor {
+    pub at: i64,
+    pub id: Uuid,
+}
+
+impl MessageCursor {
+    /// The cursor of `m`.
+    pub fn of(m: &support_ticket_messages::Model) -> Self {
+        MessageCursor {
+            at: m.created_at.timestamp_micros(),
+            id: m.id,
+        }
+    }
+}
+
+/// A page request over a conversation.
+pub type MessagePage = PageRequest<MessageCursor>;
+
+/// One page of each ticket's conversation, oldest first, in one statement
+/// for any number of tickets (a keyset page per ticket, either direction:
+/// `last: 20` is the newest twenty, `last: 20, before` the twenty before).
+/// Internal notes only when `include_internal`; every ticket gets a page,
+/// empty or not.
+pub async fn pages_of_many<C: ConnectionTrait>(
     conn: &C,
     ticket_ids: &[Uuid],
     include_internal: bool,
-    limit: i64,
-) -> AppResult<Vec<support_ticket_messages::Model>> {
-    let sql = "SELECT m.* FROM unnest($1::uuid[]) AS t(id) CROSS JOIN LATERAL ( \
-                 SELECT * FROM support_ticket_messages sm \
-                 WHERE sm.ticket_id = t.id AND ($2 OR NOT sm.is_internal) \
-                 ORDER BY sm.created_at DESC, sm.id DESC LIMIT $3) m \
-               ORDER BY m.ticket_id, m.created_at, m.id";
+    page: &MessagePage,
+) -> AppResult<HashMap<Uuid, Paged<support_ticket_messages::Model>>> {
+    let dir = if page.sql_descending(false) { "DESC" } else { "ASC" };
+    let mut values: Vec<sea_orm::Value> = vec![ticket_ids.to_vec().into(), include_internal.into()];
+    let mut bounds = String::new();
+    for (op, key) in page.bounds(false) {
+        let at = DateTime::<Utc>::from_timestamp_micros(key.at)
+            .ok_or_else(|| AppError::invalid("after", "is not a cursor this API issued"))?;
+        values.push(at.into());
+        values.push(key.id.into());
+        bounds.push_str(&format!(
+            " AND (sm.created_at, sm.id) {op} (${}, ${})",
+            values.len() - 1,
+            values.len()
+        ));
+    }
+    values.push((page.fetch() as i64).into());
+    let sql = format!(
+        "SELECT m.* FROM unnest($1::uuid[]) AS t(id) CROSS JOIN LATERAL ( \
+           SELECT * FROM support_ticket_messages sm \
+           WHERE sm.ticket_id = t.id AND ($2 OR NOT sm.is_internal){bounds} \
+           ORDER BY sm.created_at {dir}, sm.id {dir} LIMIT ${}) m \
+         ORDER BY m.ticket_id, m.created_at {dir}, m.id {dir}",
+        values.len()
+    );
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+        .await?;
+    let mut fetched: HashMap<Uuid, Vec<support_ticket_messages::Model>> =
+        ticket_ids.iter().map(|t| (*t, Vec::new())).collect();
+    for r in &rows {
+        let m = support_ticket_messages::Model::from_query_result(r, "")?;
+        fetched.entry(m.ticket_id).or_default().push(m);
+    }
+    Ok(fetched.into_iter().map(|(t, rows)| (t, page.finish(rows))).collect())
+}
+
+/// How many messages each ticket has (internal notes counted only when
+/// `include_internal`), in one statement; every ticket gets a count.
+pub async fn counts_of_many<C: ConnectionTrait>(
+    conn: &C,
+    ticket_ids: &[Uuid],
+    include_internal: bool,
+) -> AppResult<HashMap<Uuid, u64>> {
     let rows = conn
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            sql,
-            [ticket_ids.to_vec().into(), include_internal.into(), limit.into()],
+            "SELECT ticket_id, count(*) AS n FROM support_ticket_messages \
+             WHERE ticket_id = ANY($1) AND ($2 OR NOT is_internal) GROUP BY ticket_id",
+            [ticket_ids.to_vec().into(), include_internal.into()],
         ))
         .await?;
-    rows.iter()
-        .map(|r| support_ticket_messages::Model::from_query_result(r, "").map_err(AppError::from))
-        .collect()
-}
-
-/// One message, if the viewer may see it (its ticket, and internal notes
-/// for staff only).
-pub async fn visible_message<C: ConnectionTrait>(
-    conn: &C,
-    viewer: &Viewer,
-    message_id: Uuid,
-) -> AppResult<Option<support_ticket_messages::Model>> {
-    let Some(m) = support_ticket_messages::Entity::find_by_id(message_id)
-        .one(conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let (_, scope) = match visibility::visible_ticket(conn, viewer, m.ticket_id).await {
-        Ok(v) => v,
-        Err(AppError::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    if m.is_internal && !scope.sees_internal() {
-        return Ok(None);
+    let mut out: HashMap<Uuid, u64> = ticket_ids.iter().map(|t| (*t, 0)).collect();
+    for r in &rows {
+        let t: Uuid = r.try_get("", "ticket_id")?;
+        let n: i64 = r.try_get("", "n")?;
+        out.insert(t, n.max(0) as u64);
     }
-    Ok(Some(m))
+    Ok(out)
 }
