@@ -203,7 +203,7 @@ pub async fn create(
         Entry::new(
             Action::Create,
             Module::Commerce,
-            "PAYMENT_GATEWAY_CONFIG",
+            super::audited::GATEWAY_CONFIG,
             Some(m.id),
             format!("created {} gateway configuration {}", m.gateway_key, m.display_name),
         )
@@ -267,7 +267,7 @@ pub async fn update(
         Entry::new(
             Action::Update,
             Module::Commerce,
-            "PAYMENT_GATEWAY_CONFIG",
+            super::audited::GATEWAY_CONFIG,
             Some(m.id),
             format!("updated {} gateway configuration {}", m.gateway_key, m.display_name),
         )

@@ -39,6 +39,25 @@ use crate::service::page::PageRequest;
 /// `i64::MAX` so sums never overflow.
 pub const MAX_AMOUNT_INR: i64 = 1_000_000_000_000;
 
+/// The audit entity types commerce records (one place, so a typo cannot
+/// split an entity's history in two).
+pub mod audited {
+    /// An order.
+    pub const ORDER: &str = "ORDER";
+    /// A payment.
+    pub const PAYMENT: &str = "PAYMENT";
+    /// A payment gateway configuration.
+    pub const GATEWAY_CONFIG: &str = "PAYMENT_GATEWAY_CONFIG";
+    /// A pricing package.
+    pub const PACKAGE: &str = "PRICING_PACKAGE";
+    /// A coupon.
+    pub const COUPON: &str = "COUPON";
+    /// A discount rule.
+    pub const DISCOUNT_RULE: &str = "DISCOUNT_RULE";
+    /// A tax rule.
+    pub const TAX_RULE: &str = "TAX_RULE";
+}
+
 /// Namespace of the deterministic ids derived from idempotency keys.
 const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1e_8d2a_4c3b_4f5e_9a7d_2b1c_0e3f_4a5b);
 

@@ -213,7 +213,7 @@ pub async fn refund_in(tx: &Tx, viewer: &Viewer, payment_id: Uuid, reason: &str)
         Entry::new(
             Action::Refund,
             Module::Commerce,
-            "PAYMENT",
+            super::audited::PAYMENT,
             Some(payment.id),
             format!(
                 "refunded {} paise; reversed {coins} tracecoins",

@@ -344,7 +344,7 @@ pub async fn purchase(ctx: &AppContext, viewer: &Viewer, input: Purchase) -> App
         Entry::new(
             Action::Create,
             Module::Commerce,
-            "ORDER",
+            super::audited::ORDER,
             Some(order.id),
             format!(
                 "order for {} at {} paise ({})",

@@ -240,7 +240,7 @@ async fn complete(tx: &Tx, payment: &payments::Model, event: &WebhookEvent) -> A
         Entry::new(
             Action::Update,
             Module::Commerce,
-            "PAYMENT",
+            super::audited::PAYMENT,
             Some(payment.id),
             format!(
                 "payment of {} paise succeeded; {coins} tracecoins credited",
@@ -305,7 +305,7 @@ async fn fail(tx: &Tx, payment: &payments::Model, event: &WebhookEvent) -> AppRe
         Entry::new(
             Action::Cancel,
             Module::Commerce,
-            "PAYMENT",
+            super::audited::PAYMENT,
             Some(payment.id),
             format!("payment of {} paise failed; order cancelled", payment.amount_inr),
         )

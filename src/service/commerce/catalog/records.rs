@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::CatalogRecord;
 use crate::service::commerce::workflow::is;
-use crate::service::commerce::{perms, Problems, MAX_AMOUNT_INR};
+use crate::service::commerce::{audited, perms, Problems, MAX_AMOUNT_INR};
 use crate::service::identity::Permission;
 
 /// `v` when given (`Some`), else `old`.
@@ -75,6 +75,29 @@ fn check_discount(p: &mut Problems, kind: &str, value: i64) {
     }
 }
 
+/// The mechanical part of a [`CatalogRecord`] impl: its table, fields,
+/// permission, audit type, noun, and the id and label columns.
+macro_rules! basics {
+    ($m:ident, $fields:ty, $perm:expr, $audit:expr, $noun:literal, $label:ident) => {
+        type Entity = $m::Entity;
+        type Active = $m::ActiveModel;
+        type Fields = $fields;
+        const PERMISSION: Permission = $perm;
+        const AUDIT_TYPE: &'static str = $audit;
+        const NOUN: &'static str = $noun;
+
+        fn find(id: Uuid) -> Select<Self::Entity> {
+            $m::Entity::find_by_id(id)
+        }
+        fn id(&self) -> Uuid {
+            self.id
+        }
+        fn label(&self) -> &str {
+            &self.$label
+        }
+    };
+}
+
 // ---------------------------------------------------------------- packages
 
 /// Fields of a package (see [`CatalogRecord::Fields`]).
@@ -91,22 +114,14 @@ pub struct PackageFields {
 }
 
 impl CatalogRecord for pricing_packages::Model {
-    type Entity = pricing_packages::Entity;
-    type Active = pricing_packages::ActiveModel;
-    type Fields = PackageFields;
-    const PERMISSION: Permission = perms::COMMERCE_PACKAGES_MANAGE;
-    const AUDIT_TYPE: &'static str = "PRICING_PACKAGE";
-    const NOUN: &'static str = "package";
-
-    fn find(id: Uuid) -> Select<Self::Entity> {
-        pricing_packages::Entity::find_by_id(id)
-    }
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn label(&self) -> &str {
-        &self.name
-    }
+    basics!(
+        pricing_packages,
+        PackageFields,
+        perms::COMMERCE_PACKAGES_MANAGE,
+        audited::PACKAGE,
+        "package",
+        name
+    );
     fn snapshot(&self) -> Json {
         json!({
             "name": self.name, "description": self.description, "packageType": self.package_type,
@@ -187,23 +202,15 @@ pub fn normalize_code(code: &str) -> String {
 }
 
 impl CatalogRecord for coupons::Model {
-    type Entity = coupons::Entity;
-    type Active = coupons::ActiveModel;
-    type Fields = CouponFields;
-    const PERMISSION: Permission = perms::COMMERCE_COUPONS_MANAGE;
-    const AUDIT_TYPE: &'static str = "COUPON";
-    const NOUN: &'static str = "coupon";
+    basics!(
+        coupons,
+        CouponFields,
+        perms::COMMERCE_COUPONS_MANAGE,
+        audited::COUPON,
+        "coupon",
+        code
+    );
     const CONFLICT: Option<(&'static str, &'static str)> = Some(("code", "a coupon with this code exists"));
-
-    fn find(id: Uuid) -> Select<Self::Entity> {
-        coupons::Entity::find_by_id(id)
-    }
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn label(&self) -> &str {
-        &self.code
-    }
     fn snapshot(&self) -> Json {
         json!({
             "code": self.code, "description": self.description, "discountType": self.discount_type,
@@ -300,22 +307,14 @@ pub struct DiscountRuleFields {
 }
 
 impl CatalogRecord for discount_rules::Model {
-    type Entity = discount_rules::Entity;
-    type Active = discount_rules::ActiveModel;
-    type Fields = DiscountRuleFields;
-    const PERMISSION: Permission = perms::COMMERCE_COUPONS_MANAGE;
-    const AUDIT_TYPE: &'static str = "DISCOUNT_RULE";
-    const NOUN: &'static str = "discount rule";
-
-    fn find(id: Uuid) -> Select<Self::Entity> {
-        discount_rules::Entity::find_by_id(id)
-    }
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn label(&self) -> &str {
-        &self.name
-    }
+    basics!(
+        discount_rules,
+        DiscountRuleFields,
+        perms::COMMERCE_COUPONS_MANAGE,
+        audited::DISCOUNT_RULE,
+        "discount rule",
+        name
+    );
     fn snapshot(&self) -> Json {
         json!({
             "name": self.name, "scopeType": self.scope_type, "scopeId": self.scope_id,
@@ -387,22 +386,14 @@ pub struct TaxRuleFields {
 }
 
 impl CatalogRecord for tax_rules::Model {
-    type Entity = tax_rules::Entity;
-    type Active = tax_rules::ActiveModel;
-    type Fields = TaxRuleFields;
-    const PERMISSION: Permission = perms::COMMERCE_TAX_MANAGE;
-    const AUDIT_TYPE: &'static str = "TAX_RULE";
-    const NOUN: &'static str = "tax rule";
-
-    fn find(id: Uuid) -> Select<Self::Entity> {
-        tax_rules::Entity::find_by_id(id)
-    }
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn label(&self) -> &str {
-        &self.name
-    }
+    basics!(
+        tax_rules,
+        TaxRuleFields,
+        perms::COMMERCE_TAX_MANAGE,
+        audited::TAX_RULE,
+        "tax rule",
+        name
+    );
     fn snapshot(&self) -> Json {
         json!({
             "name": self.name, "taxType": self.tax_type, "taxRate": self.tax_rate.to_string(),
