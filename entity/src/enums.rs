@@ -784,10 +784,13 @@ pub enum LedgerReferenceType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum PackageType {
+    /// Job postings to publish.
     #[sea_orm(string_value = "JOB_POSTING")]
     JobPosting,
+    /// Views of candidates' contact details.
     #[sea_orm(string_value = "CONTACT_VIEWS")]
     ContactViews,
+    /// Tracecoins credited to the wallet.
     #[sea_orm(string_value = "TRACECOIN_BUNDLE")]
     TracecoinBundle,
 }
@@ -796,8 +799,10 @@ pub enum PackageType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum DiscountType {
+    /// A percentage (1-100) of the amount.
     #[sea_orm(string_value = "PERCENT")]
     Percent,
+    /// A fixed amount, in paise.
     #[sea_orm(string_value = "FLAT")]
     Flat,
 }
@@ -806,8 +811,10 @@ pub enum DiscountType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ProductType {
+    /// A pricing package.
     #[sea_orm(string_value = "PACKAGE")]
     Package,
+    /// A service.
     #[sea_orm(string_value = "SERVICE")]
     Service,
 }
@@ -816,10 +823,13 @@ pub enum ProductType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum OrderStatus {
+    /// Waiting for its payment.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// Paid; what it buys has been delivered.
     #[sea_orm(string_value = "COMPLETED")]
     Completed,
+    /// Its payment failed or was refunded.
     #[sea_orm(string_value = "CANCELLED")]
     Cancelled,
 }
@@ -828,10 +838,13 @@ pub enum OrderStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum InvoiceStatus {
+    /// Issued, not yet paid.
     #[sea_orm(string_value = "ISSUED")]
     Issued,
+    /// Paid.
     #[sea_orm(string_value = "PAID")]
     Paid,
+    /// Cancelled (a failed payment or a refund); its number stays used.
     #[sea_orm(string_value = "VOID")]
     Void,
 }
@@ -840,8 +853,10 @@ pub enum InvoiceStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum PaymentGateway {
+    /// Razorpay.
     #[sea_orm(string_value = "RAZORPAY")]
     Razorpay,
+    /// Stripe.
     #[sea_orm(string_value = "STRIPE")]
     Stripe,
 }
@@ -850,16 +865,22 @@ pub enum PaymentGateway {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum PaymentMethod {
+    /// A debit or credit card.
     #[sea_orm(string_value = "CARD")]
     Card,
+    /// UPI.
     #[sea_orm(string_value = "UPI")]
     Upi,
+    /// Net banking.
     #[sea_orm(string_value = "NETBANKING")]
     Netbanking,
+    /// A payment wallet.
     #[sea_orm(string_value = "WALLET")]
     Wallet,
+    /// A bank transfer or mandate (NACH, e-mandate).
     #[sea_orm(string_value = "BANK_TRANSFER")]
     BankTransfer,
+    /// Anything else the provider reported.
     #[sea_orm(string_value = "OTHER")]
     Other,
 }
@@ -868,12 +889,16 @@ pub enum PaymentMethod {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum PaymentStatus {
+    /// Handed to the gateway; waiting for the provider.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// The money was captured.
     #[sea_orm(string_value = "SUCCESS")]
     Success,
+    /// The attempt failed.
     #[sea_orm(string_value = "FAILED")]
     Failed,
+    /// It succeeded and was refunded.
     #[sea_orm(string_value = "REFUNDED")]
     Refunded,
 }
@@ -882,14 +907,19 @@ pub enum PaymentStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum PaymentTransactionType {
+    /// The payment was handed to the gateway.
     #[sea_orm(string_value = "INITIATED")]
     Initiated,
+    /// The payment succeeded.
     #[sea_orm(string_value = "COMPLETED")]
     Completed,
+    /// The payment failed.
     #[sea_orm(string_value = "FAILED")]
     Failed,
+    /// A verified webhook call from the provider.
     #[sea_orm(string_value = "WEBHOOK")]
     Webhook,
+    /// The payment was refunded.
     #[sea_orm(string_value = "REFUNDED")]
     Refunded,
 }
@@ -898,10 +928,13 @@ pub enum PaymentTransactionType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum DiscountScope {
+    /// Every order.
     #[sea_orm(string_value = "GLOBAL")]
     Global,
+    /// Orders of one package (its id is the rule's scope).
     #[sea_orm(string_value = "CATEGORY")]
     Category,
+    /// Orders of one service (its id is the rule's scope).
     #[sea_orm(string_value = "SERVICE")]
     Service,
 }
@@ -910,8 +943,10 @@ pub enum DiscountScope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum TaxType {
+    /// Goods and services tax.
     #[sea_orm(string_value = "GST")]
     Gst,
+    /// Tax collected at source.
     #[sea_orm(string_value = "TCS")]
     Tcs,
 }
@@ -920,10 +955,13 @@ pub enum TaxType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum TaxAppliesTo {
+    /// Every order.
     #[sea_orm(string_value = "ALL")]
     All,
+    /// Orders of packages.
     #[sea_orm(string_value = "PACKAGE")]
     Package,
+    /// Orders of services.
     #[sea_orm(string_value = "SERVICE")]
     Service,
 }

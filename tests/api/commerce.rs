@@ -694,7 +694,7 @@ async fn failures_and_refunds_reverse_what_they_should() {
         )
         .await["simulateTestPayment"]
         .clone();
-    assert_eq!(sim["outcome"], "applied");
+    assert_eq!(sim["outcome"], "APPLIED");
     assert_eq!(sim["payment"]["status"], "FAILED");
     let o = dave.client.data(ORDER, json!({"id": p["order"]["id"]})).await;
     assert_eq!(o["order"]["status"], "CANCELLED");
@@ -736,7 +736,7 @@ async fn failures_and_refunds_reverse_what_they_should() {
             json!({"i": {"paymentId": pay}}),
         )
         .await;
-    assert_eq!(sim["simulateTestPayment"]["outcome"], "applied");
+    assert_eq!(sim["simulateTestPayment"]["outcome"], "APPLIED");
     assert_eq!(wallet_balance(&db, &dave.id).await, 300);
     let refund = "mutation($i: RefundPaymentInput!) { refundPayment(input: $i) { payment { id status } } }";
     let denied = dave

@@ -7,6 +7,7 @@ mod abuse;
 mod authz_matrix;
 mod cli;
 mod commerce;
+mod commerce_loaders;
 mod entities;
 mod enums;
 mod events;

@@ -1,36 +1,22 @@
 //! GraphQL types of commerce. Amounts of rupees are `Int` paise in fields
 //! named `...Inr`. A gateway configuration has no field for its secrets.
+//! Data fields are plain struct fields (documented once, here); relations
+//! resolve through the request's loaders.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use entity::enums::{
-    DiscountScope, DiscountType, InvoiceStatus, OrderStatus, PackageType, PaymentGateway, PaymentMethod, PaymentStatus,
-    PaymentTransactionType, ProductType, TaxAppliesTo, TaxType,
-};
-use entity::{
-    coupons, discount_rules, invoices, order_items, orders, payment_gateway_configs, payment_transactions, payments,
-    pricing_packages, tax_rules,
-};
-use rust_decimal::Decimal;
-use sea_orm::ActiveEnum;
+use entity::enums::{InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, PaymentTransactionType, ProductType};
+use entity::{invoices, order_items, orders, payment_transactions, payments};
 
 use crate::error::AppError;
-use crate::graphql::context::{app, viewer};
+use crate::graphql::context::viewer;
+use crate::graphql::convert::{db_enum, id, ts};
+use crate::graphql::identity::types::User;
+use crate::graphql::loaders::loaders;
 use crate::service::commerce::gateway::GatewayKind;
-use crate::service::commerce::{gateways, orders as svc, pricing};
+use crate::service::commerce::orders as svc;
 
-fn ts(t: sea_orm::prelude::DateTimeWithTimeZone) -> DateTime<Utc> {
-    t.with_timezone(&Utc)
-}
-
-fn db_enum<E: ActiveEnum<Value = String>>(value: &str) -> Result<E, AppError> {
-    E::try_from_value(&value.to_string())
-        .map_err(|e| AppError::internal(anyhow::anyhow!("bad enum value in database: {e}")))
-}
-
-fn id(u: uuid::Uuid) -> ID {
-    ID(u.to_string())
-}
+pub use super::catalog::*;
 
 /// Which gateway a payment goes through: a real provider, or the test
 /// gateway (enabled only by configuration, for development and tests).
@@ -64,522 +50,374 @@ impl From<GatewayKind> for CheckoutGateway {
     }
 }
 
-/// Something for sale: job postings, contact views or a tracecoin bundle.
-pub struct PricingPackage(pub pricing_packages::Model);
-
-#[Object]
-impl PricingPackage {
-    async fn id(&self) -> ID {
-        id(self.0.id)
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
-    }
-    async fn package_type(&self) -> Result<PackageType> {
-        Ok(db_enum(&self.0.package_type)?)
-    }
-    /// Price before discounts and taxes, in paise.
-    async fn price_inr(&self) -> i64 {
-        self.0.price_inr
-    }
-    /// Tracecoins credited to the buyer's wallet when the order completes.
-    async fn tracecoins_included(&self) -> i64 {
-        self.0.tracecoins_included
-    }
-    async fn validity_days(&self) -> Option<i32> {
-        self.0.validity_days
-    }
-    async fn is_active(&self) -> bool {
-        self.0.is_active
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        ts(self.0.created_at)
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        ts(self.0.updated_at)
-    }
-}
-
-/// A discount code.
-pub struct Coupon(pub coupons::Model);
-
-#[Object]
-impl Coupon {
-    async fn id(&self) -> ID {
-        id(self.0.id)
-    }
-    /// Upper-case; customers may type it in any case.
-    async fn code(&self) -> &str {
-        &self.0.code
-    }
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
-    }
-    async fn discount_type(&self) -> Result<DiscountType> {
-        Ok(db_enum(&self.0.discount_type)?)
-    }
-    /// A percentage (1-100) or, for FLAT, paise.
-    async fn discount_value(&self) -> i64 {
-        self.0.discount_value
-    }
-    async fn max_discount_inr(&self) -> Option<i64> {
-        self.0.max_discount_inr
-    }
-    /// Compared with the order's subtotal.
-    async fn min_order_value_inr(&self) -> Option<i64> {
-        self.0.min_order_value_inr
-    }
-    async fn valid_from(&self) -> Option<DateTime<Utc>> {
-        self.0.valid_from.map(ts)
-    }
-    async fn valid_to(&self) -> Option<DateTime<Utc>> {
-        self.0.valid_to.map(ts)
-    }
-    /// Null: unlimited.
-    async fn usage_limit(&self) -> Option<i32> {
-        self.0.usage_limit
-    }
-    async fn usage_count(&self) -> i32 {
-        self.0.usage_count
-    }
-    async fn is_active(&self) -> bool {
-        self.0.is_active
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        ts(self.0.created_at)
-    }
-}
-
-/// An automatic discount; the best applicable rule is applied to an order.
-pub struct DiscountRule(pub discount_rules::Model);
-
-#[Object]
-impl DiscountRule {
-    async fn id(&self) -> ID {
-        id(self.0.id)
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn scope_type(&self) -> Result<DiscountScope> {
-        Ok(db_enum(&self.0.scope_type)?)
-    }
-    /// For CATEGORY and SERVICE rules: the package (or service) it applies to.
-    async fn scope_id(&self) -> Option<ID> {
-        self.0.scope_id.map(id)
-    }
-    async fn discount_type(&self) -> Result<DiscountType> {
-        Ok(db_enum(&self.0.discount_type)?)
-    }
-    /// A percentage (1-100) or, for FLAT, paise.
-    async fn discount_value(&self) -> i64 {
-        self.0.discount_value
-    }
-    async fn starts_at(&self) -> Option<DateTime<Utc>> {
-        self.0.starts_at.map(ts)
-    }
-    async fn ends_at(&self) -> Option<DateTime<Utc>> {
-        self.0.ends_at.map(ts)
-    }
-    async fn is_active(&self) -> bool {
-        self.0.is_active
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        ts(self.0.created_at)
-    }
-}
-
-/// A tax levied on orders (GST, TCS).
-pub struct TaxRule(pub tax_rules::Model);
-
-#[Object]
-impl TaxRule {
-    async fn id(&self) -> ID {
-        id(self.0.id)
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn tax_type(&self) -> Result<TaxType> {
-        Ok(db_enum(&self.0.tax_type)?)
-    }
-    /// A percentage with up to 4 decimal places ("18.0000").
-    async fn tax_rate(&self) -> Decimal {
-        self.0.tax_rate
-    }
-    async fn applies_to(&self) -> Result<TaxAppliesTo> {
-        Ok(db_enum(&self.0.applies_to)?)
-    }
-    async fn is_active(&self) -> bool {
-        self.0.is_active
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        ts(self.0.created_at)
-    }
-}
-
-/// The discount rule applied to a price.
+/// The amounts of an order or invoice, each an integer amount in paise.
 #[derive(SimpleObject, Clone)]
-pub struct AppliedDiscountRule {
-    pub discount_rule_id: ID,
-    pub name: String,
-    /// The discount it gave, in paise.
-    pub amount_inr: i64,
-}
-
-/// The coupon applied to a price.
-#[derive(SimpleObject, Clone)]
-pub struct AppliedCoupon {
-    pub coupon_id: ID,
-    pub code: String,
-    /// The discount it gave (after the rule's), in paise.
-    pub amount_inr: i64,
-}
-
-/// One tax of a price.
-#[derive(SimpleObject, Clone)]
-pub struct TaxLine {
-    pub tax_rule_id: ID,
-    pub name: String,
-    pub tax_type: TaxType,
-    /// The percentage applied.
-    pub rate: Decimal,
-    /// Base × rate / 100, rounded half-up to the paisa.
-    pub amount_inr: i64,
-}
-
-/// A price, line by line: the best discount rule on the subtotal, the
-/// coupon on the rest, then each tax on the discounted amount, each
-/// rounded half-up to the paisa.
-#[derive(SimpleObject, Clone)]
-pub struct PriceQuote {
+pub struct Totals {
+    /// Before discounts and taxes: an integer amount in paise.
     pub subtotal_inr: i64,
-    pub discount_rule: Option<AppliedDiscountRule>,
-    pub coupon: Option<AppliedCoupon>,
-    /// Rule plus coupon.
+    /// The discount rule's and the coupon's together: an integer amount in paise.
     pub discount_inr: i64,
-    pub taxes: Vec<TaxLine>,
+    /// Every tax together: an integer amount in paise.
     pub tax_inr: i64,
+    /// What the buyer pays (subtotal - discount + tax): an integer amount in paise.
     pub total_inr: i64,
 }
 
-impl From<pricing::Quote> for PriceQuote {
-    fn from(q: pricing::Quote) -> Self {
-        PriceQuote {
-            subtotal_inr: q.subtotal_inr,
-            discount_rule: q.rule.map(|r| AppliedDiscountRule {
-                discount_rule_id: id(r.id),
-                name: r.name,
-                amount_inr: r.amount_inr,
-            }),
-            coupon: q.coupon.map(|c| AppliedCoupon {
-                coupon_id: id(c.id),
-                code: c.code,
-                amount_inr: c.amount_inr,
-            }),
-            discount_inr: q.discount_inr,
-            taxes: q
-                .taxes
-                .into_iter()
-                .map(|t| TaxLine {
-                    tax_rule_id: id(t.id),
-                    name: t.name,
-                    tax_type: if t.tax_type == "TCS" {
-                        TaxType::Tcs
-                    } else {
-                        TaxType::Gst
-                    },
-                    rate: t.rate,
-                    amount_inr: t.amount_inr,
-                })
-                .collect(),
-            tax_inr: q.tax_inr,
-            total_inr: q.total_inr,
-        }
+fn totals(subtotal: i64, discount: i64, tax: i64, total: i64) -> Totals {
+    Totals {
+        subtotal_inr: subtotal,
+        discount_inr: discount,
+        tax_inr: tax,
+        total_inr: total,
     }
 }
 
 /// A purchase.
-pub struct Order(pub orders::Model);
-
-#[Object]
-impl Order {
-    async fn id(&self) -> ID {
-        id(self.0.id)
-    }
-    /// The buyer.
-    async fn user_id(&self) -> ID {
-        id(self.0.user_id)
-    }
-    async fn order_type(&self) -> Result<ProductType> {
-        Ok(db_enum(&self.0.order_type)?)
-    }
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Order {
+    /// The order's id.
+    pub id: ID,
+    /// The buyer's id (see `user`).
+    pub user_id: ID,
+    /// What it buys.
+    pub order_type: ProductType,
     /// PENDING until paid; CANCELLED after a failed payment or a refund.
-    async fn status(&self) -> Result<OrderStatus> {
-        Ok(db_enum(&self.0.status)?)
+    pub status: OrderStatus,
+    #[graphql(flatten)]
+    pub totals: Totals,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub row: orders::Model,
+}
+
+impl Order {
+    /// The order as the API shows it.
+    pub fn of(m: orders::Model) -> Result<Self, AppError> {
+        Ok(Order {
+            id: id(m.id),
+            user_id: id(m.user_id),
+            order_type: db_enum(&m.order_type)?,
+            status: db_enum(&m.status)?,
+            totals: totals(m.subtotal_inr, m.discount_inr, m.tax_inr, m.total_inr),
+            created_at: ts(m.created_at),
+            updated_at: ts(m.updated_at),
+            row: m,
+        })
     }
-    async fn subtotal_inr(&self) -> i64 {
-        self.0.subtotal_inr
+}
+
+/// Loads `key` with `loader`, mapping the row.
+macro_rules! follow {
+    ($ctx:expr, $loader:ident, $key:expr, $map:expr) => {{
+        let row = loaders($ctx)?
+            .commerce
+            .$loader
+            .load_one($key)
+            .await
+            .map_err(|e| e.to_graphql())?;
+        Ok(row.map($map).transpose()?)
+    }};
+}
+
+/// Loads the rows of `key` with `loader`, mapping each.
+macro_rules! follow_many {
+    ($ctx:expr, $loader:ident, $key:expr, $map:expr) => {{
+        let rows = loaders($ctx)?
+            .commerce
+            .$loader
+            .load_one($key)
+            .await
+            .map_err(|e| e.to_graphql())?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map($map)
+            .collect::<Result<_, _>>()?)
+    }};
+}
+
+async fn user(ctx: &Context<'_>, user: uuid::Uuid) -> Result<Option<User>> {
+    Ok(loaders(ctx)?
+        .identity
+        .users
+        .load_one(user)
+        .await
+        .map_err(|e| e.to_graphql())?
+        .map(User::new))
+}
+
+#[ComplexObject]
+impl Order {
+    /// The buyer.
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        user(ctx, self.row.user_id).await
     }
-    async fn discount_inr(&self) -> i64 {
-        self.0.discount_inr
-    }
-    async fn tax_inr(&self) -> i64 {
-        self.0.tax_inr
-    }
-    async fn total_inr(&self) -> i64 {
-        self.0.total_inr
-    }
-    /// The coupon used, if any.
+    /// The code of the coupon used, if any (for everyone who may see the order).
     async fn coupon_code(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let Some(c) = self.0.coupon_id else {
-            return Ok(None);
-        };
-        Ok(svc::coupon_of(&app(ctx)?.db.read, c).await?.map(|c| c.code))
+        let Some(c) = self.row.coupon_id else { return Ok(None) };
+        Ok(loaders(ctx)?
+            .commerce
+            .coupons
+            .load_one(c)
+            .await
+            .map_err(|e| e.to_graphql())?
+            .map(|c| c.code))
     }
+    /// The coupon used, if any (`commerce.coupons.manage`; others read `couponCode`).
+    async fn coupon(&self, ctx: &Context<'_>) -> Result<Option<Coupon>> {
+        crate::service::commerce::catalog::require_coupons(viewer(ctx))?;
+        let Some(c) = self.row.coupon_id else { return Ok(None) };
+        follow!(ctx, coupons, c, Coupon::of)
+    }
+    /// What it buys, line by line.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<OrderItem>> {
-        Ok(svc::items_of(&app(ctx)?.db.read, self.0.id)
-            .await?
-            .into_iter()
-            .map(OrderItem)
-            .collect())
+        follow_many!(ctx, items, self.row.id, OrderItem::of)
     }
+    /// Its invoice.
     async fn invoice(&self, ctx: &Context<'_>) -> Result<Option<Invoice>> {
-        Ok(svc::invoice_of(&app(ctx)?.db.read, self.0.id).await?.map(Invoice))
+        follow!(ctx, invoice_of_order, self.row.id, Invoice::of)
     }
+    /// Its payments, oldest first.
     async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<Payment>> {
-        Ok(svc::payments_of(&app(ctx)?.db.read, self.0.id)
-            .await?
-            .into_iter()
-            .map(Payment)
-            .collect())
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        ts(self.0.created_at)
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        ts(self.0.updated_at)
+        follow_many!(ctx, payments_of_order, self.row.id, Payment::of)
     }
 }
 
 /// One line of an order.
-pub struct OrderItem(pub order_items::Model);
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct OrderItem {
+    /// The line's id.
+    pub id: ID,
+    /// What was bought: a package or a service.
+    pub item_type: ProductType,
+    /// The id of the package (or service) bought (see `package`).
+    pub item_id: ID,
+    /// Its name when it was bought.
+    pub item_name: String,
+    /// How many.
+    pub quantity: i32,
+    /// Price of one when it was bought: an integer amount in paise.
+    pub unit_price_inr: i64,
+    /// Unit price × quantity: an integer amount in paise.
+    pub total_price_inr: i64,
+    #[graphql(skip)]
+    pub row: order_items::Model,
+}
 
-#[Object]
 impl OrderItem {
-    async fn id(&self) -> ID {
-        id(self.0.id)
+    /// The line as the API shows it.
+    pub fn of(m: order_items::Model) -> Result<Self, AppError> {
+        Ok(OrderItem {
+            id: id(m.id),
+            item_type: db_enum(&m.item_type)?,
+            item_id: id(m.item_id),
+            item_name: m.item_name.clone(),
+            quantity: m.quantity,
+            unit_price_inr: m.unit_price_inr,
+            total_price_inr: m.total_price_inr,
+            row: m,
+        })
     }
-    async fn item_type(&self) -> Result<ProductType> {
-        Ok(db_enum(&self.0.item_type)?)
-    }
-    /// The package (or service) bought.
-    async fn item_id(&self) -> ID {
-        id(self.0.item_id)
-    }
-    async fn item_name(&self) -> &str {
-        &self.0.item_name
-    }
-    async fn quantity(&self) -> i32 {
-        self.0.quantity
-    }
-    async fn unit_price_inr(&self) -> i64 {
-        self.0.unit_price_inr
-    }
-    async fn total_price_inr(&self) -> i64 {
-        self.0.total_price_inr
+}
+
+#[ComplexObject]
+impl OrderItem {
+    /// The package bought (null for a service), as it is now.
+    async fn package(&self, ctx: &Context<'_>) -> Result<Option<PricingPackage>> {
+        if self.item_type != ProductType::Package {
+            return Ok(None);
+        }
+        follow!(ctx, packages, self.row.item_id, PricingPackage::of)
     }
 }
 
 /// The invoice of an order; numbers run gap-free per year (INV-2026-000042).
-pub struct Invoice(pub invoices::Model);
-
-#[Object]
-impl Invoice {
-    async fn id(&self) -> ID {
-        id(self.0.id)
-    }
-    async fn invoice_number(&self) -> &str {
-        &self.0.invoice_number
-    }
-    async fn order_id(&self) -> ID {
-        id(self.0.order_id)
-    }
-    async fn user_id(&self) -> ID {
-        id(self.0.user_id)
-    }
-    async fn subtotal_inr(&self) -> i64 {
-        self.0.subtotal_inr
-    }
-    async fn discount_inr(&self) -> i64 {
-        self.0.discount_inr
-    }
-    async fn tax_inr(&self) -> i64 {
-        self.0.tax_inr
-    }
-    async fn total_inr(&self) -> i64 {
-        self.0.total_inr
-    }
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Invoice {
+    /// The invoice's id.
+    pub id: ID,
+    /// Its number, unique and gap-free per year.
+    pub invoice_number: String,
+    /// The id of its order (see `order`).
+    pub order_id: ID,
+    /// The buyer's id (see `user`).
+    pub user_id: ID,
+    #[graphql(flatten)]
+    pub totals: Totals,
     /// ISSUED, PAID, or VOID (a failed payment or a refund).
-    async fn status(&self) -> Result<InvoiceStatus> {
-        Ok(db_enum(&self.0.status)?)
+    pub status: InvoiceStatus,
+    /// When it was issued.
+    pub issued_at: DateTime<Utc>,
+    /// When it is due, if it has a due date.
+    pub due_at: Option<DateTime<Utc>>,
+    /// When it was paid.
+    pub paid_at: Option<DateTime<Utc>>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub row: invoices::Model,
+}
+
+impl Invoice {
+    /// The invoice as the API shows it.
+    pub fn of(m: invoices::Model) -> Result<Self, AppError> {
+        Ok(Invoice {
+            id: id(m.id),
+            invoice_number: m.invoice_number.clone(),
+            order_id: id(m.order_id),
+            user_id: id(m.user_id),
+            totals: totals(m.subtotal_inr, m.discount_inr, m.tax_inr, m.total_inr),
+            status: db_enum(&m.status)?,
+            issued_at: ts(m.issued_at),
+            due_at: m.due_at.map(ts),
+            paid_at: m.paid_at.map(ts),
+            created_at: ts(m.created_at),
+            row: m,
+        })
     }
-    async fn issued_at(&self) -> DateTime<Utc> {
-        ts(self.0.issued_at)
+}
+
+#[ComplexObject]
+impl Invoice {
+    /// The order it bills.
+    async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
+        follow!(ctx, orders, self.row.order_id, Order::of)
     }
-    async fn due_at(&self) -> Option<DateTime<Utc>> {
-        self.0.due_at.map(ts)
-    }
-    async fn paid_at(&self) -> Option<DateTime<Utc>> {
-        self.0.paid_at.map(ts)
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        ts(self.0.created_at)
+    /// The buyer.
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        user(ctx, self.row.user_id).await
     }
 }
 
 /// A payment of an order through a gateway.
-pub struct Payment(pub payments::Model);
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Payment {
+    /// The payment's id.
+    pub id: ID,
+    /// The id of the order it pays (see `order`).
+    pub order_id: ID,
+    /// The id of the invoice it pays (see `invoice`).
+    pub invoice_id: Option<ID>,
+    /// The payer's id (see `user`).
+    pub user_id: ID,
+    /// The id of the gateway configuration it goes through (see `gateway`).
+    pub gateway_config_id: ID,
+    /// How the buyer paid, once the provider said.
+    pub payment_method: Option<PaymentMethod>,
+    /// The provider's id of the payment (`pay_...`, `pi_...`), once known.
+    pub provider_payment_ref: Option<String>,
+    /// What is paid: an integer amount in paise.
+    pub amount_inr: i64,
+    /// ISO 4217 code of the amount's currency (always INR).
+    pub currency_code: String,
+    /// PENDING until the provider reports; SUCCESS, FAILED or REFUNDED.
+    pub status: PaymentStatus,
+    /// When it was handed to the gateway.
+    pub initiated_at: DateTime<Utc>,
+    /// When it succeeded.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub row: payments::Model,
+}
 
-#[Object]
 impl Payment {
-    async fn id(&self) -> ID {
-        id(self.0.id)
+    /// The payment as the API shows it.
+    pub fn of(m: payments::Model) -> Result<Self, AppError> {
+        Ok(Payment {
+            id: id(m.id),
+            order_id: id(m.order_id),
+            invoice_id: m.invoice_id.map(id),
+            user_id: id(m.user_id),
+            gateway_config_id: id(m.payment_gateway_config_id),
+            payment_method: m.payment_method.as_deref().map(db_enum).transpose()?,
+            provider_payment_ref: m.provider_payment_ref.clone(),
+            amount_inr: m.amount_inr,
+            currency_code: m.currency_code.clone(),
+            status: db_enum(&m.status)?,
+            initiated_at: ts(m.initiated_at),
+            completed_at: m.completed_at.map(ts),
+            created_at: ts(m.created_at),
+            row: m,
+        })
     }
-    async fn order_id(&self) -> ID {
-        id(self.0.order_id)
-    }
-    async fn invoice_id(&self) -> Option<ID> {
-        self.0.invoice_id.map(id)
-    }
-    async fn user_id(&self) -> ID {
-        id(self.0.user_id)
-    }
+}
+
+#[ComplexObject]
+impl Payment {
     /// The gateway it goes through.
     async fn gateway(&self, ctx: &Context<'_>) -> Result<CheckoutGateway> {
-        let kind = gateways::kind_of_config(&app(ctx)?.db.read, self.0.payment_gateway_config_id).await?;
-        Ok(kind.into())
+        let config = self.row.payment_gateway_config_id;
+        let kind = loaders(ctx)?
+            .commerce
+            .gateway_kinds
+            .load_one(config)
+            .await
+            .map_err(|e| e.to_graphql())?;
+        Ok(kind
+            .ok_or_else(|| AppError::NotFound("payment gateway configuration".into()))?
+            .into())
     }
-    async fn gateway_config_id(&self) -> ID {
-        id(self.0.payment_gateway_config_id)
+    /// The order it pays.
+    async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
+        follow!(ctx, orders, self.row.order_id, Order::of)
     }
-    async fn payment_method(&self) -> Result<Option<PaymentMethod>> {
-        Ok(self.0.payment_method.as_deref().map(db_enum).transpose()?)
+    /// The invoice it pays.
+    async fn invoice(&self, ctx: &Context<'_>) -> Result<Option<Invoice>> {
+        let Some(i) = self.row.invoice_id else { return Ok(None) };
+        follow!(ctx, invoices, i, Invoice::of)
     }
-    /// The provider's id of the payment (`pay_...`, `pi_...`), once known.
-    async fn provider_payment_ref(&self) -> Option<&str> {
-        self.0.provider_payment_ref.as_deref()
-    }
-    async fn amount_inr(&self) -> i64 {
-        self.0.amount_inr
-    }
-    async fn currency_code(&self) -> &str {
-        &self.0.currency_code
-    }
-    async fn status(&self) -> Result<PaymentStatus> {
-        Ok(db_enum(&self.0.status)?)
-    }
-    async fn initiated_at(&self) -> DateTime<Utc> {
-        ts(self.0.initiated_at)
-    }
-    async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed_at.map(ts)
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        ts(self.0.created_at)
+    /// The payer.
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        user(ctx, self.row.user_id).await
     }
     /// The append-only log: initiation, every webhook call, completion,
     /// failure, refund (`commerce.orders.read_all`; it holds the providers'
     /// payloads).
     async fn transactions(&self, ctx: &Context<'_>) -> Result<Vec<PaymentTransaction>> {
-        Ok(svc::transactions_of(app(ctx)?, viewer(ctx), self.0.id)
-            .await?
-            .into_iter()
-            .map(PaymentTransaction)
-            .collect())
+        svc::require_transactions(viewer(ctx))?;
+        follow_many!(ctx, transactions, self.row.id, PaymentTransaction::of)
     }
 }
 
 /// One entry of a payment's log.
-pub struct PaymentTransaction(pub payment_transactions::Model);
-
-#[Object]
-impl PaymentTransaction {
-    async fn id(&self) -> ID {
-        id(self.0.id)
-    }
-    async fn transaction_type(&self) -> Result<PaymentTransactionType> {
-        Ok(db_enum(&self.0.transaction_type)?)
-    }
-    async fn provider_reference(&self) -> Option<&str> {
-        self.0.provider_reference.as_deref()
-    }
-    /// What was sent (checkout parameters) or received (a webhook body).
-    async fn request_payload(&self) -> Option<async_graphql::Json<serde_json::Value>> {
-        self.0.request_payload_json.clone().map(async_graphql::Json)
-    }
-    /// What we made of it.
-    async fn response_payload(&self) -> Option<async_graphql::Json<serde_json::Value>> {
-        self.0.response_payload_json.clone().map(async_graphql::Json)
-    }
-    /// The payment's status after this entry.
-    async fn status(&self) -> Result<PaymentStatus> {
-        Ok(db_enum(&self.0.status)?)
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        ts(self.0.created_at)
-    }
-}
-
-/// A payment gateway configuration. Its secrets are write-only: there is
-/// no field for them, only whether they are set.
-pub struct PaymentGatewayConfig(pub payment_gateway_configs::Model);
-
-#[Object]
-impl PaymentGatewayConfig {
-    async fn id(&self) -> ID {
-        id(self.0.id)
-    }
-    async fn gateway_key(&self) -> Result<PaymentGateway> {
-        Ok(db_enum(&self.0.gateway_key)?)
-    }
-    async fn display_name(&self) -> &str {
-        &self.0.display_name
-    }
-    /// The public part (a Razorpay `keyId`, a Stripe `publishableKey`).
-    async fn public_config(&self) -> async_graphql::Json<serde_json::Value> {
-        async_graphql::Json(self.0.config_json.clone())
-    }
-    async fn is_active(&self) -> bool {
-        self.0.is_active
-    }
-    /// Secrets (webhook signing secret, API secret) are stored, sealed.
-    async fn has_secret(&self) -> bool {
-        gateways::has_secret(&self.0)
-    }
-    /// The test gateway's row (configured by environment, not editable).
-    async fn is_test(&self) -> bool {
-        gateways::is_test(&self.0)
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        ts(self.0.created_at)
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        ts(self.0.updated_at)
-    }
-}
-
-/// What the client needs to pay: hand `params` to the provider's checkout.
 #[derive(SimpleObject, Clone)]
-pub struct PaymentCheckout {
-    pub payment_id: ID,
-    pub gateway: CheckoutGateway,
-    pub amount_inr: i64,
-    pub currency_code: String,
-    /// Provider checkout parameters (public key, amount, our payment id in
-    /// the provider's metadata). Never a secret.
-    pub params: async_graphql::Json<serde_json::Value>,
+pub struct PaymentTransaction {
+    /// The entry's id.
+    pub id: ID,
+    /// What happened.
+    pub transaction_type: PaymentTransactionType,
+    /// The provider's reference it concerns.
+    pub provider_reference: Option<String>,
+    /// What was sent (checkout parameters) or received (a webhook body).
+    pub request_payload: Option<async_graphql::Json<serde_json::Value>>,
+    /// What we made of it.
+    pub response_payload: Option<async_graphql::Json<serde_json::Value>>,
+    /// The payment's status after this entry.
+    pub status: PaymentStatus,
+    /// When it was written (the log's order).
+    pub created_at: DateTime<Utc>,
+}
+
+impl PaymentTransaction {
+    /// The entry as the API shows it.
+    pub fn of(m: payment_transactions::Model) -> Result<Self, AppError> {
+        Ok(PaymentTransaction {
+            id: id(m.id),
+            transaction_type: db_enum(&m.transaction_type)?,
+            status: db_enum(&m.status)?,
+            created_at: ts(m.created_at),
+            provider_reference: m.provider_reference,
+            request_payload: m.request_payload_json.map(async_graphql::Json),
+            response_payload: m.response_payload_json.map(async_graphql::Json),
+        })
+    }
 }

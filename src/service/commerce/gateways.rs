@@ -11,17 +11,20 @@
 //! `RAZORPAY` and is told apart by its id. It holds no secret and cannot
 //! be edited.
 
+use std::collections::HashMap;
+
+use entity::enums::PaymentGateway as GatewayKey;
 use entity::payment_gateway_configs;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
 use super::gateway::{GatewayKind, PaymentGateway, Razorpay, Stripe, TestGateway};
-use super::Problems;
+use super::{perms, workflow, Problems};
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
@@ -30,9 +33,6 @@ use crate::service::identity::Viewer;
 
 /// The id of the test gateway's configuration row.
 pub const TEST_GATEWAY_CONFIG_ID: Uuid = Uuid::from_u128(0x7e57_6a7e_0000_4000_8000_0000_0000_0001);
-
-/// `payment_gateway_configs.gateway_key` values.
-pub const GATEWAY_KEYS: &[&str] = &["RAZORPAY", "STRIPE"];
 
 /// The sealed part of a configuration.
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -57,7 +57,7 @@ impl std::fmt::Debug for GatewaySecrets {
 /// stored secret).
 #[derive(Clone, Default)]
 pub struct GatewayConfigFields {
-    pub gateway_key: Option<String>,
+    pub gateway_key: Option<GatewayKey>,
     pub display_name: Option<String>,
     pub public_config: Option<Json>,
     pub webhook_secret: Option<String>,
@@ -114,9 +114,6 @@ fn check_public(p: &mut Problems, v: &Json) {
 
 fn check_fields(f: &GatewayConfigFields) -> AppResult<()> {
     let mut p = Problems::default();
-    if let Some(k) = &f.gateway_key {
-        p.choice("gatewayKey", k, GATEWAY_KEYS);
-    }
     if let Some(n) = &f.display_name {
         p.text("displayName", n, 100);
     }
@@ -157,7 +154,7 @@ fn seal(ctx: &AppContext, s: &GatewaySecrets) -> AppResult<Vec<u8>> {
 
 /// Every configuration (`payments.gateways.manage`).
 pub async fn list(ctx: &AppContext, viewer: &Viewer) -> AppResult<Vec<payment_gateway_configs::Model>> {
-    viewer.require(crate::service::commerce::perms::PAYMENTS_GATEWAYS_MANAGE)?;
+    viewer.require(perms::PAYMENTS_GATEWAYS_MANAGE)?;
     Ok(payment_gateway_configs::Entity::find()
         .order_by_asc(payment_gateway_configs::Column::GatewayKey)
         .order_by_asc(payment_gateway_configs::Column::CreatedAt)
@@ -171,7 +168,7 @@ pub async fn create(
     viewer: &Viewer,
     f: GatewayConfigFields,
 ) -> AppResult<payment_gateway_configs::Model> {
-    viewer.require(crate::service::commerce::perms::PAYMENTS_GATEWAYS_MANAGE)?;
+    viewer.require(perms::PAYMENTS_GATEWAYS_MANAGE)?;
     let mut p = Problems::default();
     if f.gateway_key.is_none() {
         p.add("gatewayKey", "is required");
@@ -191,7 +188,7 @@ pub async fn create(
     let tx = Tx::begin(&ctx.db.primary).await?;
     let m = payment_gateway_configs::ActiveModel {
         id: Set(Uuid::now_v7()),
-        gateway_key: Set(f.gateway_key.unwrap_or_default()),
+        gateway_key: Set(f.gateway_key.unwrap_or(GatewayKey::Razorpay).to_value()),
         display_name: Set(f.display_name.unwrap_or_default().trim().to_string()),
         config_json: Set(f.public_config.unwrap_or_else(|| json!({}))),
         secret_config_encrypted: Set(sealed),
@@ -206,7 +203,7 @@ pub async fn create(
         Entry::new(
             Action::Create,
             Module::Commerce,
-            "PAYMENT_GATEWAY_CONFIG",
+            super::audited::GATEWAY_CONFIG,
             Some(m.id),
             format!("created {} gateway configuration {}", m.gateway_key, m.display_name),
         )
@@ -225,7 +222,7 @@ pub async fn update(
     id: Uuid,
     f: GatewayConfigFields,
 ) -> AppResult<payment_gateway_configs::Model> {
-    viewer.require(crate::service::commerce::perms::PAYMENTS_GATEWAYS_MANAGE)?;
+    viewer.require(perms::PAYMENTS_GATEWAYS_MANAGE)?;
     check_fields(&f)?;
     if id == TEST_GATEWAY_CONFIG_ID {
         return Err(AppError::invalid(
@@ -252,7 +249,7 @@ pub async fn update(
         a.secret_config_encrypted = Set(Some(seal(ctx, &secrets)?));
     }
     if let Some(v) = f.gateway_key {
-        a.gateway_key = Set(v);
+        a.gateway_key = Set(v.to_value());
     }
     if let Some(v) = f.display_name {
         a.display_name = Set(v.trim().to_string());
@@ -270,7 +267,7 @@ pub async fn update(
         Entry::new(
             Action::Update,
             Module::Commerce,
-            "PAYMENT_GATEWAY_CONFIG",
+            super::audited::GATEWAY_CONFIG,
             Some(m.id),
             format!("updated {} gateway configuration {}", m.gateway_key, m.display_name),
         )
@@ -298,9 +295,12 @@ async fn ensure_test_config(ctx: &AppContext) -> AppResult<payment_gateway_confi
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "INSERT INTO payment_gateway_configs (id, gateway_key, display_name, config_json, is_active) \
-             VALUES ($1, 'RAZORPAY', 'Test gateway (development only)', '{\"testGateway\": true}'::jsonb, true) \
+             VALUES ($1, $2, 'Test gateway (development only)', '{\"testGateway\": true}'::jsonb, true) \
              ON CONFLICT (id) DO NOTHING",
-            [TEST_GATEWAY_CONFIG_ID.into()],
+            [
+                TEST_GATEWAY_CONFIG_ID.into(),
+                GatewayKind::Test.db_key().to_value().into(),
+            ],
         ))
         .await?;
     payment_gateway_configs::Entity::find_by_id(TEST_GATEWAY_CONFIG_ID)
@@ -316,17 +316,16 @@ fn build(ctx: &AppContext, m: &payment_gateway_configs::Model) -> AppResult<Opti
         return Ok(None);
     };
     let public = |k: &str| m.config_json.get(k).and_then(Json::as_str).map(str::to_string);
-    Ok(match m.gateway_key.as_str() {
-        "RAZORPAY" => Some(Box::new(Razorpay {
+    Ok(match workflow::parse::<GatewayKey>(&m.gateway_key)? {
+        GatewayKey::Razorpay => Some(Box::new(Razorpay {
             key_id: public("keyId"),
             webhook_secret,
         })),
-        "STRIPE" => Some(Box::new(Stripe {
+        GatewayKey::Stripe => Some(Box::new(Stripe {
             publishable_key: public("publishableKey"),
             webhook_secret,
             tolerance_secs: ctx.config.payments.webhook_tolerance.as_secs() as i64,
         })),
-        _ => None,
     })
 }
 
@@ -343,7 +342,7 @@ pub async fn for_checkout(
         return Ok((ensure_test_config(ctx).await?, Box::new(gw)));
     }
     let rows = payment_gateway_configs::Entity::find()
-        .filter(payment_gateway_configs::Column::GatewayKey.eq(kind.db_key()))
+        .filter(payment_gateway_configs::Column::GatewayKey.eq(kind.db_key().to_value()))
         .filter(payment_gateway_configs::Column::IsActive.eq(true))
         .filter(payment_gateway_configs::Column::Id.ne(TEST_GATEWAY_CONFIG_ID))
         .order_by_desc(payment_gateway_configs::Column::UpdatedAt)
@@ -357,7 +356,10 @@ pub async fn for_checkout(
     }
     Err(AppError::invalid(
         field,
-        format!("no active {} configuration with a webhook secret", kind.db_key()),
+        format!(
+            "no active {} configuration with a webhook secret",
+            kind.db_key().to_value()
+        ),
     ))
 }
 
@@ -373,7 +375,7 @@ pub async fn for_webhook(ctx: &AppContext, kind: GatewayKind) -> AppResult<Vec<(
         });
     }
     let rows = payment_gateway_configs::Entity::find()
-        .filter(payment_gateway_configs::Column::GatewayKey.eq(kind.db_key()))
+        .filter(payment_gateway_configs::Column::GatewayKey.eq(kind.db_key().to_value()))
         .filter(payment_gateway_configs::Column::Id.ne(TEST_GATEWAY_CONFIG_ID))
         .filter(payment_gateway_configs::Column::SecretConfigEncrypted.is_not_null())
         .order_by_desc(payment_gateway_configs::Column::IsActive)
@@ -393,20 +395,44 @@ pub async fn for_webhook(ctx: &AppContext, kind: GatewayKind) -> AppResult<Vec<(
     Ok(out)
 }
 
-/// Which gateway a payment went through.
-pub async fn kind_of_config<C: sea_orm::ConnectionTrait>(conn: &C, config_id: Uuid) -> AppResult<GatewayKind> {
-    if config_id == TEST_GATEWAY_CONFIG_ID {
+/// Which gateway a configuration is: the test row, or its provider's.
+pub fn kind_of(m: &payment_gateway_configs::Model) -> AppResult<GatewayKind> {
+    if is_test(m) {
         return Ok(GatewayKind::Test);
     }
-    let m = payment_gateway_configs::Entity::find_by_id(config_id)
-        .one(conn)
+    Ok(GatewayKind::of_key(workflow::parse(&m.gateway_key)?))
+}
+
+/// Which gateway a payment went through.
+pub async fn kind_of_config<C: ConnectionTrait>(conn: &C, config_id: Uuid) -> AppResult<GatewayKind> {
+    kinds_of_many(conn, &[config_id])
         .await?
-        .ok_or_else(|| AppError::NotFound("payment gateway configuration".into()))?;
-    Ok(if m.gateway_key == "STRIPE" {
-        GatewayKind::Stripe
-    } else {
-        GatewayKind::Razorpay
-    })
+        .remove(&config_id)
+        .ok_or_else(|| AppError::NotFound("payment gateway configuration".into()))
+}
+
+/// Which gateway each of several configurations is, in one statement
+/// (the test row needs none).
+pub async fn kinds_of_many<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<HashMap<Uuid, GatewayKind>> {
+    let mut out = HashMap::new();
+    let mut real = Vec::new();
+    for id in ids {
+        if *id == TEST_GATEWAY_CONFIG_ID {
+            out.insert(*id, GatewayKind::Test);
+        } else {
+            real.push(*id);
+        }
+    }
+    if !real.is_empty() {
+        let rows = payment_gateway_configs::Entity::find()
+            .filter(payment_gateway_configs::Column::Id.is_in(real))
+            .all(conn)
+            .await?;
+        for m in rows {
+            out.insert(m.id, kind_of(&m)?);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -4,29 +4,59 @@
 //! ([`gateways`], [`gateway`]) and the webhook that completes payments
 //! exactly once ([`webhooks`]).
 //!
-//! Money is paise in `i64` everywhere; prices follow [`pricing`]. Every
+//! Statuses and kinds are the enums of `entity::enums`, with each
+//! workflow's allowed transitions in [`workflow`]; events are
+//! [`events::CommerceEvent`]. Money is paise in `i64` (typed as
+//! [`money::Paise`] where a mix-up is costly); prices follow [`pricing`]. Every
 //! money movement (a purchase, a completed or failed payment, a refund, a
 //! tracecoin credit or debit) writes its audit row in the same transaction.
 
 pub mod catalog;
+pub mod events;
 pub mod gateway;
 pub mod gateways;
+pub mod money;
 pub mod orders;
+pub mod payments;
 pub mod perms;
 pub mod pricing;
+pub mod purchase;
 pub mod webhooks;
+pub mod workflow;
 
 use chrono::{DateTime, Utc};
+use entity::enums::OrderStatus;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Select};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
 
-use crate::error::FieldError;
+use crate::error::{AppError, AppResult, FieldError};
 use crate::infra::events::{Event, Tx};
+use crate::service::page::PageRequest;
 
 /// Upper bound of any price or amount (₹1,000 crore in paise), far below
 /// `i64::MAX` so sums never overflow.
 pub const MAX_AMOUNT_INR: i64 = 1_000_000_000_000;
+
+/// The audit entity types commerce records (one place, so a typo cannot
+/// split an entity's history in two).
+pub mod audited {
+    /// An order.
+    pub const ORDER: &str = "ORDER";
+    /// A payment.
+    pub const PAYMENT: &str = "PAYMENT";
+    /// A payment gateway configuration.
+    pub const GATEWAY_CONFIG: &str = "PAYMENT_GATEWAY_CONFIG";
+    /// A pricing package.
+    pub const PACKAGE: &str = "PRICING_PACKAGE";
+    /// A coupon.
+    pub const COUPON: &str = "COUPON";
+    /// A discount rule.
+    pub const DISCOUNT_RULE: &str = "DISCOUNT_RULE";
+    /// A tax rule.
+    pub const TAX_RULE: &str = "TAX_RULE";
+}
 
 /// Namespace of the deterministic ids derived from idempotency keys.
 const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1e_8d2a_4c3b_4f5e_9a7d_2b1c_0e3f_4a5b);
@@ -42,13 +72,16 @@ pub fn topic(user: Uuid) -> String {
 }
 
 /// Queues the "order changed" event for after the commit.
-pub(crate) fn order_changed(tx: &Tx, user: Uuid, order: Uuid, status: &str) {
-    tx.publish_after_commit(Event::new(topic(user), json!({"orderId": order, "status": status})));
+pub(crate) fn order_changed(tx: &Tx, user: Uuid, order: Uuid, status: OrderStatus) {
+    tx.publish_after_commit(Event::typed(
+        topic(user),
+        &events::CommerceEvent::order_changed(order, status),
+    ));
 }
 
 /// Collected validation problems of one input.
 #[derive(Default)]
-pub(crate) struct Problems(pub Vec<FieldError>);
+pub struct Problems(pub Vec<FieldError>);
 
 impl Problems {
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
@@ -73,13 +106,6 @@ impl Problems {
         }
     }
 
-    /// One of `allowed`.
-    pub fn choice(&mut self, field: &str, value: &str, allowed: &[&str]) {
-        if !allowed.contains(&value) {
-            self.add(field, format!("must be one of {}", allowed.join(", ")));
-        }
-    }
-
     /// Fails with every problem collected, if any.
     pub fn check(self) -> crate::error::AppResult<()> {
         if self.0.is_empty() {
@@ -93,7 +119,8 @@ impl Problems {
 /// Filters of the order, invoice and payment lists.
 #[derive(Clone, Debug, Default)]
 pub struct ListFilter {
-    /// Any of these statuses (empty: all).
+    /// Any of these statuses, as stored (empty: all); callers fill it from
+    /// the status enum of the list.
     pub status: Vec<String>,
     /// Only this user's (staff lists).
     pub user_id: Option<Uuid>,
@@ -116,4 +143,49 @@ impl ListCursor {
             id,
         }
     }
+
+    /// The creation time the cursor points at; `field` names the argument.
+    pub fn time(&self, field: &str) -> AppResult<DateTime<Utc>> {
+        DateTime::<Utc>::from_timestamp_micros(self.t)
+            .ok_or_else(|| AppError::invalid(field, "is not a cursor this API issued"))
+    }
+}
+
+/// `cond` with the keyset bounds of `page` over `(table.created_at,
+/// table.id)`, for a list shown newest first.
+pub(crate) fn keyset(table: &str, mut cond: Condition, page: &PageRequest<ListCursor>) -> AppResult<Condition> {
+    for (op, key) in page.bounds(true) {
+        let field = if page.after.as_ref() == Some(key) {
+            "after"
+        } else {
+            "before"
+        };
+        cond = cond.add(Expr::cust_with_values(
+            format!("({table}.created_at, {table}.id) {op} ($1, $2)"),
+            [sea_orm::Value::from(key.time(field)?), key.id.into()],
+        ));
+    }
+    Ok(cond)
+}
+
+/// The rows of a newest-first page (one extra, in the SQL order
+/// `page.finish` expects), sorted by `created` then `id`.
+pub(crate) async fn newest_first<E, C>(
+    conn: &C,
+    q: Select<E>,
+    page: &PageRequest<ListCursor>,
+    created: E::Column,
+    id: E::Column,
+) -> AppResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+    E::Column: ColumnTrait,
+    C: ConnectionTrait,
+{
+    let q = if page.sql_descending(true) {
+        q.order_by_desc(created).order_by_desc(id)
+    } else {
+        q.order_by_asc(created).order_by_asc(id)
+    };
+    Ok(q.limit(page.fetch()).all(conn).await?)
 }

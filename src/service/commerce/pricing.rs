@@ -37,9 +37,10 @@ pub fn percent_of(amount: i64, percent: Decimal) -> Option<i64> {
 
 /// The discount of a PERCENT or FLAT rule on `base`, at most `base`.
 fn discount_on(base: i64, discount_type: &str, value: i64) -> i64 {
-    let raw = match discount_type {
-        "PERCENT" => percent_of(base, Decimal::from(value)).unwrap_or(base),
-        _ => value,
+    let raw = if super::workflow::is(discount_type, entity::enums::DiscountType::Percent) {
+        percent_of(base, Decimal::from(value)).unwrap_or(base)
+    } else {
+        value
     };
     raw.clamp(0, base.max(0))
 }

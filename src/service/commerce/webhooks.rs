@@ -16,18 +16,22 @@
 //! - anything else (replays, events for settled payments, other event
 //!   types, a mismatched amount) is recorded and changes nothing.
 
+use entity::enums::{InvoiceStatus, OrderStatus, PaymentStatus, PaymentTransactionType};
 use entity::{coupon_redemptions, invoices, orders, payments};
 use http::{HeaderMap, HeaderValue};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, QuerySelect, Statement,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    FromQueryResult, QueryFilter, QuerySelect, Statement,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use super::gateway::{EventKind, GatewayKind, WebhookError, WebhookEvent, TEST_SIGNATURE_HEADER};
-use super::orders::{credit_tracecoins, log_transaction, promised_tracecoins};
-use super::{gateways, order_changed};
+use super::money::Paise;
+use super::payments::{credit_tracecoins, log_transaction, promised_tracecoins};
+use super::workflow::{self, Workflow};
+use super::{gateways, order_changed, perms};
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
@@ -122,24 +126,25 @@ pub async fn apply(ctx: &AppContext, config_id: Uuid, event: WebhookEvent) -> Ap
         tracing::info!(event = %event.event_type, "payment webhook for no payment of ours ignored");
         return Ok(Outcome::Ignored);
     };
-    let pending = payment.status == "PENDING";
-    let amount_ok = event.amount_inr == Some(payment.amount_inr)
+    let status: PaymentStatus = workflow::parse(&payment.status)?;
+    let pending = status == PaymentStatus::Pending;
+    let amount_ok = event.amount == Some(Paise(payment.amount_inr))
         && event.currency.as_deref().is_none_or(|c| c == payment.currency_code);
     let (result, new_status) = match (&event.kind, pending) {
-        (EventKind::Succeeded, true) if amount_ok => ("completed", "SUCCESS"),
-        (EventKind::Succeeded, true) => ("amount_mismatch", "PENDING"),
-        (EventKind::Failed, true) => ("failed", "FAILED"),
-        (EventKind::Other(_), _) => ("recorded", payment.status.as_str()),
-        (_, false) => ("already_settled", payment.status.as_str()),
+        (EventKind::Succeeded, true) if amount_ok => ("completed", PaymentStatus::Success),
+        (EventKind::Succeeded, true) => ("amount_mismatch", PaymentStatus::Pending),
+        (EventKind::Failed, true) => ("failed", PaymentStatus::Failed),
+        (EventKind::Other(_), _) => ("recorded", status),
+        (_, false) => ("already_settled", status),
     };
     if result == "amount_mismatch" {
-        tracing::warn!(payment = %payment.id, expected = payment.amount_inr, got = ?event.amount_inr,
+        tracing::warn!(payment = %payment.id, expected = payment.amount_inr, got = ?event.amount,
             "payment webhook amount does not match; left pending for review");
     }
     log_transaction(
         &tx,
         payment.id,
-        "WEBHOOK",
+        PaymentTransactionType::Webhook,
         event.provider_ref.clone(),
         Some(event.payload.clone()),
         Some(json!({"event": event.event_type, "result": result})),
@@ -162,19 +167,27 @@ pub async fn apply(ctx: &AppContext, config_id: Uuid, event: WebhookEvent) -> Ap
 }
 
 /// Sets the payment's final status with the provider's reference.
-async fn settle(tx: &Tx, payment: &payments::Model, event: &WebhookEvent, status: &str) -> AppResult<payments::Model> {
+async fn settle(
+    tx: &Tx,
+    payment: &payments::Model,
+    event: &WebhookEvent,
+    status: PaymentStatus,
+) -> AppResult<payments::Model> {
+    let from: PaymentStatus = workflow::parse(&payment.status)?;
+    let status = from.require_move(status)?;
     let row = tx
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "UPDATE payments SET status = $2, provider_payment_ref = COALESCE($3, provider_payment_ref), \
              payment_method = COALESCE($4, payment_method), \
-             completed_at = CASE WHEN $2 = 'SUCCESS' THEN now() ELSE completed_at END \
+             completed_at = CASE WHEN $2 = $5 THEN now() ELSE completed_at END \
              WHERE id = $1 RETURNING *",
             [
                 payment.id.into(),
                 status.into(),
                 event.provider_ref.clone().into(),
-                event.method.clone().into(),
+                event.method.map(|m| m.to_value()).into(),
+                PaymentStatus::Success.to_value().into(),
             ],
         ))
         .await?
@@ -182,38 +195,43 @@ async fn settle(tx: &Tx, payment: &payments::Model, event: &WebhookEvent, status
     Ok(payments::Model::from_query_result(&row, "")?)
 }
 
-async fn lock_order(tx: &Tx, id: Uuid) -> AppResult<orders::Model> {
-    orders::Entity::find_by_id(id)
+/// Locks an order and moves it to `to` (checked against its workflow);
+/// returns it as it was before.
+async fn move_order(tx: &Tx, id: Uuid, to: OrderStatus) -> AppResult<orders::Model> {
+    let order = orders::Entity::find_by_id(id)
         .lock_exclusive()
         .one(&**tx)
         .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("order {id} vanished")))
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("order {id} vanished")))?;
+    let from: OrderStatus = workflow::parse(&order.status)?;
+    let mut o: orders::ActiveModel = order.clone().into();
+    o.status = Set(from.require_move(to)?);
+    o.update(&**tx).await?;
+    Ok(order)
 }
 
 /// Success: payment SUCCESS, order COMPLETED, invoice PAID, tracecoins
 /// credited once, audit row.
 async fn complete(tx: &Tx, payment: &payments::Model, event: &WebhookEvent) -> AppResult<()> {
-    let paid = settle(tx, payment, event, "SUCCESS").await?;
+    let paid = settle(tx, payment, event, PaymentStatus::Success).await?;
     log_transaction(
         tx,
         payment.id,
-        "COMPLETED",
+        PaymentTransactionType::Completed,
         event.provider_ref.clone(),
         None,
         Some(json!({"amountInr": payment.amount_inr, "method": paid.payment_method})),
-        "SUCCESS",
+        PaymentStatus::Success,
     )
     .await?;
-    let order = lock_order(tx, payment.order_id).await?;
-    let mut o: orders::ActiveModel = order.clone().into();
-    o.status = Set("COMPLETED".into());
-    let order = o.update(&**tx).await?;
-    tx.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE invoices SET status = 'PAID', paid_at = now() WHERE order_id = $1 AND status = 'ISSUED'",
-        [order.id.into()],
-    ))
-    .await?;
+    let order = move_order(tx, payment.order_id, OrderStatus::Completed).await?;
+    invoices::Entity::update_many()
+        .col_expr(invoices::Column::Status, Expr::value(InvoiceStatus::Paid.to_value()))
+        .col_expr(invoices::Column::PaidAt, Expr::cust("now()"))
+        .filter(invoices::Column::OrderId.eq(order.id))
+        .filter(invoices::Column::Status.eq(InvoiceStatus::Issued.to_value()))
+        .exec(&**tx)
+        .await?;
     let (coins, name) = promised_tracecoins(tx, payment).await?;
     let posted = credit_tracecoins(tx, None, &order, coins, &name).await?;
     audit::record(
@@ -222,15 +240,15 @@ async fn complete(tx: &Tx, payment: &payments::Model, event: &WebhookEvent) -> A
         Entry::new(
             Action::Update,
             Module::Commerce,
-            "PAYMENT",
+            super::audited::PAYMENT,
             Some(payment.id),
             format!(
                 "payment of {} paise succeeded; {coins} tracecoins credited",
                 payment.amount_inr
             ),
         )
-        .before(json!({"status": "PENDING", "orderStatus": "PENDING"}))
-        .after(json!({"status": "SUCCESS", "orderStatus": "COMPLETED"}))
+        .before(json!({"status": PaymentStatus::Pending.to_value(), "orderStatus": order.status}))
+        .after(json!({"status": PaymentStatus::Success.to_value(), "orderStatus": OrderStatus::Completed.to_value()}))
         .metadata(json!({
             "orderId": order.id,
             "userId": order.user_id,
@@ -243,32 +261,29 @@ async fn complete(tx: &Tx, payment: &payments::Model, event: &WebhookEvent) -> A
         })),
     )
     .await?;
-    order_changed(tx, order.user_id, order.id, "COMPLETED");
+    order_changed(tx, order.user_id, order.id, OrderStatus::Completed);
     Ok(())
 }
 
 /// Failure: payment FAILED, order CANCELLED, invoice VOID (its number
 /// stays used), the coupon's use given back, audit row.
 async fn fail(tx: &Tx, payment: &payments::Model, event: &WebhookEvent) -> AppResult<()> {
-    settle(tx, payment, event, "FAILED").await?;
+    settle(tx, payment, event, PaymentStatus::Failed).await?;
     log_transaction(
         tx,
         payment.id,
-        "FAILED",
+        PaymentTransactionType::Failed,
         event.provider_ref.clone(),
         None,
         Some(json!({"event": event.event_type})),
-        "FAILED",
+        PaymentStatus::Failed,
     )
     .await?;
-    let order = lock_order(tx, payment.order_id).await?;
-    let mut o: orders::ActiveModel = order.clone().into();
-    o.status = Set("CANCELLED".into());
-    o.update(&**tx).await?;
+    let order = move_order(tx, payment.order_id, OrderStatus::Cancelled).await?;
     invoices::Entity::update_many()
-        .col_expr(invoices::Column::Status, sea_orm::sea_query::Expr::value("VOID"))
+        .col_expr(invoices::Column::Status, Expr::value(InvoiceStatus::Void.to_value()))
         .filter(invoices::Column::OrderId.eq(order.id))
-        .filter(invoices::Column::Status.eq("ISSUED"))
+        .filter(invoices::Column::Status.eq(InvoiceStatus::Issued.to_value()))
         .exec(&**tx)
         .await?;
     let released = coupon_redemptions::Entity::delete_many()
@@ -290,12 +305,12 @@ async fn fail(tx: &Tx, payment: &payments::Model, event: &WebhookEvent) -> AppRe
         Entry::new(
             Action::Cancel,
             Module::Commerce,
-            "PAYMENT",
+            super::audited::PAYMENT,
             Some(payment.id),
             format!("payment of {} paise failed; order cancelled", payment.amount_inr),
         )
-        .before(json!({"status": "PENDING", "orderStatus": order.status}))
-        .after(json!({"status": "FAILED", "orderStatus": "CANCELLED"}))
+        .before(json!({"status": PaymentStatus::Pending.to_value(), "orderStatus": order.status}))
+        .after(json!({"status": PaymentStatus::Failed.to_value(), "orderStatus": OrderStatus::Cancelled.to_value()}))
         .metadata(json!({
             "orderId": order.id,
             "userId": order.user_id,
@@ -306,7 +321,7 @@ async fn fail(tx: &Tx, payment: &payments::Model, event: &WebhookEvent) -> AppRe
         })),
     )
     .await?;
-    order_changed(tx, order.user_id, order.id, "CANCELLED");
+    order_changed(tx, order.user_id, order.id, OrderStatus::Cancelled);
     Ok(())
 }
 
@@ -321,7 +336,7 @@ pub async fn simulate(
     payment_id: Uuid,
     succeed: bool,
 ) -> AppResult<(payments::Model, Outcome, String, String)> {
-    viewer.require_self_service(crate::service::commerce::perms::COMMERCE_PURCHASE)?;
+    viewer.require_self_service(perms::COMMERCE_PURCHASE)?;
     let gw = gateways::test_gateway(ctx).ok_or_else(|| AppError::NotFound("test gateway (not enabled)".into()))?;
     let payment = super::orders::payment(ctx, viewer, payment_id).await?;
     if payment.payment_gateway_config_id != gateways::TEST_GATEWAY_CONFIG_ID {
@@ -330,7 +345,7 @@ pub async fn simulate(
             "is not a payment through the test gateway",
         ));
     }
-    let (body, signature) = gw.signed_event(payment.id, payment.amount_inr, succeed);
+    let (body, signature) = gw.signed_event(payment.id, Paise(payment.amount_inr), succeed);
     let mut headers = HeaderMap::new();
     headers.insert(
         TEST_SIGNATURE_HEADER,

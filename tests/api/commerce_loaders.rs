@@ -1,0 +1,170 @@
+//! Commerce's loaders: a page of orders with everything a list can ask
+//! for costs the same few statements at any page size, and the lists walk
+//! both ways with `first`/`after` and `last`/`before`.
+
+use sea_orm::{ConnectionTrait, Database, Statement};
+use serde_json::{json, Value};
+
+use crate::support::TestServer;
+
+/// An admin's page of orders with their items (and packages), invoice,
+/// payments with their gateway, order and transactions, and coupon code.
+const PAGE: &str = "query($n: Int!) { orders(first: $n) { totalCount edges { node { id status totalInr couponCode \
+    user { id } items { itemName unitPriceInr package { id name } } \
+    invoice { invoiceNumber status order { id } } \
+    payments { id status gateway amountInr order { id } invoice { id } transactions { transactionType status } } } } } }";
+
+/// `n` paid orders of `user`, each with an item, an invoice, a payment and
+/// two transactions, written in one statement per table.
+async fn seed_orders(server: &TestServer, user: &str, n: i64) {
+    let db = Database::connect(&server.database_url).await.expect("connect");
+    let statements = [
+        "INSERT INTO pricing_packages (id, name, package_type, price_inr, tracecoins_included) \
+         VALUES ('00000000-0000-4000-8000-0000000000aa', 'Loader bundle', 'TRACECOIN_BUNDLE', 10000, 10)",
+        "INSERT INTO payment_gateway_configs (id, gateway_key, display_name) \
+         VALUES ('00000000-0000-4000-8000-0000000000bb', 'RAZORPAY', 'Loader gateway')",
+        "INSERT INTO orders (id, user_id, order_type, subtotal_inr, total_inr, status, created_at) \
+         SELECT md5('o' || g)::uuid, $1::uuid, 'PACKAGE', 10000, 10000, 'COMPLETED', now() - g * interval '1 second' \
+         FROM generate_series(1, $2::int) g",
+        "INSERT INTO order_items (order_id, item_type, item_id, item_name, unit_price_inr, total_price_inr) \
+         SELECT md5('o' || g)::uuid, 'PACKAGE', '00000000-0000-4000-8000-0000000000aa', 'Loader bundle', 10000, 10000 \
+         FROM generate_series(1, $2::int) g",
+        "INSERT INTO invoices (id, order_id, user_id, invoice_number, subtotal_inr, total_inr, status, paid_at) \
+         SELECT md5('i' || g)::uuid, md5('o' || g)::uuid, $1::uuid, 'INV-LOADER-' || g, 10000, 10000, 'PAID', now() \
+         FROM generate_series(1, $2::int) g",
+        "INSERT INTO payments (id, order_id, invoice_id, user_id, payment_gateway_config_id, amount_inr, status) \
+         SELECT md5('p' || g)::uuid, md5('o' || g)::uuid, md5('i' || g)::uuid, $1::uuid, \
+         '00000000-0000-4000-8000-0000000000bb', 10000, 'SUCCESS' FROM generate_series(1, $2::int) g",
+        "INSERT INTO payment_transactions (payment_id, transaction_type, status, created_at) \
+         SELECT md5('p' || g)::uuid, t.kind, t.status, now() - t.age * interval '1 millisecond' \
+         FROM generate_series(1, $2::int) g, \
+         (VALUES ('INITIATED', 'PENDING', 2), ('COMPLETED', 'SUCCESS', 1)) AS t(kind, status, age)",
+    ];
+    for sql in statements {
+        let (sql, values): (String, Vec<sea_orm::Value>) = if sql.contains("$1") {
+            (sql.into(), vec![user.to_string().into(), (n as i32).into()])
+        } else if sql.contains("$2") {
+            (sql.replace("$2", "$1"), vec![(n as i32).into()])
+        } else {
+            (sql.into(), vec![])
+        };
+        db.execute_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            &sql,
+            values,
+        ))
+        .await
+        .expect(&sql);
+    }
+}
+
+#[tokio::test]
+async fn an_order_page_costs_the_same_statements_at_any_size() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    seed_orders(&server, &admin.id, 120).await;
+    let mut counts = Vec::new();
+    for n in [10, 100, 10, 100] {
+        let before = server.ctx.db.statement_count();
+        let d = admin.client.data(PAGE, json!({"n": n})).await;
+        let after = server.ctx.db.statement_count();
+        let edges = d["orders"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), n as usize);
+        assert_eq!(d["orders"]["totalCount"], 120);
+        for e in edges {
+            let o = &e["node"];
+            assert_eq!(o["items"][0]["package"]["name"], "Loader bundle");
+            assert_eq!(o["invoice"]["status"], "PAID");
+            assert_eq!(o["invoice"]["order"]["id"], o["id"]);
+            assert_eq!(o["user"]["id"], Value::String(admin.id.clone()));
+            let p = &o["payments"][0];
+            assert_eq!(
+                (p["gateway"].as_str(), p["status"].as_str()),
+                (Some("RAZORPAY"), Some("SUCCESS"))
+            );
+            assert_eq!(p["order"]["id"], o["id"]);
+            let kinds: Vec<&str> = p["transactions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["transactionType"].as_str().unwrap())
+                .collect();
+            assert_eq!(kinds, ["INITIATED", "COMPLETED"]);
+        }
+        counts.push(after - before);
+    }
+    println!(
+        "SQL statements per order page: first 10 -> {}, first 100 -> {}",
+        counts[2], counts[3]
+    );
+    assert_eq!(
+        counts[2], counts[3],
+        "statements must not grow with the page size: {counts:?}"
+    );
+    assert!(counts[3] <= 12, "a page is a handful of statements: {counts:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn orders_walk_backwards_and_forwards_each_exactly_once() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    seed_orders(&server, &admin.id, 45).await;
+    const WALK: &str =
+        "query($f: Int, $a: String, $l: Int, $b: String) { orders(first: $f, after: $a, last: $l, before: $b) \
+        { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { node { id createdAt } } } }";
+    // Forward, newest first.
+    let mut forward = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let d = admin.client.data(WALK, json!({"f": 10, "a": after})).await;
+        let c = &d["orders"];
+        forward.extend(
+            c["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["id"].as_str().unwrap().to_string()),
+        );
+        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = c["pageInfo"]["endCursor"].as_str().map(str::to_string);
+    }
+    // Backward from the oldest end.
+    let mut backward = Vec::new();
+    let mut before: Option<String> = None;
+    loop {
+        let d = admin.client.data(WALK, json!({"l": 7, "b": before})).await;
+        let c = &d["orders"];
+        let mut page: Vec<String> = c["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+            .collect();
+        page.extend(backward);
+        backward = page;
+        if !c["pageInfo"]["hasPreviousPage"].as_bool().unwrap() {
+            break;
+        }
+        before = c["pageInfo"]["startCursor"].as_str().map(str::to_string);
+    }
+    assert_eq!(forward.len(), 45);
+    let unique: std::collections::BTreeSet<_> = forward.iter().collect();
+    assert_eq!(unique.len(), 45, "each order exactly once");
+    assert_eq!(
+        forward, backward,
+        "both directions list the same orders in the same order"
+    );
+    // Coupons page both ways too, with a total.
+    let d = admin
+        .client
+        .data(
+            "{ coupons(last: 5) { totalCount pageInfo { hasPreviousPage } edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["coupons"]["totalCount"], 0);
+    server.stop().await;
+}
