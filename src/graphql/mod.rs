@@ -57,9 +57,10 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 /// The schema with its limits, before runtime data is attached. Exporting
 /// the SDL needs nothing more; serving adds the context.
 pub fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
+    // `max_depth` and `max_complexity` are the guard's: it measures
+    // introspection apart (see `guard::limits`), which async-graphql's
+    // `limit_depth`/`limit_complexity` cannot.
     let mut b = Schema::build(Query::default(), Mutation::default(), Subscription::default())
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(guard::MAX_RECURSIVE_DEPTH)
         .limit_directives(16)
         // First, so it runs before anything else parses or expands the
