@@ -44,7 +44,12 @@ impl SystemSubscription {
     async fn heartbeat(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 15, validator(minimum = 1, maximum = 3600))] every_seconds: i32,
+        #[graphql(
+            default = 15,
+            validator(minimum = 1, maximum = 3600),
+            desc = "Seconds between beats, from 1 to 3600."
+        )]
+        every_seconds: i32,
     ) -> impl Stream<Item = Heartbeat> + use<> {
         let instance_id = ctx.data_opt::<Ctx>().map(|c| c.instance_id.clone()).unwrap_or_default();
         let period = Duration::from_secs(every_seconds.max(1) as u64);

@@ -14,6 +14,8 @@ mod graphiql;
 mod hardening;
 mod http_conformance;
 mod identity;
+mod introspection;
+mod layout;
 mod oauth;
 mod operations;
 mod operations_outage;
