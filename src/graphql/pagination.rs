@@ -97,21 +97,6 @@ where
     conn
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        let c = encode_cursor(&("2026-01-01T00:00:00Z", 42));
-        let back: (String, i32) = decode_cursor(&c, "after").unwrap();
-        assert_eq!(back.1, 42);
-        assert!(decode_cursor::<(String, i32)>("not-a-cursor", "after").is_err());
-        assert!(Page::<String>::forward(Some(101), None).is_err());
-        assert!(Page::<String>::forward(Some(-1), None).is_err());
-    }
-}
-
 /// async-graphql's own text on every edge type and its fields.
 const GENERIC_EDGE: &str = "An edge in a connection.";
 const GENERIC_CURSOR: &str = "A cursor for use in pagination";
@@ -159,5 +144,20 @@ pub(crate) fn document(registry: &mut Registry) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = encode_cursor(&("2026-01-01T00:00:00Z", 42));
+        let back: (String, i32) = decode_cursor(&c, "after").unwrap();
+        assert_eq!(back.1, 42);
+        assert!(decode_cursor::<(String, i32)>("not-a-cursor", "after").is_err());
+        assert!(Page::<String>::forward(Some(101), None).is_err());
+        assert!(Page::<String>::forward(Some(-1), None).is_err());
     }
 }
