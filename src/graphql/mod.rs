@@ -1,9 +1,29 @@
 //! Schema assembly: one merged root per operation type, the limits of the
 //! API, and the extensions every request runs through.
+//!
+//! Layout (every domain the same way):
+//! - `<domain>/mod.rs`: the domain's `<D>Query`, `<D>Mutation` and
+//!   `<D>Subscription` roots, merged below; `query.rs`, `mutation.rs`,
+//!   `subscription.rs` hold their resolvers, `types.rs` the output objects,
+//!   `inputs.rs` the input objects, `loaders.rs` the DataLoaders (composed
+//!   in [`loaders`]). Resolvers parse input, call one service function and
+//!   map its result: no SQL, no pool chosen here.
+//! - Shared pieces: [`convert`] (ids, timestamps, enum mapping),
+//!   [`pagination`] (Relay connections over keyset pages), [`scalars`]
+//!   (`Money` and what every custom scalar tells clients), [`docs`]
+//!   (descriptions async-graphql has no attribute for), [`context`]
+//!   (the viewer and request data resolvers read).
+//! - The edge: [`guard`] (linear checks and limits before validation,
+//!   introspection measured apart), [`persisted`] (APQ), [`extensions`]
+//!   (per-request bookkeeping, introspection switch).
+//!
+//! A new domain adds its roots to [`Query`], [`Mutation`] and
+//! [`Subscription`] here, and nothing else in this file.
 
 pub mod commerce;
 pub mod context;
 pub mod convert;
+pub mod docs;
 pub mod extensions;
 pub mod guard;
 pub mod identity;
@@ -20,7 +40,8 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::config::Limits;
 
-/// Every domain's queries.
+/// Everything a client can read. Lists that can grow are Relay
+/// connections (`first`/`after`, `last`/`before`, at most 100 a page).
 #[derive(MergedObject, Default)]
 pub struct Query(
     system::SystemQuery,
@@ -32,7 +53,8 @@ pub struct Query(
     commerce::CommerceQuery,
 );
 
-/// Every domain's subscriptions.
+/// Live updates over a WebSocket to `/graphql` (the graphql-transport-ws
+/// protocol, or the legacy graphql-ws one).
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(
     system::SystemSubscription,
@@ -40,7 +62,8 @@ pub struct Subscription(
     wallet::WalletSubscription,
 );
 
-/// Every domain's mutations.
+/// Everything a client can change. Each mutation takes one `input` and
+/// returns a payload holding what changed.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     identity::IdentityMutation,
@@ -57,9 +80,10 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 /// The schema with its limits, before runtime data is attached. Exporting
 /// the SDL needs nothing more; serving adds the context.
 pub fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
+    // `max_depth` and `max_complexity` are the guard's: it measures
+    // introspection apart (see `guard::limits`), which async-graphql's
+    // `limit_depth`/`limit_complexity` cannot.
     let mut b = Schema::build(Query::default(), Mutation::default(), Subscription::default())
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(guard::MAX_RECURSIVE_DEPTH)
         .limit_directives(16)
         // First, so it runs before anything else parses or expands the
@@ -71,7 +95,8 @@ pub fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> 
     if !limits.introspection {
         b = b.disable_introspection();
     }
-    b
+    // Last: every scalar it documents has been registered by now.
+    b.register_output_type::<docs::SchemaDocs>()
 }
 
 /// The SDL as written to `schema.graphql`.
@@ -79,5 +104,7 @@ pub fn sdl() -> String {
     let limits = crate::config::Config::from_map(Default::default())
         .map(|c| c.limits)
         .unwrap_or_else(|e| unreachable!("default configuration is valid: {e}"));
-    builder(&limits).finish().sdl()
+    builder(&limits)
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

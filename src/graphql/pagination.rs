@@ -2,6 +2,7 @@
 //! base64 of the sort key of the row it points at, never an offset.
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::registry::{MetaType, Registry};
 use async_graphql::OutputType;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -94,6 +95,56 @@ where
             .map(|row| Edge::new(encode_cursor(&key(&row)), node(row))),
     );
     conn
+}
+
+/// async-graphql's own text on every edge type and its fields.
+const GENERIC_EDGE: &str = "An edge in a connection.";
+const GENERIC_CURSOR: &str = "A cursor for use in pagination";
+const GENERIC_NODE: &str = "The item at the end of the edge";
+
+/// Describes every generated connection and edge type for API users
+/// (async-graphql leaves connections without a description and edges with
+/// a generic one). A description a domain wrote itself is kept.
+pub(crate) fn document(registry: &mut Registry) {
+    for (name, ty) in registry.types.iter_mut() {
+        let MetaType::Object {
+            description, fields, ..
+        } = ty
+        else {
+            continue;
+        };
+        if let Some(node) = name.strip_suffix("Connection") {
+            if fields.contains_key("edges") && fields.contains_key("pageInfo") && description.is_none() {
+                *description = Some(format!(
+                    "A page of {node} items (a Relay connection): `edges` with their cursors, `nodes`, \
+                     `pageInfo` to ask for the next or previous page, and `totalCount` when selected."
+                ));
+            }
+        } else if let Some(node) = name.strip_suffix("Edge") {
+            if !(fields.contains_key("cursor") && fields.contains_key("node")) {
+                continue;
+            }
+            if description.as_deref().is_none_or(|d| d == GENERIC_EDGE) {
+                *description = Some(format!("One {node} of a page, with the cursor pointing at it."));
+            }
+            for (field, text) in [
+                (
+                    "cursor",
+                    (
+                        GENERIC_CURSOR,
+                        "An opaque cursor pointing at this item: pass it as `after` or `before` to page from here.",
+                    ),
+                ),
+                ("node", (GENERIC_NODE, "The item.")),
+            ] {
+                if let Some(f) = fields.get_mut(field) {
+                    if f.description.as_deref().is_none_or(|d| d == text.0) {
+                        f.description = Some(text.1.to_string());
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,16 +1,71 @@
-//! Custom scalars: `Money`, a decimal written as a string (never a float).
-//! Only plain decimals are accepted: an exponent, a `+`, spaces, hex or
-//! `NaN` in an amount are far more often a client bug than intent.
+//! Custom scalars: `Money`, a decimal written as a string (never a float),
+//! and what clients read about every custom scalar of the schema (its
+//! description and `@specifiedBy` URL).
+//!
+//! Only plain decimals are accepted as `Money`: an exponent, a `+`,
+//! spaces, hex or `NaN` in an amount are far more often a client bug than
+//! intent.
 
+use async_graphql::registry::{MetaType, Registry};
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use rust_decimal::Decimal;
+
+/// Where `Money` and `Decimal` are specified: the plain decimal string of
+/// the General Decimal Arithmetic specification (no exponent here).
+const DECIMAL_SPEC: &str = "https://speleotrove.com/decimal/daconvs.html#reftostr";
+
+/// The description and `@specifiedBy` URL of every custom scalar, by
+/// GraphQL name. `Money` is ours and carries them in its attributes too.
+pub const SCALARS: &[(&str, &str, &str)] = &[
+    ("Money", MONEY_DESCRIPTION, DECIMAL_SPEC),
+    (
+        "Decimal",
+        "An exact decimal number written as a string, such as \"18\" or \"12.5\" (a tax rate in \
+         percent). Never a float: send it as a string (a JSON number is read through a \
+         floating-point value and may lose digits). Nothing is rounded on input: a value with more \
+         decimal places than its field allows (4 for tax rates) is refused with BAD_USER_INPUT. \
+         Amounts computed from a rate are rounded half-up to a whole paisa.",
+        DECIMAL_SPEC,
+    ),
+    (
+        "DateTime",
+        "A point in time as an RFC 3339 string with its offset, such as \
+         \"2026-11-22T09:30:00.123456Z\" on input. The server always answers in UTC (offset `+00:00`), with up to \
+         microsecond precision.",
+        "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6",
+    ),
+    (
+        "NaiveDate",
+        "A calendar date without a time zone as `YYYY-MM-DD` (RFC 3339 full-date), such as \
+         \"2026-11-22\".",
+        "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6",
+    ),
+    (
+        "JSON",
+        "Any JSON value (object, array, string, number, boolean or null), sent and received as \
+         JSON, not as a string holding JSON.",
+        "https://www.rfc-editor.org/rfc/rfc8259",
+    ),
+];
+
+const MONEY_DESCRIPTION: &str = "An amount of money as a decimal string, such as \"12.50\" or \
+    \"0.00012345\": an optional '-', digits, and optionally a '.' followed by digits. Never a \
+    float, no exponent. Answers carry exactly the currency's decimal places (\"12.500000\" for a \
+    currency with six). Nothing is rounded: an amount with more decimal places than its currency \
+    has is refused with BAD_USER_INPUT. A JSON integer is accepted as input; a JSON float is \
+    refused. Amounts in Indian rupees are not Money but Int fields named `*Inr`, in paise.";
 
 /// An amount of money as a decimal string (`"12.500000"`, `"430"`), exact
 /// to the currency's smallest unit. Floats are never used for money.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Money(pub Decimal);
 
-#[Scalar(name = "Money")]
+/// An amount of money as a decimal string, exact to its currency's
+/// decimal places; see [`SCALARS`] for what clients read.
+#[Scalar(
+    name = "Money",
+    specified_by_url = "https://speleotrove.com/decimal/daconvs.html#reftostr"
+)]
 impl ScalarType for Money {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -94,9 +149,46 @@ impl Money {
     }
 }
 
+/// Writes [`SCALARS`] into the registry: the description and
+/// `@specifiedBy` URL of the scalars that async-graphql defines for chrono,
+/// rust_decimal and JSON, which take no attributes of ours (see
+/// [`crate::graphql::docs`]).
+pub(crate) fn document(registry: &mut Registry) {
+    for (name, text, url) in SCALARS {
+        if let Some(MetaType::Scalar {
+            description,
+            specified_by_url,
+            ..
+        }) = registry.types.get_mut(*name)
+        {
+            *description = Some((*text).to_string());
+            *specified_by_url = Some((*url).to_string());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_custom_scalar_says_what_it_holds() {
+        let sdl = crate::graphql::sdl();
+        for line in sdl.lines().filter(|l| l.starts_with("scalar ")) {
+            let name = line["scalar ".len()..].split_whitespace().next().unwrap_or("");
+            assert!(
+                SCALARS.iter().any(|(n, _, _)| *n == name),
+                "scalar {name} has no entry in SCALARS"
+            );
+            assert!(line.contains("@specifiedBy(url: \"https://"), "{line}");
+        }
+        for (name, text, _) in SCALARS {
+            assert!(
+                sdl.contains(&format!("\"\"\"\n{text}\n\"\"\"\nscalar {name} ")),
+                "{name}"
+            );
+        }
+    }
 
     #[test]
     fn minor_units() {

@@ -16,6 +16,8 @@ mod hardening;
 mod http_conformance;
 mod identity;
 mod identity_typed;
+mod introspection;
+mod layout;
 mod oauth;
 mod operations;
 mod operations_outage;

@@ -97,7 +97,8 @@ async fn depth_complexity_and_introspection_limits() {
     })
     .await;
     let c = Client::new(server.url("/graphql"));
-    let deep = "{ __schema { types { fields { type { ofType { name } } } } } }";
+    // Fields nested five deep: refused before validation.
+    let deep = "{ tickets { edges { node { department { name } } } } }";
     let r = c.run(deep, json!({})).await;
     assert_eq!(r.status, 400);
     assert!(
@@ -105,6 +106,12 @@ async fn depth_complexity_and_introspection_limits() {
         "{}",
         r.body
     );
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"));
+    // Introspection is bounded by the schema, not by the query limit.
+    let introspection = "{ __schema { types { fields { type { ofType { name } } } } } }";
+    let r = c.run(introspection, json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.data()["__schema"]["types"].as_array().is_some_and(|t| !t.is_empty()));
     server.stop().await;
 
     let server = TestServer::with(ServerOptions {

@@ -21,3 +21,33 @@ fn readme_documents_every_configuration_key() {
         );
     }
 }
+
+/// graphql-schema-linter (tests/node/.graphql-schema-linterrc: every
+/// description rule, the Relay connection, arguments and page-info rules,
+/// the naming rules; ordering rules off) finds nothing in schema.graphql.
+#[tokio::test]
+async fn schema_passes_graphql_schema_linter() {
+    let out = crate::support::run_node("schema-lint.mjs", &[]).await;
+    let count = out["count"].as_i64().unwrap_or(-1);
+    if count != 0 {
+        let problems: Vec<String> = out["problems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                format!(
+                    "schema.graphql:{} {} ({})",
+                    p["line"],
+                    p["message"].as_str().unwrap_or(""),
+                    p["rule"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        panic!(
+            "graphql-schema-linter found {count} problems (by rule: {}; by type: {}):\n{}",
+            out["byRule"],
+            out["byType"],
+            problems.join("\n")
+        );
+    }
+}

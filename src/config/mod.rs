@@ -3,250 +3,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-/// Every key the server understands, with its default and meaning.
-/// The README's configuration table is written from this list; a key in
-/// `switchboard.toml` that is not here is rejected (a typo must not pass).
-pub const KEYS: &[(&str, &str, &str)] = &[
-    ("DATABASE_URL", "unset: embedded PostgreSQL", "the primary database"),
-    ("DATABASE_READ_URL", "unset: the primary", "a read replica for queries"),
-    (
-        "REDIS_URL",
-        "unset: in-process event bus",
-        "event fan-out between instances, shared limits and caches",
-    ),
-    ("SWITCHBOARD_ADDR", "127.0.0.1:8080", "where to listen"),
-    (
-        "SWITCHBOARD_DATA_DIR",
-        "./data",
-        "embedded cluster and generated dev keys",
-    ),
-    (
-        "SWITCHBOARD_MASTER_KEY",
-        "dev only: generated into the data dir",
-        "32-byte key (base64) for encrypted columns",
-    ),
-    (
-        "SWITCHBOARD_JWT_SECRET",
-        "dev only: generated into the data dir",
-        "signs access tokens (at least 32 bytes)",
-    ),
-    (
-        "SWITCHBOARD_LOG_FORMAT",
-        "pretty on a terminal, else json",
-        "log format (`pretty` or `json`); RUST_LOG filters",
-    ),
-    (
-        "SWITCHBOARD_DB_MAX_CONNECTIONS",
-        "20",
-        "database pool size per instance",
-    ),
-    (
-        "SWITCHBOARD_DB_ACQUIRE_TIMEOUT_MS",
-        "1500",
-        "longest wait for a database connection before answering UNAVAILABLE",
-    ),
-    ("SWITCHBOARD_MAX_DEPTH", "12", "maximum query depth"),
-    (
-        "SWITCHBOARD_MAX_COMPLEXITY",
-        "5000",
-        "maximum query complexity (a connection costs `first`)",
-    ),
-    (
-        "SWITCHBOARD_MAX_BATCH",
-        "10",
-        "maximum operations in one batched HTTP request",
-    ),
-    (
-        "SWITCHBOARD_MAX_BODY_BYTES",
-        "1048576",
-        "maximum HTTP request body and WebSocket message size",
-    ),
-    (
-        "SWITCHBOARD_MAX_NESTING",
-        "32",
-        "deepest nesting of `{ [ (` in a query and of lists and objects in variables (at most 128)",
-    ),
-    (
-        "SWITCHBOARD_MAX_SELECTIONS",
-        "10000",
-        "most selections in one document, every fragment spread expanded",
-    ),
-    (
-        "SWITCHBOARD_MAX_ALIASES",
-        "100",
-        "most aliased fields in one document, fragments expanded",
-    ),
-    (
-        "SWITCHBOARD_MAX_ERRORS",
-        "50",
-        "most errors in one response (one more says how many were left out)",
-    ),
-    ("SWITCHBOARD_INTROSPECTION", "true", "allow schema introspection"),
-    (
-        "SWITCHBOARD_APQ_TTL_SECS",
-        "86400",
-        "how long a persisted query stays cached",
-    ),
-    (
-        "SWITCHBOARD_WS_INIT_TIMEOUT_SECS",
-        "10",
-        "time a socket has to send connection_init",
-    ),
-    (
-        "SWITCHBOARD_WS_KEEPALIVE_SECS",
-        "15",
-        "interval of server pings on idle sockets",
-    ),
-    (
-        "SWITCHBOARD_WS_MAX_OPERATIONS",
-        "100",
-        "concurrent operations on one socket",
-    ),
-    (
-        "SWITCHBOARD_WS_MAX_ANON_PER_ADDRESS",
-        "20",
-        "open WebSocket connections per client address that are not signed in (per instance)",
-    ),
-    (
-        "SWITCHBOARD_WS_MAX_SUBSCRIPTIONS_PER_ADDRESS",
-        "200",
-        "running WebSocket operations per client (per user when signed in, else per address; per instance)",
-    ),
-    (
-        "SWITCHBOARD_WS_SESSION_CHECK_SECS",
-        "60",
-        "interval of the batched re-check of every open socket's session or API key",
-    ),
-    (
-        "SWITCHBOARD_TRUSTED_PROXIES",
-        "none",
-        "proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client",
-    ),
-    (
-        "SWITCHBOARD_SHUTDOWN_GRACE_SECS",
-        "20",
-        "how long SIGTERM waits for in-flight work",
-    ),
-    (
-        "SWITCHBOARD_SHUTDOWN_DELAY_SECS",
-        "5",
-        "after SIGTERM, how long /readyz answers 503 while requests are still served (0: none)",
-    ),
-    (
-        "SWITCHBOARD_ACCESS_TOKEN_TTL_SECS",
-        "900",
-        "lifetime of an access token",
-    ),
-    (
-        "SWITCHBOARD_ARGON2_MEMORY_KIB",
-        "19456",
-        "argon2id memory per hash (OWASP minimum 19456)",
-    ),
-    (
-        "SWITCHBOARD_ARGON2_ITERATIONS",
-        "2",
-        "argon2id passes (OWASP minimum 2)",
-    ),
-    ("SWITCHBOARD_ARGON2_PARALLELISM", "1", "argon2id lanes"),
-    (
-        "SWITCHBOARD_PASSWORD_HASH_CONCURRENCY",
-        "the number of cores",
-        "password hashes computed at once (each holds the argon2id memory); more wait",
-    ),
-    (
-        "SWITCHBOARD_REFRESH_TOKEN_TTL_SECS",
-        "2592000",
-        "lifetime of a session's refresh token (30 days)",
-    ),
-    (
-        "SWITCHBOARD_LOGIN_MAX_FAILURES",
-        "5",
-        "failed sign-ins in a row that lock an account",
-    ),
-    (
-        "SWITCHBOARD_LOGIN_LOCK_SECS",
-        "900",
-        "how long a locked account stays locked",
-    ),
-    (
-        "SWITCHBOARD_LOGIN_RATE_PER_ACCOUNT",
-        "10",
-        "sign-in attempts per account per minute",
-    ),
-    (
-        "SWITCHBOARD_LOGIN_RATE_PER_ADDRESS",
-        "60",
-        "sign-in attempts per client address per minute",
-    ),
-    (
-        "SWITCHBOARD_TOTP_RATE_PER_ACCOUNT",
-        "5",
-        "two-factor code checks by a signed-in user (enable, disable, new recovery codes) per account per 15 minutes",
-    ),
-    (
-        "SWITCHBOARD_REGISTER_RATE_PER_ADDRESS",
-        "20",
-        "sign-ups per client address per hour",
-    ),
-    (
-        "SWITCHBOARD_OIDC_PROVIDERS",
-        "none",
-        "OpenID Connect providers, JSON: [{\"name\", \"issuer\", \"clientId\", \"clientSecret\"}]",
-    ),
-    (
-        "SWITCHBOARD_PAYMENTS_TEST_GATEWAY",
-        "false",
-        "enable the `test` payment gateway (development and tests only, never in production)",
-    ),
-    (
-        "SWITCHBOARD_PAYMENTS_TEST_SECRET",
-        "unset: random at each start",
-        "HMAC secret the test gateway signs its webhooks with (at least 16 bytes)",
-    ),
-    (
-        "SWITCHBOARD_PAYMENTS_WEBHOOK_TOLERANCE_SECS",
-        "300",
-        "largest age of a signed Stripe webhook timestamp",
-    ),
-    (
-        "SWITCHBOARD_REDIS_TIMEOUT_MS",
-        "250",
-        "longest wait for one Redis call; then the call's fallback is used (Redis is then skipped for 1 s)",
-    ),
-    (
-        "SWITCHBOARD_OUTBOX_POLL_MS",
-        "100",
-        "how often the event relay looks for events committed on other instances",
-    ),
-    (
-        "SWITCHBOARD_JOBS_POLL_MS",
-        "500",
-        "how often an idle job worker looks for due background jobs",
-    ),
-    (
-        "SWITCHBOARD_JOBS_LEASE_SECS",
-        "10",
-        "how long a claimed job stays claimed without renewal (a dead worker's jobs are retried after it)",
-    ),
-    (
-        "SWITCHBOARD_JOBS_MAX_ATTEMPTS",
-        "10",
-        "attempts of a background job before it is kept as FAILED",
-    ),
-    (
-        "SWITCHBOARD_JOBS_BACKOFF_MS",
-        "1000",
-        "delay before a failed job's first retry; doubles per attempt, at most 10 minutes",
-    ),
-    (
-        "SWITCHBOARD_JOBS_CONCURRENCY",
-        "4",
-        "background jobs one instance runs at once",
-    ),
-];
+mod keys;
+mod sections;
+
+pub use keys::KEYS;
 
 /// Validated configuration. Built once; shared read-only.
 #[derive(Clone, Debug)]
@@ -448,7 +211,7 @@ impl Config {
             .unwrap_or_else(|| PathBuf::from("switchboard.toml"));
         let explicit = env.contains_key("SWITCHBOARD_CONFIG");
         let mut values = if file.exists() || explicit {
-            read_file(&file)?
+            sections::read_file(&file)?
         } else {
             HashMap::new()
         };
@@ -560,7 +323,7 @@ impl Config {
                 max_complexity: src.positive("SWITCHBOARD_MAX_COMPLEXITY", 5000)? as usize,
                 max_batch: src.positive("SWITCHBOARD_MAX_BATCH", 10)? as usize,
                 max_body_bytes: src.positive("SWITCHBOARD_MAX_BODY_BYTES", 1024 * 1024)? as usize,
-                max_nesting: max_nesting(&src)?,
+                max_nesting: sections::max_nesting(&src)?,
                 max_selections: src.positive("SWITCHBOARD_MAX_SELECTIONS", 10_000)? as usize,
                 max_aliases: src.positive("SWITCHBOARD_MAX_ALIASES", 100)? as usize,
                 max_errors: src.positive("SWITCHBOARD_MAX_ERRORS", 50)? as usize,
@@ -583,7 +346,7 @@ impl Config {
                 "a whole number of seconds",
             )?),
             access_token_ttl: secs("SWITCHBOARD_ACCESS_TOKEN_TTL_SECS", 900)?,
-            argon2: argon2_params(&src)?,
+            argon2: sections::argon2_params(&src)?,
             password_hash_concurrency: src.positive(
                 "SWITCHBOARD_PASSWORD_HASH_CONCURRENCY",
                 std::thread::available_parallelism().map_or(2, |n| n.get()) as u64,
@@ -596,9 +359,9 @@ impl Config {
                 rate_per_address: src.positive("SWITCHBOARD_LOGIN_RATE_PER_ADDRESS", 60)?,
                 register_rate_per_address: src.positive("SWITCHBOARD_REGISTER_RATE_PER_ADDRESS", 20)?,
                 totp_rate_per_account: src.positive("SWITCHBOARD_TOTP_RATE_PER_ACCOUNT", 5)?,
-                oidc_providers: oidc_providers(&src)?,
+                oidc_providers: sections::oidc_providers(&src)?,
             },
-            payments: payments_config(&src)?,
+            payments: sections::payments_config(&src)?,
             trusted_proxies: match src.get("SWITCHBOARD_TRUSTED_PROXIES") {
                 None => Default::default(),
                 Some(raw) => raw
@@ -622,148 +385,6 @@ impl Config {
     pub fn embedded_database(&self) -> bool {
         self.database_url.is_none()
     }
-}
-
-/// Past a few hundred levels the recursive GraphQL parser overflows its
-/// stack, and serde_json stops at 128: the nesting bound stays below both.
-fn max_nesting(src: &Source) -> Result<usize, ConfigError> {
-    const KEY: &str = "SWITCHBOARD_MAX_NESTING";
-    let v = src.positive(KEY, 32)?;
-    if v > 128 {
-        return Err(ConfigError::invalid(KEY, "must be at most 128"));
-    }
-    Ok(v as usize)
-}
-
-fn oidc_providers(src: &Source) -> Result<Vec<OidcProvider>, ConfigError> {
-    const KEY: &str = "SWITCHBOARD_OIDC_PROVIDERS";
-    let Some(raw) = src.get(KEY) else {
-        return Ok(Vec::new());
-    };
-    let mut list: Vec<OidcProvider> = serde_json::from_str(raw)
-        .map_err(|e| ConfigError::invalid(KEY, format!("expected a JSON list of providers: {e}")))?;
-    let mut seen = std::collections::HashSet::new();
-    for p in &mut list {
-        p.name = p.name.trim().to_ascii_uppercase();
-        let valid_name =
-            !p.name.is_empty() && p.name.len() <= 32 && p.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid_name {
-            return Err(ConfigError::invalid(
-                KEY,
-                format!("provider name {:?} must be 1-32 letters, digits or _", p.name),
-            ));
-        }
-        if !(p.issuer.starts_with("https://")
-            || p.issuer.starts_with("http://127.0.0.1")
-            || p.issuer.starts_with("http://localhost"))
-        {
-            return Err(ConfigError::invalid(
-                KEY,
-                format!("provider {}: issuer must be an https URL", p.name),
-            ));
-        }
-        if p.client_id.is_empty() {
-            return Err(ConfigError::invalid(
-                KEY,
-                format!("provider {}: clientId is empty", p.name),
-            ));
-        }
-        if !seen.insert(p.name.clone()) {
-            return Err(ConfigError::invalid(
-                KEY,
-                format!("provider {} is listed twice", p.name),
-            ));
-        }
-    }
-    Ok(list)
-}
-
-fn payments_config(src: &Source) -> Result<PaymentsConfig, ConfigError> {
-    let test_gateway = match src
-        .get("SWITCHBOARD_PAYMENTS_TEST_GATEWAY")
-        .map(str::to_ascii_lowercase)
-    {
-        None => false,
-        Some(v) if v == "true" || v == "1" || v == "yes" => true,
-        Some(v) if v == "false" || v == "0" || v == "no" => false,
-        Some(v) => {
-            return Err(ConfigError::invalid(
-                "SWITCHBOARD_PAYMENTS_TEST_GATEWAY",
-                format!("expected true or false, got {v:?}"),
-            ))
-        }
-    };
-    let test_secret = match src.get("SWITCHBOARD_PAYMENTS_TEST_SECRET") {
-        Some(s) if s.len() < 16 => {
-            return Err(ConfigError::invalid(
-                "SWITCHBOARD_PAYMENTS_TEST_SECRET",
-                "must be at least 16 bytes long",
-            ))
-        }
-        Some(s) => s.to_string(),
-        None => crate::infra::crypto::random_token(32),
-    };
-    Ok(PaymentsConfig {
-        test_gateway,
-        test_secret,
-        webhook_tolerance: Duration::from_secs(src.positive("SWITCHBOARD_PAYMENTS_WEBHOOK_TOLERANCE_SECS", 300)?),
-    })
-}
-
-/// argon2id parameters, refused below OWASP's minimum (19 MiB, 2 passes).
-fn argon2_params(src: &Source) -> Result<crate::service::identity::password::Argon2Params, ConfigError> {
-    let memory_kib = src.positive("SWITCHBOARD_ARGON2_MEMORY_KIB", 19_456)?;
-    if memory_kib < 19_456 {
-        return Err(ConfigError::invalid(
-            "SWITCHBOARD_ARGON2_MEMORY_KIB",
-            "must be at least 19456 (OWASP's minimum for argon2id)",
-        ));
-    }
-    let iterations = src.positive("SWITCHBOARD_ARGON2_ITERATIONS", 2)?;
-    if iterations < 2 {
-        return Err(ConfigError::invalid(
-            "SWITCHBOARD_ARGON2_ITERATIONS",
-            "must be at least 2 (OWASP's minimum for argon2id)",
-        ));
-    }
-    let parallelism = src.positive("SWITCHBOARD_ARGON2_PARALLELISM", 1)?;
-    let narrow = |key: &str, v: u64| u32::try_from(v).map_err(|_| ConfigError::invalid(key, "is too large"));
-    Ok(crate::service::identity::password::Argon2Params {
-        memory_kib: narrow("SWITCHBOARD_ARGON2_MEMORY_KIB", memory_kib)?,
-        iterations: narrow("SWITCHBOARD_ARGON2_ITERATIONS", iterations)?,
-        parallelism: narrow("SWITCHBOARD_ARGON2_PARALLELISM", parallelism)?,
-    })
-}
-
-fn read_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
-    let err = |reason: String| ConfigError::File {
-        path: path.display().to_string(),
-        reason,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| err(e.message().to_string()))?;
-    let mut values = HashMap::new();
-    for (key, value) in table {
-        let upper = key.to_ascii_uppercase();
-        if !KEYS.iter().any(|(k, _, _)| *k == upper) {
-            return Err(ConfigError::invalid(&key, "unknown key in switchboard.toml"));
-        }
-        let text = match value {
-            toml::Value::String(s) => s,
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Boolean(b) => b.to_string(),
-            other => {
-                return Err(ConfigError::invalid(
-                    &key,
-                    format!("expected a string, number or boolean, got {}", other.type_str()),
-                ))
-            }
-        };
-        values.insert(upper, text);
-    }
-    Ok(values)
 }
 
 #[cfg(test)]
