@@ -27,7 +27,11 @@ async fn user_payload(app: &crate::app::AppContext, id: Uuid) -> Result<User> {
 #[Object]
 impl IdentityMutation {
     /// Creates an account and signs it in.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new account: email, password and display name.")] input: RegisterInput,
+    ) -> Result<AuthPayload> {
         let s = signin::register(
             app(ctx)?,
             viewer(ctx),
@@ -42,7 +46,11 @@ impl IdentityMutation {
     }
 
     /// Signs in. With two-factor sign-in on, `totpCode` is required.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The credentials, with a two-factor code when it is on.")] input: LoginInput,
+    ) -> Result<AuthPayload> {
         let s = signin::login(
             app(ctx)?,
             viewer(ctx),
@@ -74,7 +82,11 @@ impl IdentityMutation {
     }
 
     /// Ends one of your sessions (`Session.id`).
-    async fn revoke_session(&self, ctx: &Context<'_>, input: IdInput) -> Result<bool> {
+    async fn revoke_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session to end.")] input: IdInput,
+    ) -> Result<bool> {
         sessions::revoke_session(app(ctx)?, viewer(ctx), parse_id(&input.id, "id")?).await?;
         Ok(true)
     }
@@ -85,27 +97,43 @@ impl IdentityMutation {
     }
 
     /// Changes your password; your other sessions end.
-    async fn change_password(&self, ctx: &Context<'_>, input: ChangePasswordInput) -> Result<bool> {
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The current password and the new one.")] input: ChangePasswordInput,
+    ) -> Result<bool> {
         accounts::change_password(app(ctx)?, viewer(ctx), &input.current_password, &input.new_password).await?;
         Ok(true)
     }
 
     /// Grants a role at once (`roles.manage`, and every permission of the role).
-    async fn assign_role(&self, ctx: &Context<'_>, input: AssignRoleInput) -> Result<AssignRolePayload> {
+    async fn assign_role(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user and the role to grant.")] input: AssignRoleInput,
+    ) -> Result<AssignRolePayload> {
         let app = app(ctx)?;
         let id = roles::assign_role(app, viewer(ctx), parse_id(&input.user_id, "userId")?, &input.role_key).await?;
         user_payload(app, id).await.map(|user| AssignRolePayload { user })
     }
 
     /// Takes a role away (`roles.manage`).
-    async fn revoke_role(&self, ctx: &Context<'_>, input: AssignRoleInput) -> Result<AssignRolePayload> {
+    async fn revoke_role(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user and the role to take away.")] input: AssignRoleInput,
+    ) -> Result<AssignRolePayload> {
         let app = app(ctx)?;
         let id = roles::revoke_role(app, viewer(ctx), parse_id(&input.user_id, "userId")?, &input.role_key).await?;
         user_payload(app, id).await.map(|user| AssignRolePayload { user })
     }
 
     /// Asks for a role that needs review (professions, company, candidate).
-    async fn request_role(&self, ctx: &Context<'_>, input: RequestRoleInput) -> Result<RoleRequestPayload> {
+    async fn request_role(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The role you ask for.")] input: RequestRoleInput,
+    ) -> Result<RoleRequestPayload> {
         let row = roles::request_role(app(ctx)?, viewer(ctx), &input.role_key).await?;
         Ok(RoleRequestPayload {
             request: RoleGrant(row),
@@ -116,7 +144,7 @@ impl IdentityMutation {
     async fn review_role_request(
         &self,
         ctx: &Context<'_>,
-        input: ReviewRoleRequestInput,
+        #[graphql(desc = "The request and the decision.")] input: ReviewRoleRequestInput,
     ) -> Result<RoleRequestPayload> {
         let row = roles::review_role_request(
             app(ctx)?,
@@ -132,13 +160,21 @@ impl IdentityMutation {
     }
 
     /// Lifts a lock-out (`users.manage`).
-    async fn unlock_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<UserPayload> {
+    async fn unlock_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user to unlock.")] input: UserIdInput,
+    ) -> Result<UserPayload> {
         let u = accounts::unlock_user(app(ctx)?, viewer(ctx), parse_id(&input.user_id, "userId")?).await?;
         Ok(UserPayload { user: User::new(u) })
     }
 
     /// Suspends or reactivates an account (`users.manage`).
-    async fn set_user_status(&self, ctx: &Context<'_>, input: SetUserStatusInput) -> Result<UserPayload> {
+    async fn set_user_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user and the new status.")] input: SetUserStatusInput,
+    ) -> Result<UserPayload> {
         let u = accounts::set_user_status(
             app(ctx)?,
             viewer(ctx),
@@ -159,25 +195,41 @@ impl IdentityMutation {
     }
 
     /// Turns two-factor sign-in on with a current code; shows recovery codes once.
-    async fn confirm_totp(&self, ctx: &Context<'_>, input: CodeInput) -> Result<RecoveryCodesPayload> {
+    async fn confirm_totp(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A current authenticator code (or a recovery code).")] input: CodeInput,
+    ) -> Result<RecoveryCodesPayload> {
         let codes = totp::confirm(app(ctx)?, viewer(ctx), &input.code).await?;
         Ok(RecoveryCodesPayload { recovery_codes: codes })
     }
 
     /// Turns two-factor sign-in off (a current or recovery code is required).
-    async fn disable_totp(&self, ctx: &Context<'_>, input: CodeInput) -> Result<bool> {
+    async fn disable_totp(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A current authenticator code (or a recovery code).")] input: CodeInput,
+    ) -> Result<bool> {
         totp::disable(app(ctx)?, viewer(ctx), &input.code).await?;
         Ok(true)
     }
 
     /// Replaces your recovery codes (a current code is required).
-    async fn regenerate_recovery_codes(&self, ctx: &Context<'_>, input: CodeInput) -> Result<RecoveryCodesPayload> {
+    async fn regenerate_recovery_codes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A current authenticator code (or a recovery code).")] input: CodeInput,
+    ) -> Result<RecoveryCodesPayload> {
         let codes = totp::regenerate_recovery_codes(app(ctx)?, viewer(ctx), &input.code).await?;
         Ok(RecoveryCodesPayload { recovery_codes: codes })
     }
 
     /// Creates an API key; the key is in this response only.
-    async fn create_api_key(&self, ctx: &Context<'_>, input: CreateApiKeyInput) -> Result<CreateApiKeyPayload> {
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The key's name, scopes and expiry.")] input: CreateApiKeyInput,
+    ) -> Result<CreateApiKeyPayload> {
         let created = api_keys::create(app(ctx)?, viewer(ctx), &input.name, input.scopes, input.expires_at).await?;
         Ok(CreateApiKeyPayload {
             key: created.key,
@@ -186,13 +238,21 @@ impl IdentityMutation {
     }
 
     /// Revokes an API key (yours, or anyone's with `api_keys.manage`).
-    async fn revoke_api_key(&self, ctx: &Context<'_>, input: IdInput) -> Result<ApiKeyPayload> {
+    async fn revoke_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The key to revoke.")] input: IdInput,
+    ) -> Result<ApiKeyPayload> {
         let k = api_keys::revoke(app(ctx)?, viewer(ctx), parse_id(&input.id, "id")?).await?;
         Ok(ApiKeyPayload { api_key: ApiKey(k) })
     }
 
     /// Updates your preferences; returns them and you.
-    async fn update_settings(&self, ctx: &Context<'_>, input: UpdateSettingsInput) -> Result<UserSettingsPayload> {
+    async fn update_settings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The settings to change; omitted ones stay.")] input: UpdateSettingsInput,
+    ) -> Result<UserSettingsPayload> {
         let app = app(ctx)?;
         let s = settings::update(
             app,
@@ -218,7 +278,11 @@ impl IdentityMutation {
     }
 
     /// Creates or updates a department (`departments.manage`).
-    async fn save_department(&self, ctx: &Context<'_>, input: DepartmentInput) -> Result<DepartmentPayload> {
+    async fn save_department(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The department; with an id it is updated.")] input: DepartmentInput,
+    ) -> Result<DepartmentPayload> {
         let d = org::save_department(
             app(ctx)?,
             viewer(ctx),
@@ -240,7 +304,11 @@ impl IdentityMutation {
     }
 
     /// Sets the departments an agent works in (`departments.manage`).
-    async fn set_user_departments(&self, ctx: &Context<'_>, input: SetUserDepartmentsInput) -> Result<UserPayload> {
+    async fn set_user_departments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user and the full list of their departments.")] input: SetUserDepartmentsInput,
+    ) -> Result<UserPayload> {
         let app = app(ctx)?;
         let user_id = parse_id(&input.user_id, "userId")?;
         let ids = input
@@ -255,7 +323,11 @@ impl IdentityMutation {
     }
 
     /// Creates a designation (`departments.manage`).
-    async fn create_designation(&self, ctx: &Context<'_>, input: CreateDesignationInput) -> Result<DesignationPayload> {
+    async fn create_designation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The designation to create.")] input: CreateDesignationInput,
+    ) -> Result<DesignationPayload> {
         let d = org::create_designation(
             app(ctx)?,
             viewer(ctx),
@@ -273,7 +345,11 @@ impl IdentityMutation {
     }
 
     /// Creates or updates a user's employee record (`employees.manage`).
-    async fn save_employee(&self, ctx: &Context<'_>, input: SaveEmployeeInput) -> Result<EmployeePayload> {
+    async fn save_employee(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The employee record; with an id it is updated.")] input: SaveEmployeeInput,
+    ) -> Result<EmployeePayload> {
         let e = org::save_employee(
             app(ctx)?,
             viewer(ctx),

@@ -113,13 +113,21 @@ pub struct OAuthMutation;
 #[Object]
 impl OAuthMutation {
     /// Signs in with an identity linked to an account.
-    async fn sign_in_with_oidc(&self, ctx: &Context<'_>, input: OidcSignInInput) -> Result<AuthPayload> {
+    async fn sign_in_with_oidc(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The provider and the authorization code it returned.")] input: OidcSignInInput,
+    ) -> Result<AuthPayload> {
         Ok(AuthPayload(oauth::sign_in(app(ctx)?, viewer(ctx), input.into()).await?))
     }
 
     /// Links an identity to your account so that it can sign you in.
     #[graphql(name = "linkOAuthAccount")]
-    async fn link_oauth_account(&self, ctx: &Context<'_>, input: OidcSignInInput) -> Result<LinkOAuthAccountPayload> {
+    async fn link_oauth_account(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The provider and the authorization code it returned.")] input: OidcSignInInput,
+    ) -> Result<LinkOAuthAccountPayload> {
         let row = oauth::link(app(ctx)?, viewer(ctx), input.into()).await?;
         Ok(LinkOAuthAccountPayload {
             account: OAuthAccount(row),
@@ -129,7 +137,11 @@ impl OAuthMutation {
     /// Removes your linked identity of a provider; false when there was
     /// none. Refused when it is your only way to sign in.
     #[graphql(name = "unlinkOAuthAccount")]
-    async fn unlink_oauth_account(&self, ctx: &Context<'_>, input: UnlinkOAuthAccountInput) -> Result<bool> {
+    async fn unlink_oauth_account(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The linked account to remove.")] input: UnlinkOAuthAccountInput,
+    ) -> Result<bool> {
         Ok(oauth::unlink(app(ctx)?, viewer(ctx), &input.provider).await?)
     }
 }

@@ -1,9 +1,7 @@
 //! A payment's life after checkout: its append-only transaction log, the
 //! tracecoins its order credits (exactly once), and refunds.
 
-use entity::enums::{
-    InvoiceStatus, OrderStatus, PaymentStatus, PaymentTransactionType, ProductType,
-};
+use entity::enums::{InvoiceStatus, OrderStatus, PaymentStatus, PaymentTransactionType, ProductType};
 use entity::{invoices, orders, payment_transactions, payments, pricing_packages};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
