@@ -42,20 +42,22 @@ pub const MAX_AMOUNT_INR: i64 = 1_000_000_000_000;
 /// The audit entity types commerce records (one place, so a typo cannot
 /// split an entity's history in two).
 pub mod audited {
+    use crate::service::audit::AuditEntity;
+
     /// An order.
-    pub const ORDER: &str = "ORDER";
+    pub const ORDER: AuditEntity = AuditEntity::Order;
     /// A payment.
-    pub const PAYMENT: &str = "PAYMENT";
+    pub const PAYMENT: AuditEntity = AuditEntity::Payment;
     /// A payment gateway configuration.
-    pub const GATEWAY_CONFIG: &str = "PAYMENT_GATEWAY_CONFIG";
+    pub const GATEWAY_CONFIG: AuditEntity = AuditEntity::PaymentGatewayConfig;
     /// A pricing package.
-    pub const PACKAGE: &str = "PRICING_PACKAGE";
+    pub const PACKAGE: AuditEntity = AuditEntity::PricingPackage;
     /// A coupon.
-    pub const COUPON: &str = "COUPON";
+    pub const COUPON: AuditEntity = AuditEntity::Coupon;
     /// A discount rule.
-    pub const DISCOUNT_RULE: &str = "DISCOUNT_RULE";
+    pub const DISCOUNT_RULE: AuditEntity = AuditEntity::DiscountRule;
     /// A tax rule.
-    pub const TAX_RULE: &str = "TAX_RULE";
+    pub const TAX_RULE: AuditEntity = AuditEntity::TaxRule;
 }
 
 /// Namespace of the deterministic ids derived from idempotency keys.

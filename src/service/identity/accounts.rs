@@ -223,7 +223,7 @@ pub async fn set_password_in(tx: &Tx, viewer: &Viewer, password_hash: String) ->
         Entry::new(
             Action::Update,
             Module::Identity,
-            "USER",
+            crate::service::audit::AuditEntity::User,
             Some(user_id),
             "password changed",
         ),
@@ -262,7 +262,7 @@ pub async fn unlock_user_in(tx: &Tx, viewer: &Viewer, user_id: Uuid) -> AppResul
         Entry::new(
             Action::Update,
             Module::Identity,
-            "USER",
+            crate::service::audit::AuditEntity::User,
             Some(user.id),
             "account unlocked",
         )
@@ -324,7 +324,7 @@ pub async fn set_user_status_in(
         Entry::new(
             Action::Update,
             Module::Identity,
-            "USER",
+            crate::service::audit::AuditEntity::User,
             Some(user.id),
             format!("account status set to {status}"),
         )
@@ -371,7 +371,7 @@ pub async fn create_admin_in(tx: &Tx, account: &NewAccount) -> AppResult<users::
         Entry::new(
             Action::Grant,
             Module::Identity,
-            "USER",
+            crate::service::audit::AuditEntity::User,
             Some(user.id),
             "administrator created from the command line",
         )

@@ -132,7 +132,7 @@ pub async fn create_in(
         Entry::new(
             Action::Create,
             Module::Identity,
-            "API_KEY",
+            crate::service::audit::AuditEntity::ApiKey,
             Some(model.id),
             "API key created",
         )
@@ -188,7 +188,7 @@ pub async fn revoke_in(tx: &Tx, viewer: &Viewer, id: Uuid) -> AppResult<api_keys
         Entry::new(
             Action::Revoke,
             Module::Identity,
-            "API_KEY",
+            crate::service::audit::AuditEntity::ApiKey,
             Some(key.id),
             "API key revoked",
         )

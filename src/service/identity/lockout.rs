@@ -105,7 +105,7 @@ pub(crate) async fn record_failure(ctx: &AppContext, client: &Viewer, user: &use
             Entry::new(
                 Action::LoginFailed,
                 Module::Identity,
-                "USER",
+                crate::service::audit::AuditEntity::User,
                 Some(user.id),
                 format!("sign-in failed: {why}"),
             )
@@ -122,7 +122,7 @@ pub(crate) async fn record_failure(ctx: &AppContext, client: &Viewer, user: &use
                 Entry::new(
                     Action::Update,
                     Module::Identity,
-                    "USER",
+                    crate::service::audit::AuditEntity::User,
                     Some(user.id),
                     "account locked after failed sign-ins",
                 )

@@ -141,7 +141,7 @@ pub async fn save_department_in(
         Entry::new(
             if id.is_some() { Action::Update } else { Action::Create },
             Module::Identity,
-            "DEPARTMENT",
+            crate::service::audit::AuditEntity::Department,
             Some(m.id),
             "department saved",
         )
@@ -204,7 +204,7 @@ pub async fn set_user_departments_in(
         Entry::new(
             Action::Update,
             Module::Identity,
-            "USER",
+            crate::service::audit::AuditEntity::User,
             Some(user_id),
             "departments set",
         )
@@ -323,7 +323,7 @@ pub async fn create_designation_in(tx: &Tx, viewer: &Viewer, input: NewDesignati
         Entry::new(
             Action::Create,
             Module::Identity,
-            "DESIGNATION",
+            crate::service::audit::AuditEntity::Designation,
             Some(m.id),
             "designation created",
         )
@@ -489,7 +489,7 @@ pub async fn save_employee_in(
         Entry::new(
             if is_new { Action::Create } else { Action::Update },
             Module::Identity,
-            "EMPLOYEE",
+            crate::service::audit::AuditEntity::Employee,
             Some(m.id),
             "employee record saved",
         )

@@ -124,7 +124,7 @@ pub async fn assign_role_in(tx: &Tx, viewer: &Viewer, user_id: Uuid, role_key: &
             Entry::new(
                 Action::Grant,
                 Module::Identity,
-                "USER",
+                crate::service::audit::AuditEntity::User,
                 Some(user_id),
                 format!("role {} granted", role.key),
             )
@@ -180,7 +180,7 @@ pub async fn revoke_role_in(tx: &Tx, viewer: &Viewer, user_id: Uuid, role_key: &
         Entry::new(
             Action::Revoke,
             Module::Identity,
-            "USER",
+            crate::service::audit::AuditEntity::User,
             Some(user_id),
             format!("role {} revoked", role.key),
         )
@@ -339,7 +339,7 @@ pub async fn review_role_request_in(
         Entry::new(
             if approve { Action::Approve } else { Action::Reject },
             Module::Identity,
-            "USER_ROLE",
+            crate::service::audit::AuditEntity::UserRole,
             Some(user_role_id),
             format!("role request {}", status.to_value().to_lowercase()),
         )

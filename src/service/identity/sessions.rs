@@ -84,7 +84,7 @@ pub async fn logout_in(tx: &Tx, viewer: &Viewer) -> AppResult<bool> {
             Entry::new(
                 Action::Logout,
                 Module::Identity,
-                "USER_SESSION",
+                crate::service::audit::AuditEntity::UserSession,
                 Some(session),
                 "signed out",
             )
@@ -167,7 +167,7 @@ pub async fn revoke_session_in(tx: &Tx, viewer: &Viewer, session_id: Uuid) -> Ap
             Entry::new(
                 Action::Revoke,
                 Module::Identity,
-                "USER_SESSION",
+                crate::service::audit::AuditEntity::UserSession,
                 Some(session_id),
                 "session revoked",
             ),
@@ -196,7 +196,7 @@ pub async fn sign_out_everywhere_in(tx: &Tx, viewer: &Viewer) -> AppResult<u64> 
         Entry::new(
             Action::Revoke,
             Module::Identity,
-            "USER",
+            crate::service::audit::AuditEntity::User,
             Some(user),
             "signed out everywhere",
         )

@@ -201,7 +201,7 @@ pub async fn register_in(tx: &Tx, ctx: &AppContext, client: &Viewer, account: Ne
         Entry::new(
             Action::Create,
             Module::Identity,
-            "USER",
+            crate::service::audit::AuditEntity::User,
             Some(user.id),
             "account registered",
         )
@@ -316,7 +316,7 @@ pub(crate) async fn finish_sign_in(
         Entry::new(
             Action::Login,
             Module::Identity,
-            "USER_SESSION",
+            crate::service::audit::AuditEntity::UserSession,
             Some(session.session_id),
             summary,
         )
@@ -354,7 +354,7 @@ pub async fn refresh(ctx: &AppContext, client: &Viewer, token: &str) -> AppResul
                 Entry::new(
                     Action::Revoke,
                     Module::Identity,
-                    "USER_SESSION",
+                    crate::service::audit::AuditEntity::UserSession,
                     Some(row.session_id),
                     "refresh token reused; session revoked",
                 )

@@ -247,7 +247,7 @@ pub async fn confirm_in(tx: &Tx, ctx: &AppContext, viewer: &Viewer, code: &str) 
         Entry::new(
             Action::Update,
             Module::Identity,
-            "USER",
+            crate::service::audit::AuditEntity::User,
             Some(user_id),
             "two-factor sign-in enabled",
         )
@@ -326,7 +326,7 @@ pub async fn disable_in(tx: &Tx, ctx: &AppContext, viewer: &Viewer, code: &str) 
         Entry::new(
             Action::Update,
             Module::Identity,
-            "USER",
+            crate::service::audit::AuditEntity::User,
             Some(user_id),
             "two-factor sign-in disabled",
         )
@@ -370,7 +370,7 @@ pub async fn regenerate_recovery_codes_in(
         Entry::new(
             Action::Update,
             Module::Identity,
-            "USER",
+            crate::service::audit::AuditEntity::User,
             Some(user_id),
             "recovery codes regenerated",
         ),

@@ -534,7 +534,7 @@ pub async fn merge_in(tx: &Tx, viewer: &Viewer, source: Uuid, target: Uuid) -> A
         Entry::new(
             Action::Update,
             Module::Support,
-            "CLIENT",
+            crate::service::audit::AuditEntity::Client,
             Some(target),
             "clients merged",
         )

@@ -275,7 +275,7 @@ pub async fn post(tx: &Tx, actor: Option<&Viewer>, p: Posting) -> AppResult<Post
         Entry::new(
             action,
             Module::Wallet,
-            Module::Wallet.to_value(),
+            crate::service::audit::AuditEntity::Wallet,
             Some(wallet.model.id),
             format!(
                 "{verb} {} {} ({})",

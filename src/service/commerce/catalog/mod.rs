@@ -49,7 +49,7 @@ pub trait CatalogRecord: Sized + Clone + Send + Sync + IntoActiveModel<Self::Act
     /// Who may change it.
     const PERMISSION: Permission;
     /// Its audit entity type.
-    const AUDIT_TYPE: &'static str;
+    const AUDIT_TYPE: crate::service::audit::AuditEntity;
     /// What it is called in messages ("discount rule").
     const NOUN: &'static str;
     /// The field and message of a unique violation, when it has one.

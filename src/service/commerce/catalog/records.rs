@@ -83,7 +83,7 @@ macro_rules! basics {
         type Active = $m::ActiveModel;
         type Fields = $fields;
         const PERMISSION: Permission = $perm;
-        const AUDIT_TYPE: &'static str = $audit;
+        const AUDIT_TYPE: crate::service::audit::AuditEntity = $audit;
         const NOUN: &'static str = $noun;
 
         fn find(id: Uuid) -> Select<Self::Entity> {

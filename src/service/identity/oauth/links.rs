@@ -125,7 +125,7 @@ pub async fn link_in(
         Entry::new(
             Action::Create,
             Module::Identity,
-            "USER_OAUTH_ACCOUNT",
+            crate::service::audit::AuditEntity::UserOauthAccount,
             Some(row.id),
             format!("linked a {} identity", row.provider),
         )
@@ -185,7 +185,7 @@ pub async fn unlink_in(tx: &Tx, ctx: &AppContext, viewer: &Viewer, provider: &st
         Entry::new(
             Action::Delete,
             Module::Identity,
-            "USER_OAUTH_ACCOUNT",
+            crate::service::audit::AuditEntity::UserOauthAccount,
             Some(target.id),
             format!("unlinked a {} identity", target.provider),
         )
