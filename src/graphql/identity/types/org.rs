@@ -1,6 +1,7 @@
 //! Roles, permissions, role grants and the organisation (departments,
 //! designations, employees).
 
+use super::user_by_id;
 use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::enums::{ApprovalStatus, Audience, EmploymentStatus};
@@ -89,13 +90,7 @@ impl RoleGrant {
     }
     /// The user holding or asking for the role.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let u = loaders(ctx)?
-            .identity
-            .users
-            .load_one(self.0.user_id)
-            .await
-            .map_err(load_failed)?;
-        Ok(u.map(User::new))
+        user_by_id(ctx, self.0.user_id).await
     }
     /// The role's id.
     async fn role_id(&self) -> ID {
@@ -128,8 +123,7 @@ impl RoleGrant {
         let Some(by) = self.0.approved_by_user_id else {
             return Ok(None);
         };
-        let u = loaders(ctx)?.identity.users.load_one(by).await.map_err(load_failed)?;
-        Ok(u.map(User::new))
+        user_by_id(ctx, by).await
     }
     /// When it was granted or requested.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -251,13 +245,7 @@ impl Employee {
     }
     /// The staff member.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let u = loaders(ctx)?
-            .identity
-            .users
-            .load_one(self.0.user_id)
-            .await
-            .map_err(load_failed)?;
-        Ok(u.map(User::new))
+        user_by_id(ctx, self.0.user_id).await
     }
     /// The unique staff number.
     async fn employee_code(&self) -> &str {

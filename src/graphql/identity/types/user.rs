@@ -1,5 +1,6 @@
 //! Users and what belongs to them: sessions, API keys, preferences.
 
+use super::user_by_id;
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
@@ -373,13 +374,7 @@ impl UserSettings {
     }
     /// Whose settings these are.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let u = loaders(ctx)?
-            .identity
-            .users
-            .load_one(self.0.user_id)
-            .await
-            .map_err(load_failed)?;
-        Ok(u.map(User::new))
+        user_by_id(ctx, self.0.user_id).await
     }
     /// The colour theme.
     async fn theme(&self) -> Result<Theme> {
