@@ -194,15 +194,17 @@ impl Database {
     /// Restarts the embedded cluster with `pg_stat_statements` loaded, so a
     /// benchmark can count statements whoever issues them.
     pub fn enable_statement_stats(&mut self) {
-        let Some((pg, dir)) = self.embedded.as_mut() else {
+        let Some((mut pg, dir)) = self.embedded.take() else {
             return;
         };
         pg.stop();
+        // Dropping it releases the data directory's lock for the restart.
+        drop(pg);
         let conf = dir.join("postgres/postgresql.conf");
         let mut text = std::fs::read_to_string(&conf).expect("cannot read postgresql.conf");
         text.push_str("\nshared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track_utility = on\n");
         std::fs::write(&conf, text).expect("cannot write postgresql.conf");
-        *pg = EmbeddedPostgres::start(&EmbeddedOptions {
+        let pg = EmbeddedPostgres::start(&EmbeddedOptions {
             data_dir: dir.clone(),
             ephemeral: false,
             max_connections: 200,
@@ -210,6 +212,7 @@ impl Database {
         .expect("cannot restart the embedded PostgreSQL");
         self.url = pg.url(EMBEDDED_DB);
         self.admin_url = Some(pg.url("postgres"));
+        self.embedded = Some((pg, dir));
     }
 
     /// The postmaster's pid (embedded only), for CPU accounting.

@@ -74,6 +74,14 @@ fn s(v: &Value) -> Value {
     v.clone()
 }
 
+/// A BIGINT as text: PostGraphile sends 64-bit integers as strings.
+fn num(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => Value::String(n.to_string()),
+        other => other.clone(),
+    }
+}
+
 fn nodes(v: &Value) -> Vec<Value> {
     v["nodes"].as_array().cloned().unwrap_or_default()
 }
@@ -131,7 +139,7 @@ fn ticket_rows(body: &Value, side: Side) -> Value {
                     .collect();
                 let assignees: BTreeSet<String> = assignees.iter().map(|a| format!("{}|{}", a["id"], a["displayName"])).collect();
                 let tags: BTreeSet<String> = tags.iter().map(|x| x.to_string()).collect();
-                json!({"id": id, "number": t["number"], "subject": t["subject"], "status": t["status"],
+                json!({"id": id, "number": num(&t["number"]), "subject": t["subject"], "status": t["status"],
                        "department": dept, "messages": messages, "assignees": assignees, "tags": tags})
             })
             .collect(),
@@ -148,21 +156,21 @@ fn order_rows(body: &Value, side: Side) -> Value {
         list.iter()
             .map(|o| match side {
                 Side::Ours => json!({
-                    "id": o["id"], "status": o["status"], "total": o["totalInr"],
-                    "items": set(o["items"].as_array().cloned().unwrap_or_default(), &|i| format!("{}|{}|{}", i["id"], i["itemName"], i["totalPriceInr"])),
+                    "id": o["id"], "status": o["status"], "total": num(&o["totalInr"]),
+                    "items": set(o["items"].as_array().cloned().unwrap_or_default(), &|i| format!("{}|{}|{}", i["id"], i["itemName"], num(&i["totalPriceInr"]))),
                     "invoices": set(if o["invoice"].is_null() { vec![] } else { vec![o["invoice"].clone()] }, &|i| format!("{}|{}", i["id"], i["invoiceNumber"])),
                     "payments": set(o["payments"].as_array().cloned().unwrap_or_default(), &|p| {
                         let tx = set(p["transactions"].as_array().cloned().unwrap_or_default(), &|t| format!("{}|{}|{}", t["id"], t["transactionType"], t["status"]));
-                        format!("{}|{}|{}|{:?}", p["id"], p["status"], p["amountInr"], tx)
+                        format!("{}|{}|{}|{:?}", p["id"], p["status"], num(&p["amountInr"]), tx)
                     }),
                 }),
                 Side::Theirs => json!({
-                    "id": o["rowId"], "status": o["status"], "total": o["totalInr"],
-                    "items": set(nodes(&o["orderItemsByOrderId"]), &|i| format!("{}|{}|{}", i["rowId"], i["itemName"], i["totalPriceInr"])),
+                    "id": o["rowId"], "status": o["status"], "total": num(&o["totalInr"]),
+                    "items": set(nodes(&o["orderItemsByOrderId"]), &|i| format!("{}|{}|{}", i["rowId"], i["itemName"], num(&i["totalPriceInr"]))),
                     "invoices": set(nodes(&o["invoicesByOrderId"]), &|i| format!("{}|{}", i["rowId"], i["invoiceNumber"])),
                     "payments": set(nodes(&o["paymentsByOrderId"]), &|p| {
                         let tx = set(nodes(&p["paymentTransactionsByPaymentId"]), &|t| format!("{}|{}|{}", t["rowId"], t["transactionType"], t["status"]));
-                        format!("{}|{}|{}|{:?}", p["rowId"], p["status"], p["amountInr"], tx)
+                        format!("{}|{}|{}|{:?}", p["rowId"], p["status"], num(&p["amountInr"]), tx)
                     }),
                 }),
             })
@@ -195,7 +203,7 @@ fn one_ticket_rows(body: &Value, side: Side) -> Value {
             json!([mid, m["body"], sender(m, side)])
         })
         .collect();
-    json!({"viewer": user, "ticket": [id, t["number"], t["subject"], t["status"]], "messages": messages})
+    json!({"viewer": user, "ticket": [id, num(&t["number"]), t["subject"], t["status"]], "messages": messages})
 }
 
 const QUERIES: &[Query] = &[
@@ -615,8 +623,9 @@ async fn run(opts: &Opts, db: &Database) -> Result<(), String> {
         let n = ra.as_array().map_or(1, Vec::len);
         if ra != rb || n == 0 {
             return Err(format!(
-                "the servers disagree on \"{}\":\n ours:   {}\n theirs: {}",
+                "the servers disagree on \"{}\" at {}:\n ours:   {}\n theirs: {}",
                 q.name,
+                first_difference(&ra, &rb, String::new()).unwrap_or_else(|| "no rows".into()),
                 truncate(&ra.to_string()),
                 truncate(&rb.to_string())
             ));
@@ -700,6 +709,29 @@ async fn run(opts: &Opts, db: &Database) -> Result<(), String> {
     stop_server(shutdown, tokio::spawn(async {})).await;
     drop(ctx);
     Ok(())
+}
+
+/// Where two answers first differ, as a JSON path with both values.
+fn first_difference(a: &Value, b: &Value, path: String) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                if let Some(d) = first_difference(v, y.get(k).unwrap_or(&Value::Null), format!("{path}.{k}")) {
+                    return Some(d);
+                }
+            }
+            (x.len() != y.len()).then(|| format!("{path}: keys differ"))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                if let Some(d) = first_difference(v, w, format!("{path}[{i}]")) {
+                    return Some(d);
+                }
+            }
+            (x.len() != y.len()).then(|| format!("{path}: {} vs {} items", x.len(), y.len()))
+        }
+        _ => (a != b).then(|| format!("{path}: {} vs {}", truncate(&a.to_string()), truncate(&b.to_string()))),
+    }
 }
 
 fn truncate(s: &str) -> String {

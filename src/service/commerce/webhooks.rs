@@ -119,10 +119,19 @@ async fn lock_payment(tx: &Tx, config_id: Uuid, event: &WebhookEvent) -> AppResu
     Ok(q.lock_exclusive().one(&**tx).await?)
 }
 
-/// Applies a verified event of the configuration `config_id`.
+/// Applies a verified event of the configuration `config_id`, in its own
+/// transaction.
 pub async fn apply(ctx: &AppContext, config_id: Uuid, event: WebhookEvent) -> AppResult<Outcome> {
     let tx = Tx::begin(&ctx.db.primary).await?;
-    let Some(payment) = lock_payment(&tx, config_id, &event).await? else {
+    let outcome = apply_in(&tx, config_id, event).await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(outcome)
+}
+
+/// Applies a verified event of the configuration `config_id` in the
+/// caller's transaction (the payment row stays locked until it commits).
+pub async fn apply_in(tx: &Tx, config_id: Uuid, event: WebhookEvent) -> AppResult<Outcome> {
+    let Some(payment) = lock_payment(tx, config_id, &event).await? else {
         tracing::info!(event = %event.event_type, "payment webhook for no payment of ours ignored");
         return Ok(Outcome::Ignored);
     };
@@ -142,7 +151,7 @@ pub async fn apply(ctx: &AppContext, config_id: Uuid, event: WebhookEvent) -> Ap
             "payment webhook amount does not match; left pending for review");
     }
     log_transaction(
-        &tx,
+        tx,
         payment.id,
         PaymentTransactionType::Webhook,
         event.provider_ref.clone(),
@@ -153,16 +162,15 @@ pub async fn apply(ctx: &AppContext, config_id: Uuid, event: WebhookEvent) -> Ap
     .await?;
     let outcome = match result {
         "completed" => {
-            complete(&tx, &payment, &event).await?;
+            complete(tx, &payment, &event).await?;
             Outcome::Applied
         }
         "failed" => {
-            fail(&tx, &payment, &event).await?;
+            fail(tx, &payment, &event).await?;
             Outcome::Applied
         }
         _ => Outcome::Recorded,
     };
-    tx.commit(&ctx.bus).await?;
     Ok(outcome)
 }
 
