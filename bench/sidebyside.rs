@@ -668,6 +668,11 @@ async fn run(opts: &Opts, db: &Database) -> Result<(), String> {
         opts.connections,
         load_average()
     );
+    for pair in &mut totals {
+        for t in pair.iter_mut() {
+            t.latency.finish();
+        }
+    }
     println!("| query | server | req/s | p50 | p99 | errors | SQL statements/req | server CPU ms/req | PostgreSQL CPU ms/req |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for (qi, q) in QUERIES.iter().enumerate() {

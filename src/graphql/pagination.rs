@@ -147,6 +147,29 @@ pub(crate) fn document(registry: &mut Registry) {
     }
 }
 
+/// What a connection's selection asks of its nodes, through `edges { node }`
+/// and `nodes` alike, so a resolver that loads a page's relations up front
+/// sees both spellings.
+pub struct NodeSelection<'a>([async_graphql::Lookahead<'a>; 2]);
+
+impl<'a> NodeSelection<'a> {
+    /// The node selection of the connection being resolved.
+    pub fn of(ctx: &'a async_graphql::Context<'_>) -> Self {
+        let look = ctx.look_ahead();
+        NodeSelection([look.field("edges").field("node"), look.field("nodes")])
+    }
+
+    /// The selection of `name` under the nodes.
+    pub fn field(&self, name: &str) -> Self {
+        NodeSelection([self.0[0].field(name), self.0[1].field(name)])
+    }
+
+    /// Whether either spelling selects it.
+    pub fn exists(&self) -> bool {
+        self.0.iter().any(|l| l.exists())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,7 +91,7 @@ impl Prime for orders::Model {
     /// batch per relation, whatever the page size: the loaders' time-based
     /// batching alone may split a large page.
     async fn prime(ctx: &Context<'_>, rows: &[Self]) -> Result<()> {
-        let node = ctx.look_ahead().field("edges").field("node");
+        let node = crate::graphql::pagination::NodeSelection::of(ctx);
         let all = loaders(ctx)?;
         let l = &all.commerce;
         let order_ids = ids(rows, |o| Some(o.id));
@@ -163,7 +163,7 @@ impl Prime for invoices::Model {
 
 impl Prime for payments::Model {
     async fn prime(ctx: &Context<'_>, rows: &[Self]) -> Result<()> {
-        let node = ctx.look_ahead().field("edges").field("node");
+        let node = crate::graphql::pagination::NodeSelection::of(ctx);
         let l = &loaders(ctx)?.commerce;
         let e = |e: std::sync::Arc<AppError>| e.to_graphql();
         if node.field("transactions").exists() && svc::require_transactions(viewer(ctx)).is_ok() {
