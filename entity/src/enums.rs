@@ -1232,3 +1232,103 @@ pub enum BackgroundJobStatus {
     #[sea_orm(string_value = "FAILED")]
     Failed,
 }
+
+// `support_tickets.related_entity_type`: no CHECK constrains the column;
+// the support service refuses other values.
+/// What a support ticket may be about: an entity of the ticket's customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum RelatedEntityType {
+    /// A currency exchange order.
+    #[sea_orm(string_value = "EXCHANGE_ORDER")]
+    ExchangeOrder,
+    /// A payment.
+    #[sea_orm(string_value = "PAYMENT")]
+    Payment,
+    /// A store order.
+    #[sea_orm(string_value = "ORDER")]
+    Order,
+    /// An invoice.
+    #[sea_orm(string_value = "INVOICE")]
+    Invoice,
+    /// A wallet.
+    #[sea_orm(string_value = "WALLET")]
+    Wallet,
+    /// A withdrawal from a wallet.
+    #[sea_orm(string_value = "WITHDRAWAL")]
+    Withdrawal,
+    /// A job posting.
+    #[sea_orm(string_value = "JOB")]
+    Job,
+    /// A sales lead.
+    #[sea_orm(string_value = "LEAD")]
+    Lead,
+    /// An identity verification (KYC) record.
+    #[sea_orm(string_value = "KYC")]
+    Kyc,
+}
+
+/// What kind of thing an audit row is about (`audit_logs.entity_type`): one
+/// variant per audited entity, so a misspelt kind does not compile and the
+/// trail filters by a closed set. No CHECK constrains the column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum AuditEntity {
+    /// `USER`.
+    #[sea_orm(string_value = "USER")]
+    User,
+    /// `USER_SESSION`.
+    #[sea_orm(string_value = "USER_SESSION")]
+    UserSession,
+    /// `USER_OAUTH_ACCOUNT`.
+    #[sea_orm(string_value = "USER_OAUTH_ACCOUNT")]
+    UserOauthAccount,
+    /// `API_KEY`.
+    #[sea_orm(string_value = "API_KEY")]
+    ApiKey,
+    /// `USER_ROLE`.
+    #[sea_orm(string_value = "USER_ROLE")]
+    UserRole,
+    /// `DEPARTMENT`.
+    #[sea_orm(string_value = "DEPARTMENT")]
+    Department,
+    /// `DESIGNATION`.
+    #[sea_orm(string_value = "DESIGNATION")]
+    Designation,
+    /// `EMPLOYEE`.
+    #[sea_orm(string_value = "EMPLOYEE")]
+    Employee,
+    /// `CLIENT`.
+    #[sea_orm(string_value = "CLIENT")]
+    Client,
+    /// `SUPPORT_TICKET`.
+    #[sea_orm(string_value = "SUPPORT_TICKET")]
+    SupportTicket,
+    /// `ORDER`.
+    #[sea_orm(string_value = "ORDER")]
+    Order,
+    /// `PAYMENT`.
+    #[sea_orm(string_value = "PAYMENT")]
+    Payment,
+    /// `PAYMENT_GATEWAY_CONFIG`.
+    #[sea_orm(string_value = "PAYMENT_GATEWAY_CONFIG")]
+    PaymentGatewayConfig,
+    /// `PRICING_PACKAGE`.
+    #[sea_orm(string_value = "PRICING_PACKAGE")]
+    PricingPackage,
+    /// `COUPON`.
+    #[sea_orm(string_value = "COUPON")]
+    Coupon,
+    /// `DISCOUNT_RULE`.
+    #[sea_orm(string_value = "DISCOUNT_RULE")]
+    DiscountRule,
+    /// `TAX_RULE`.
+    #[sea_orm(string_value = "TAX_RULE")]
+    TaxRule,
+    /// `WALLET`.
+    #[sea_orm(string_value = "WALLET")]
+    Wallet,
+    /// `APPROVAL_REQUEST`.
+    #[sea_orm(string_value = "APPROVAL_REQUEST")]
+    ApprovalRequest,
+}

@@ -18,77 +18,8 @@ pub use entity::enums::AuditModule as Module;
 use entity::enums::{AuditActorType, AuditSourceType, AuditStatus};
 use sea_orm::ActiveEnum;
 
-/// What kind of thing changed (`audit_logs.entity_type`): one variant per
-/// audited entity, so a misspelt kind does not compile and the trail can be
-/// filtered by a closed set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AuditEntity {
-    /// `USER`.
-    User,
-    /// `USER_SESSION`.
-    UserSession,
-    /// `USER_OAUTH_ACCOUNT`.
-    UserOauthAccount,
-    /// `API_KEY`.
-    ApiKey,
-    /// `USER_ROLE`.
-    UserRole,
-    /// `DEPARTMENT`.
-    Department,
-    /// `DESIGNATION`.
-    Designation,
-    /// `EMPLOYEE`.
-    Employee,
-    /// `CLIENT`.
-    Client,
-    /// `SUPPORT_TICKET`.
-    SupportTicket,
-    /// `ORDER`.
-    Order,
-    /// `PAYMENT`.
-    Payment,
-    /// `PAYMENT_GATEWAY_CONFIG`.
-    PaymentGatewayConfig,
-    /// `PRICING_PACKAGE`.
-    PricingPackage,
-    /// `COUPON`.
-    Coupon,
-    /// `DISCOUNT_RULE`.
-    DiscountRule,
-    /// `TAX_RULE`.
-    TaxRule,
-    /// `WALLET`.
-    Wallet,
-    /// `APPROVAL_REQUEST`.
-    ApprovalRequest,
-}
-
-impl AuditEntity {
-    /// The stored value.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            AuditEntity::User => "USER",
-            AuditEntity::UserSession => "USER_SESSION",
-            AuditEntity::UserOauthAccount => "USER_OAUTH_ACCOUNT",
-            AuditEntity::ApiKey => "API_KEY",
-            AuditEntity::UserRole => "USER_ROLE",
-            AuditEntity::Department => "DEPARTMENT",
-            AuditEntity::Designation => "DESIGNATION",
-            AuditEntity::Employee => "EMPLOYEE",
-            AuditEntity::Client => "CLIENT",
-            AuditEntity::SupportTicket => "SUPPORT_TICKET",
-            AuditEntity::Order => "ORDER",
-            AuditEntity::Payment => "PAYMENT",
-            AuditEntity::PaymentGatewayConfig => "PAYMENT_GATEWAY_CONFIG",
-            AuditEntity::PricingPackage => "PRICING_PACKAGE",
-            AuditEntity::Coupon => "COUPON",
-            AuditEntity::DiscountRule => "DISCOUNT_RULE",
-            AuditEntity::TaxRule => "TAX_RULE",
-            AuditEntity::Wallet => "WALLET",
-            AuditEntity::ApprovalRequest => "APPROVAL_REQUEST",
-        }
-    }
-}
+/// What kind of thing changed (`audit_logs.entity_type`).
+pub use entity::enums::AuditEntity;
 
 /// One audit record. `before` and `after` must never hold secrets.
 #[derive(Debug, Clone)]
@@ -191,7 +122,7 @@ pub async fn record<C: ConnectionTrait>(conn: &C, actor: Option<&Viewer>, entry:
         }
         .to_value()),
         action: Set(entry.action.to_value()),
-        entity_type: Set(Some(entry.entity_type.as_str().to_string())),
+        entity_type: Set(Some(entry.entity_type.to_value())),
         entity_id: Set(entry.entity_id),
         entity_label: Set(entry.entity_label),
         module_key: Set(Some(entry.module.to_value())),

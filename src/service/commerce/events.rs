@@ -38,7 +38,10 @@ mod tests {
         let e = CommerceEvent::order_changed(Uuid::nil(), OrderStatus::Completed);
         let ev = crate::infra::events::Event::typed("commerce:user:x", &e);
         assert_eq!(ev.payload["kind"], "orderChanged");
-        assert_eq!(ev.payload["status"], "COMPLETED");
+        assert_eq!(
+            ev.payload["status"],
+            sea_orm::ActiveEnum::to_value(&entity::enums::OrderStatus::Completed)
+        );
         assert_eq!(ev.decode::<CommerceEvent>(), Some(e));
     }
 }

@@ -173,19 +173,21 @@ pub fn price(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use entity::enums::{DiscountScope, DiscountType, TaxAppliesTo, TaxType};
+    use sea_orm::ActiveEnum;
     use std::str::FromStr;
 
     fn now() -> sea_orm::prelude::DateTimeWithTimeZone {
         chrono::Utc::now().into()
     }
 
-    fn rule(kind: &str, value: i64) -> discount_rules::Model {
+    fn rule(kind: DiscountType, value: i64) -> discount_rules::Model {
         discount_rules::Model {
             id: Uuid::new_v4(),
-            name: format!("{kind} {value}"),
-            scope_type: "GLOBAL".into(),
+            name: format!("{kind:?} {value}"),
+            scope_type: DiscountScope::Global.to_value(),
             scope_id: None,
-            discount_type: kind.into(),
+            discount_type: kind.to_value(),
             discount_value: value,
             starts_at: None,
             ends_at: None,
@@ -195,12 +197,12 @@ mod tests {
         }
     }
 
-    fn coupon(kind: &str, value: i64, cap: Option<i64>, min: Option<i64>) -> coupons::Model {
+    fn coupon(kind: DiscountType, value: i64, cap: Option<i64>, min: Option<i64>) -> coupons::Model {
         coupons::Model {
             id: Uuid::new_v4(),
-            code: "SAVE".into(),
+            code: "Save10".into(),
             description: None,
-            discount_type: kind.into(),
+            discount_type: kind.to_value(),
             discount_value: value,
             max_discount_inr: cap,
             min_order_value_inr: min,
@@ -214,13 +216,13 @@ mod tests {
         }
     }
 
-    fn tax(kind: &str, rate: &str) -> tax_rules::Model {
+    fn tax(kind: TaxType, rate: &str) -> tax_rules::Model {
         tax_rules::Model {
             id: Uuid::new_v4(),
-            name: kind.into(),
-            tax_type: kind.into(),
+            name: format!("{kind:?}"),
+            tax_type: kind.to_value(),
             tax_rate: Decimal::from_str(rate).unwrap(),
-            applies_to: "ALL".into(),
+            applies_to: TaxAppliesTo::All.to_value(),
             is_active: true,
             created_at: now(),
             updated_at: now(),
@@ -242,10 +244,10 @@ mod tests {
     #[test]
     fn best_rule_then_coupon_then_taxes() {
         // ₹999.99 with a 10 % rule and a ₹50 flat rule: 10 % (9999.9 → 10000 paise) wins.
-        let rules = [rule("FLAT", 5_000), rule("PERCENT", 10)];
+        let rules = [rule(DiscountType::Flat, 5_000), rule(DiscountType::Percent, 10)];
         // 15 % coupon on the remainder 89_999: 13_499.85 → 13_500, capped at 12_000.
-        let c = coupon("PERCENT", 15, Some(12_000), Some(50_000));
-        let taxes = [tax("GST", "18"), tax("TCS", "1")];
+        let c = coupon(DiscountType::Percent, 15, Some(12_000), Some(50_000));
+        let taxes = [tax(TaxType::Gst, "18"), tax(TaxType::Tcs, "1")];
         let q = price(99_999, &rules, Some(&c), &taxes).unwrap();
         assert_eq!(q.rule.as_ref().unwrap().amount_inr, 10_000);
         assert_eq!(q.coupon.as_ref().unwrap().amount_inr, 12_000);
@@ -261,7 +263,7 @@ mod tests {
 
     #[test]
     fn coupons_respect_minimum_and_never_exceed_the_remainder() {
-        let c = coupon("FLAT", 50_000, None, Some(10_000));
+        let c = coupon(DiscountType::Flat, 50_000, None, Some(10_000));
         assert_eq!(
             price(9_999, &[], Some(&c), &[]),
             Err(CouponProblem::BelowMinimum(10_000))
@@ -269,14 +271,20 @@ mod tests {
         let q = price(20_000, &[], Some(&c), &[]).unwrap();
         assert_eq!(q.discount_inr, 20_000);
         assert_eq!(q.total_inr, 0);
-        let full = coupon("PERCENT", 100, None, None);
-        let q = price(20_000, &[rule("FLAT", 1_000)], Some(&full), &[tax("GST", "18")]).unwrap();
+        let full = coupon(DiscountType::Percent, 100, None, None);
+        let q = price(
+            20_000,
+            &[rule(DiscountType::Flat, 1_000)],
+            Some(&full),
+            &[tax(TaxType::Gst, "18")],
+        )
+        .unwrap();
         assert_eq!((q.discount_inr, q.tax_inr, q.total_inr), (20_000, 0, 0));
     }
 
     #[test]
     fn no_rule_that_gives_nothing() {
-        assert_eq!(best_rule(0, &[rule("PERCENT", 50)]), None);
+        assert_eq!(best_rule(0, &[rule(DiscountType::Percent, 50)]), None);
         let q = price(1_000, &[], None, &[]).unwrap();
         assert_eq!((q.discount_inr, q.tax_inr, q.total_inr), (0, 0, 1_000));
     }

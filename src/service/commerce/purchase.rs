@@ -31,9 +31,10 @@ use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
 use crate::service::audit::{self, Action, Entry, Module};
 use crate::service::identity::Viewer;
+use crate::service::money::CurrencyCode;
 
 /// The currency of every order.
-pub const CURRENCY: &str = "INR";
+pub const CURRENCY: CurrencyCode = CurrencyCode::INR;
 
 /// A purchase request.
 #[derive(Clone, Debug)]
@@ -309,7 +310,7 @@ pub async fn purchase(ctx: &AppContext, viewer: &Viewer, input: Purchase) -> App
         let checkout = gateway.create_payment(&PaymentRequest {
             payment_id,
             amount: Paise(quote.total_inr),
-            currency: CURRENCY.into(),
+            currency: CURRENCY.as_str().into(),
             receipt: invoice.invoice_number.clone(),
             description: package.name.clone(),
         });
@@ -320,7 +321,7 @@ pub async fn purchase(ctx: &AppContext, viewer: &Viewer, input: Purchase) -> App
             user_id: Set(user),
             payment_gateway_config_id: Set(config.id),
             amount_inr: Set(quote.total_inr),
-            currency_code: Set(CURRENCY.into()),
+            currency_code: Set(CURRENCY.as_str().into()),
             status: Set(PaymentStatus::Pending.to_value()),
             ..Default::default()
         }

@@ -103,7 +103,10 @@ mod tests {
         assert!(!PaymentStatus::Failed.may_become(PaymentStatus::Refunded));
         assert!(!PaymentStatus::Pending.may_become(PaymentStatus::Refunded));
         assert!(OrderStatus::Cancelled.require_move(OrderStatus::Completed).is_err());
-        assert_eq!(InvoiceStatus::Issued.require_move(InvoiceStatus::Paid).unwrap(), "PAID");
-        assert!(is("PENDING", OrderStatus::Pending) && !is("NOPE", OrderStatus::Pending));
+        assert_eq!(
+            InvoiceStatus::Issued.require_move(InvoiceStatus::Paid).unwrap(),
+            InvoiceStatus::Paid.to_value()
+        );
+        assert!(is(&OrderStatus::Pending.to_value(), OrderStatus::Pending) && !is("nope", OrderStatus::Pending));
     }
 }

@@ -288,7 +288,7 @@ pub async fn pages_of_many<C: ConnectionTrait>(
     include_internal: bool,
     page: &MessagePage,
 ) -> AppResult<HashMap<Uuid, Paged<support_ticket_messages::Model>>> {
-    let dir = if page.sql_descending(false) { "DESC" } else { "ASC" };
+    let dir = if page.sql_descending(false) { "desc" } else { "asc" };
     let mut values: Vec<sea_orm::Value> = vec![ticket_ids.to_vec().into(), include_internal.into()];
     let mut bounds = String::new();
     for (op, key) in page.bounds(false) {

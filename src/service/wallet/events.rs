@@ -94,7 +94,10 @@ mod tests {
         let ev = Event::typed("t", &e);
         assert_eq!(ev.payload["kind"], "balanceChanged");
         assert_eq!(ev.payload["balance"], 25);
-        assert_eq!(ev.payload["currency"], "TRC");
+        assert_eq!(
+            ev.payload["currency"],
+            crate::service::money::CurrencyCode::TRC.as_str()
+        );
         assert_eq!(ev.decode::<WalletEvent>(), Some(e));
         let other = Event::new("t", serde_json::json!({"kind": "updated", "ticketId": Uuid::nil()}));
         assert_eq!(other.decode::<WalletEvent>(), None);

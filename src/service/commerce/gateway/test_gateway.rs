@@ -25,8 +25,8 @@ impl TestGateway {
             "paymentId": payment_id,
             "providerRef": format!("test_pay_{}", payment_id.simple()),
             "amountInr": amount.get(),
-            "currency": "INR",
-            "method": "UPI",
+            "currency": crate::service::money::CurrencyCode::INR.as_str(),
+            "method": sea_orm::ActiveEnum::to_value(&entity::enums::PaymentMethod::Upi),
         })
         .to_string();
         let signature = hmac_sha256_hex(self.secret.as_bytes(), body.as_bytes());

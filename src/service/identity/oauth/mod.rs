@@ -235,14 +235,14 @@ mod tests {
     #[test]
     fn input_debug_hides_credentials() {
         let input = OidcInput {
-            provider: "OKTA".into(),
+            provider: "okta".into(),
             id_token: Some("eyJsecret".into()),
             code: Some("code-secret".into()),
             code_verifier: Some("verifier-secret".into()),
             ..Default::default()
         };
         let shown = format!("{input:?}");
-        assert!(shown.contains("OKTA"));
+        assert!(shown.contains("okta"));
         assert!(!shown.contains("secret"), "{shown}");
     }
 }

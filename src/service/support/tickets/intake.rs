@@ -4,8 +4,8 @@
 use entity::enums::{Audience, ExternalIdKind, TicketCategory, TicketPriority, TicketStatus};
 use entity::{departments, support_ticket_messages, support_tickets};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DeriveActiveEnum,
-    EntityTrait, EnumIter, FromQueryResult, QueryFilter, Statement,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    FromQueryResult, QueryFilter, Statement,
 };
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
@@ -20,38 +20,8 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::infra::events::Tx;
 use crate::service::identity::Viewer;
 
-/// What a ticket may be about: an entity of the ticket's customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum RelatedEntityType {
-    /// A currency exchange order.
-    #[sea_orm(string_value = "EXCHANGE_ORDER")]
-    ExchangeOrder,
-    /// A payment.
-    #[sea_orm(string_value = "PAYMENT")]
-    Payment,
-    /// A store order.
-    #[sea_orm(string_value = "ORDER")]
-    Order,
-    /// An invoice.
-    #[sea_orm(string_value = "INVOICE")]
-    Invoice,
-    /// A wallet.
-    #[sea_orm(string_value = "WALLET")]
-    Wallet,
-    /// A withdrawal from a wallet.
-    #[sea_orm(string_value = "WITHDRAWAL")]
-    Withdrawal,
-    /// A job posting.
-    #[sea_orm(string_value = "JOB")]
-    Job,
-    /// A sales lead.
-    #[sea_orm(string_value = "LEAD")]
-    Lead,
-    /// An identity verification (KYC) record.
-    #[sea_orm(string_value = "KYC")]
-    Kyc,
-}
+/// What a ticket may be about (one of the customer's own entities).
+pub use entity::enums::RelatedEntityType;
 
 /// A new ticket.
 #[derive(Clone, Debug, Default)]
