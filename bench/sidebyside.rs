@@ -235,6 +235,14 @@ struct Opts {
     warmup: u64,
     connections: usize,
     pool: u32,
+    /// 1-based indexes of the queries to drive (all by default).
+    queries: Vec<usize>,
+    /// Which servers to drive: both, or only one (for profiling).
+    sides: Vec<Side>,
+    /// Where to write a `perf record` of Switchboard per measured window.
+    perf: Option<PathBuf>,
+    /// Print each window's costliest statements (`pg_stat_statements`).
+    top_statements: usize,
 }
 
 fn main() {
@@ -255,7 +263,28 @@ fn main() {
         warmup: env_parse("BENCH_WARMUP", 2),
         connections: env_parse("BENCH_CONNECTIONS", 32),
         pool: env_parse("BENCH_DB_POOL", 16),
+        queries: std::env::var("BENCH_QUERIES")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+            .unwrap_or_else(|| (1..=QUERIES.len()).collect()),
+        sides: match std::env::var("BENCH_SIDES").unwrap_or_default().trim() {
+            "ours" => vec![Side::Ours],
+            "theirs" => vec![Side::Theirs],
+            _ => vec![Side::Ours, Side::Theirs],
+        },
+        perf: std::env::var("BENCH_PERF")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from),
+        top_statements: env_parse("BENCH_TOP_STATEMENTS", 0),
     };
+    if let Some(dir) = &opts.perf {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("sidebyside: BENCH_PERF={}: {e}", dir.display());
+            std::process::exit(2);
+        }
+    }
     let mut db = Database::start("sidebyside");
     // pg_stat_statements counts both servers' statements the same way.
     db.enable_statement_stats();
@@ -434,6 +463,52 @@ async fn statements(conn: &sea_orm::DatabaseConnection) -> u64 {
     row.and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(0) as u64
 }
 
+/// `perf record` of `pid` for `seconds` into `out` (call graphs through
+/// DWARF, so the release build needs line tables, not frame pointers).
+fn record_perf(pid: u32, out: &Path, seconds: u64) -> Option<Child> {
+    Command::new("perf")
+        .args(["record", "-q", "-F", "499", "--call-graph", "dwarf,32768", "-o"])
+        .arg(out)
+        .args(["-p", &pid.to_string(), "--", "sleep", &seconds.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| eprintln!("perf record: {e}"))
+        .ok()
+}
+
+/// Forgets `pg_stat_statements`' counts, so the next window's top
+/// statements are its own.
+async fn reset_statements(conn: &sea_orm::DatabaseConnection) {
+    use sea_orm::ConnectionTrait;
+    let _ = conn.execute_unprepared("SELECT pg_stat_statements_reset()").await;
+}
+
+/// Prints the `n` statements of this database that took the most time
+/// since the last reset: calls, mean and total execution time, the text.
+async fn print_top_statements(conn: &sea_orm::DatabaseConnection, n: usize) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            format!(
+                "SELECT calls::bigint, mean_exec_time, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 220) \
+                 FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid \
+                 WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat_statements%' \
+                 ORDER BY total_exec_time DESC LIMIT {n}"
+            ),
+        ))
+        .await
+        .unwrap_or_default();
+    for r in rows {
+        let calls: i64 = r.try_get_by_index(0).unwrap_or(0);
+        let mean: f64 = r.try_get_by_index(1).unwrap_or(0.0);
+        let total: f64 = r.try_get_by_index(2).unwrap_or(0.0);
+        let text: String = r.try_get_by_index(3).unwrap_or_default();
+        println!("    {calls:>8} calls {mean:>8.3} ms mean {total:>10.1} ms total  {text}");
+    }
+}
+
 /// One measured window of one query against one server.
 struct Window {
     requests: u64,
@@ -453,6 +528,7 @@ async fn drive(
     opts: &Opts,
     meter: &sea_orm::DatabaseConnection,
     postmaster: u32,
+    perf_target: Option<&Path>,
 ) -> Window {
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
@@ -486,15 +562,26 @@ async fn drive(
         }));
     }
     tokio::time::sleep(Duration::from_secs(opts.warmup)).await;
+    if opts.top_statements > 0 {
+        reset_statements(meter).await;
+    }
     let pid = served.child.id();
     let (cpu0, pg0, st0) = (cpu_of(pid, true), cluster_cpu(postmaster), statements(meter).await);
     let started = Instant::now();
     measuring.store(true, Ordering::Relaxed);
+    let perf = perf_target.and_then(|out| record_perf(pid, out, opts.seconds));
     tokio::time::sleep(Duration::from_secs(opts.seconds)).await;
     measuring.store(false, Ordering::Relaxed);
+    if let Some(mut p) = perf {
+        let _ = p.wait();
+    }
     let seconds = started.elapsed().as_secs_f64();
     let (cpu1, pg1, st1) = (cpu_of(pid, true), cluster_cpu(postmaster), statements(meter).await);
     stop.store(true, Ordering::Relaxed);
+    if opts.top_statements > 0 {
+        println!("  costliest statements of {} in this window:", served.name);
+        print_top_statements(meter, opts.top_statements).await;
+    }
     let mut w = Window {
         requests: 0,
         errors: 0,
@@ -637,6 +724,9 @@ async fn run(opts: &Opts, db: &Database) -> Result<(), String> {
     let mut totals: Vec<[Total; 2]> = QUERIES.iter().map(|_| Default::default()).collect();
     for round in 1..=opts.rounds {
         for (qi, q) in QUERIES.iter().enumerate() {
+            if !opts.queries.contains(&(qi + 1)) {
+                continue;
+            }
             // Alternate which server goes first, round by round.
             let order: [(Side, &Served); 2] = if round % 2 == 1 {
                 [(Side::Ours, &ours), (Side::Theirs, &theirs)]
@@ -644,11 +734,18 @@ async fn run(opts: &Opts, db: &Database) -> Result<(), String> {
                 [(Side::Theirs, &theirs), (Side::Ours, &ours)]
             };
             for (side, served) in order {
+                if !opts.sides.contains(&side) {
+                    continue;
+                }
+                let perf_out = match (&opts.perf, side) {
+                    (Some(dir), Side::Ours) => Some(dir.join(format!("q{}-round{round}.data", qi + 1))),
+                    _ => None,
+                };
                 let (text, tok) = match side {
                     Side::Ours => (fill(q.ours), Some(token.as_str())),
                     Side::Theirs => (fill(q.theirs), None),
                 };
-                let w = drive(&http, served, tok, &text, opts, &meter, postmaster).await;
+                let w = drive(&http, served, tok, &text, opts, &meter, postmaster, perf_out.as_deref()).await;
                 println!(
                     "round {round} {:<12} {:<70} {:>8.0} req/s {:>6} errors",
                     served.name,
@@ -676,6 +773,9 @@ async fn run(opts: &Opts, db: &Database) -> Result<(), String> {
     println!("| query | server | req/s | p50 | p99 | errors | SQL statements/req | server CPU ms/req | PostgreSQL CPU ms/req |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for (qi, q) in QUERIES.iter().enumerate() {
+        if !opts.queries.contains(&(qi + 1)) {
+            continue;
+        }
         for (i, name) in ["Switchboard", "PostGraphile"].iter().enumerate() {
             let t = &totals[qi][i];
             println!(
