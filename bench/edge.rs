@@ -118,7 +118,7 @@ fn main() {
         Ok(c) => c,
         Err(e) => panic!("default configuration: {e}"),
     };
-    let schema = switchboard::graphql::builder(&config.limits).finish();
+    let schema = switchboard::graphql::builder(&config.limits, None).finish();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

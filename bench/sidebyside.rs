@@ -509,6 +509,13 @@ async fn print_top_statements(conn: &sea_orm::DatabaseConnection, n: usize) {
     }
 }
 
+/// Where a window's statements and PostgreSQL CPU are read.
+#[derive(Clone, Copy)]
+struct Meters<'a> {
+    db: &'a sea_orm::DatabaseConnection,
+    postmaster: u32,
+}
+
 /// One measured window of one query against one server.
 struct Window {
     requests: u64,
@@ -526,10 +533,10 @@ async fn drive(
     token: Option<&str>,
     query: &str,
     opts: &Opts,
-    meter: &sea_orm::DatabaseConnection,
-    postmaster: u32,
+    meters: Meters<'_>,
     perf_target: Option<&Path>,
 ) -> Window {
+    let Meters { db: meter, postmaster } = meters;
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::new();
@@ -745,7 +752,8 @@ async fn run(opts: &Opts, db: &Database) -> Result<(), String> {
                     Side::Ours => (fill(q.ours), Some(token.as_str())),
                     Side::Theirs => (fill(q.theirs), None),
                 };
-                let w = drive(&http, served, tok, &text, opts, &meter, postmaster, perf_out.as_deref()).await;
+                let meters = Meters { db: &meter, postmaster };
+                let w = drive(&http, served, tok, &text, opts, meters, perf_out.as_deref()).await;
                 println!(
                     "round {round} {:<12} {:<70} {:>8.0} req/s {:>6} errors",
                     served.name,

@@ -112,6 +112,8 @@ pub struct AppContext {
     pub limiter: RateLimiter,
     /// Local once-per-interval gate for bookkeeping writes (last activity).
     pub throttle: Throttle,
+    /// Session checks of this instance, dropped when credentials change.
+    pub sessions: Arc<crate::service::identity::session_cache::SessionCache>,
     /// Random id of this process, to tell instances apart in logs.
     pub instance_id: String,
     /// Fires when the server begins shutting down.
@@ -169,6 +171,7 @@ impl AppContext {
             background_db,
             limiter,
             throttle: Throttle::default(),
+            sessions: crate::service::identity::session_cache::SessionCache::registered(),
             metrics: Arc::new(Metrics::new()),
             instance_id: crypto::random_token(6),
             shutdown,

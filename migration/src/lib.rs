@@ -24,6 +24,7 @@ mod m20261122_000011_config;
 mod m20261122_000012_audit;
 mod m20261122_000013_oauth_providers;
 mod m20261201_000014_outbox_jobs;
+mod m20261201_000015_credentials_triggers;
 
 /// Runs the migrations in order; `down` undoes them in reverse.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000012_audit::Migration),
             Box::new(m20261122_000013_oauth_providers::Migration),
             Box::new(m20261201_000014_outbox_jobs::Migration),
+            Box::new(m20261201_000015_credentials_triggers::Migration),
         ]
     }
 }

@@ -5,9 +5,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{Response, ServerError, ServerResult, Variables};
+use async_graphql::{ServerError, ServerResult};
 
 /// Facts about one operation, shared between the transport and the schema.
 #[derive(Debug, Default)]
@@ -42,25 +41,6 @@ impl RequestMeta {
     pub fn refused_non_query(&self) -> bool {
         self.refused_non_query.load(Ordering::Relaxed)
     }
-}
-
-/// The extension reading and writing [`RequestMeta`], and refusing
-/// introspection when it is switched off (async-graphql alone would answer
-/// `null` silently).
-pub struct Observe {
-    pub introspection: bool,
-}
-
-impl ExtensionFactory for Observe {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ObserveExtension {
-            introspection: self.introspection,
-        })
-    }
-}
-
-struct ObserveExtension {
-    introspection: bool,
 }
 
 fn selects_introspection(set: &SelectionSet) -> bool {
@@ -101,46 +81,40 @@ fn selected_operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Opti
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for ObserveExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        if let Some(meta) = ctx.data_opt::<Arc<RequestMeta>>() {
-            if let Some(name) = document_operation_name(&doc, meta.requested_operation.as_deref()) {
-                *meta.executed_operation.lock().unwrap_or_else(|p| p.into_inner()) = Some(name);
-            }
-            if meta.queries_only {
-                let ty = selected_operation_type(&doc, meta.requested_operation.as_deref());
-                if matches!(ty, Some(OperationType::Mutation | OperationType::Subscription)) {
-                    meta.refused_non_query.store(true, Ordering::Relaxed);
-                    return Err(ServerError::new(
-                        "only queries may be sent with GET; send mutations with POST",
-                        None,
-                    ));
-                }
+/// Reads the parsed document into [`RequestMeta`] (the operation's name,
+/// for metrics), refuses mutations and subscriptions on GET requests, and
+/// refuses introspection when it is switched off (async-graphql alone would
+/// answer `null` silently). Called by the request guard once the document
+/// is parsed.
+pub fn observe_document(
+    meta: Option<&Arc<RequestMeta>>,
+    doc: &ExecutableDocument,
+    introspection: bool,
+) -> ServerResult<()> {
+    if let Some(meta) = meta {
+        if let Some(name) = document_operation_name(doc, meta.requested_operation.as_deref()) {
+            *meta.executed_operation.lock().unwrap_or_else(|p| p.into_inner()) = Some(name);
+        }
+        if meta.queries_only {
+            let ty = selected_operation_type(doc, meta.requested_operation.as_deref());
+            if matches!(ty, Some(OperationType::Mutation | OperationType::Subscription)) {
+                meta.refused_non_query.store(true, Ordering::Relaxed);
+                return Err(ServerError::new(
+                    "only queries may be sent with GET; send mutations with POST",
+                    None,
+                ));
             }
         }
-        if !self.introspection && uses_introspection(&doc) {
-            return Err(ServerError::new("introspection is disabled on this server", None));
-        }
-        Ok(doc)
     }
+    if !introspection && uses_introspection(doc) {
+        return Err(ServerError::new("introspection is disabled on this server", None));
+    }
+    Ok(())
+}
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        if let (Some(meta), Some(name)) = (ctx.data_opt::<Arc<RequestMeta>>(), operation_name) {
-            *meta.executed_operation.lock().unwrap_or_else(|p| p.into_inner()) = Some(name.to_string());
-        }
-        next.run(ctx, operation_name).await
+/// Records the name of the operation that runs.
+pub fn observe_execution(meta: Option<&Arc<RequestMeta>>, operation_name: Option<&str>) {
+    if let (Some(meta), Some(name)) = (meta, operation_name) {
+        *meta.executed_operation.lock().unwrap_or_else(|p| p.into_inner()) = Some(name.to_string());
     }
 }

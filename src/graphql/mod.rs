@@ -39,6 +39,7 @@ pub mod wallet;
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::config::Limits;
+use crate::graphql::persisted::QueryStore;
 
 /// Everything a client can read. Lists that can grow are Relay
 /// connections (`first`/`after`, `last`/`before`, at most 100 a page).
@@ -79,19 +80,21 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with its limits, before runtime data is attached. Exporting
 /// the SDL needs nothing more; serving adds the context.
-pub fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
+/// `persisted` serves automatic persisted queries (none: SDL export and
+/// tools that need no runtime).
+pub fn builder(limits: &Limits, persisted: Option<QueryStore>) -> SchemaBuilder<Query, Mutation, Subscription> {
     // `max_depth` and `max_complexity` are the guard's: it measures
     // introspection apart (see `guard::limits`), which async-graphql's
-    // `limit_depth`/`limit_complexity` cannot.
+    // `limit_depth`/`limit_complexity` cannot. The guard is the schema's
+    // only extension (see `guard::Guard`).
     let mut b = Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .limit_recursive_depth(guard::MAX_RECURSIVE_DEPTH)
         .limit_directives(16)
-        // First, so it runs before anything else parses or expands the
-        // document (persisted queries are registered after this).
-        .extension(guard::Guard(guard::GuardLimits::from_limits(limits)))
-        .extension(extensions::Observe {
-            introspection: limits.introspection,
-        });
+        .extension(guard::Guard::new(
+            guard::GuardLimits::from_limits(limits),
+            limits.introspection,
+            persisted,
+        ));
     if !limits.introspection {
         b = b.disable_introspection();
     }
@@ -104,7 +107,7 @@ pub fn sdl() -> String {
     let limits = crate::config::Config::from_map(Default::default())
         .map(|c| c.limits)
         .unwrap_or_else(|e| unreachable!("default configuration is valid: {e}"));
-    builder(&limits)
+    builder(&limits, None)
         .finish()
         .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

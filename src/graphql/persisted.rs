@@ -10,7 +10,6 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::{ErrorExtensionValues, Request, ServerError, ServerResult};
 use sha2::{Digest, Sha256};
 
@@ -110,17 +109,6 @@ impl QueryStore {
     }
 }
 
-/// The APQ extension.
-pub struct PersistedQueries(pub QueryStore);
-
-impl ExtensionFactory for PersistedQueries {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PersistedQueriesExtension(self.0.clone()))
-    }
-}
-
-struct PersistedQueriesExtension(QueryStore);
-
 fn apq_error(message: &str, code: &str) -> ServerError {
     let mut err = ServerError::new(message, None);
     let mut ext = ErrorExtensionValues::default();
@@ -136,46 +124,42 @@ fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-#[async_trait::async_trait]
-impl Extension for PersistedQueriesExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        if let Some(value) = request.extensions.remove("persistedQuery") {
-            let json = value.into_json().unwrap_or_default();
-            let version = json.get("version").and_then(|v| v.as_i64());
-            let hash = json
-                .get("sha256Hash")
-                .and_then(|v| v.as_str())
-                .map(str::to_ascii_lowercase);
-            let Some(hash) = hash.filter(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit())) else {
-                return Err(apq_error(
-                    "persistedQuery needs version 1 and a sha256Hash",
-                    "BAD_USER_INPUT",
-                ));
-            };
-            if version != Some(1) {
-                return Err(apq_error("PersistedQueryNotSupported", "PERSISTED_QUERY_NOT_SUPPORTED"));
-            }
-            if request.query.is_empty() {
-                match self.0.get(&hash).await {
-                    Some(text) => request.query = text,
-                    None => return Err(apq_error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")),
-                }
-            } else {
-                if sha256_hex(&request.query) != hash {
-                    return Err(apq_error("provided sha does not match query", "BAD_USER_INPUT"));
-                }
-                // Only well-formed queries are worth remembering.
-                if request.query.len() <= MAX_QUERY_BYTES && async_graphql::parser::parse_query(&request.query).is_ok()
-                {
-                    self.0.set(hash, request.query.clone()).await;
-                }
-            }
-        }
-        next.run(ctx, request).await
+/// Resolves a request's `persistedQuery` extension: fills in the text of a
+/// known hash, or remembers the text sent with its hash. Requests without
+/// the extension pass unchanged. Run by the request guard, after the text
+/// as sent was scanned.
+pub async fn resolve(store: &QueryStore, mut request: Request) -> ServerResult<Request> {
+    let Some(value) = request.extensions.remove("persistedQuery") else {
+        return Ok(request);
+    };
+    let json = value.into_json().unwrap_or_default();
+    let version = json.get("version").and_then(|v| v.as_i64());
+    let hash = json
+        .get("sha256Hash")
+        .and_then(|v| v.as_str())
+        .map(str::to_ascii_lowercase);
+    let Some(hash) = hash.filter(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit())) else {
+        return Err(apq_error(
+            "persistedQuery needs version 1 and a sha256Hash",
+            "BAD_USER_INPUT",
+        ));
+    };
+    if version != Some(1) {
+        return Err(apq_error("PersistedQueryNotSupported", "PERSISTED_QUERY_NOT_SUPPORTED"));
     }
+    if request.query.is_empty() {
+        match store.get(&hash).await {
+            Some(text) => request.query = text,
+            None => return Err(apq_error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")),
+        }
+    } else {
+        if sha256_hex(&request.query) != hash {
+            return Err(apq_error("provided sha does not match query", "BAD_USER_INPUT"));
+        }
+        // Only well-formed queries are worth remembering.
+        if request.query.len() <= MAX_QUERY_BYTES && async_graphql::parser::parse_query(&request.query).is_ok() {
+            store.set(hash, request.query.clone()).await;
+        }
+    }
+    Ok(request)
 }

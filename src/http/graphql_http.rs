@@ -20,81 +20,8 @@ use crate::graphql::extensions::RequestMeta;
 use crate::infra::telemetry::Outcome;
 use crate::service::identity::Viewer;
 
-const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
-const APPLICATION_JSON: &str = "application/json";
-
-/// The media type a response is written in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MediaType {
-    /// `application/graphql-response+json`: status codes tell request errors.
-    GraphqlResponse,
-    /// `application/json`: the legacy type; 200 for anything that was parsed.
-    Json,
-}
-
-impl MediaType {
-    fn header(self) -> HeaderValue {
-        HeaderValue::from_static(match self {
-            MediaType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
-            MediaType::Json => "application/json; charset=utf-8",
-        })
-    }
-}
-
-/// Picks the response type from `Accept`, honouring q-values. `None` when
-/// the client accepts neither type (406).
-pub fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return Some(MediaType::Json);
-    };
-    if accept.trim().is_empty() {
-        return Some(MediaType::Json);
-    }
-    let mut best: Option<(f32, MediaType)> = None;
-    for entry in accept.split(',') {
-        let mut parts = entry.split(';');
-        let range = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-        let mut q = 1.0f32;
-        let mut charset_ok = true;
-        for param in parts {
-            let (k, v) = param.split_once('=').unwrap_or((param, ""));
-            let (k, v) = (
-                k.trim().to_ascii_lowercase(),
-                v.trim().trim_matches('"').to_ascii_lowercase(),
-            );
-            if k == "q" {
-                q = v.parse().unwrap_or(0.0);
-            } else if k == "charset" && v != "utf-8" && v != "utf8" {
-                charset_ok = false;
-            }
-        }
-        if q <= 0.0 || !charset_ok {
-            continue;
-        }
-        let kind = match range.as_str() {
-            GRAPHQL_RESPONSE_JSON => MediaType::GraphqlResponse,
-            APPLICATION_JSON | "application/*" | "*/*" => MediaType::Json,
-            _ => continue,
-        };
-        // On equal q the earlier entry wins.
-        if best.is_none_or(|(bq, _)| q > bq) {
-            best = Some((q, kind));
-        }
-    }
-    best.map(|(_, kind)| kind)
-}
-
-/// True when the client wants a page (a browser) rather than data.
-fn prefers_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| {
-            a.split(',')
-                .next()
-                .is_some_and(|first| first.trim().starts_with("text/html"))
-        })
-}
+pub use super::media::{negotiate, MediaType};
+use super::media::{prefers_html, APPLICATION_JSON};
 
 /// A request refused before execution: status, message, media type.
 fn refuse(status: StatusCode, media: MediaType, message: &str) -> Response {
@@ -265,18 +192,31 @@ pub fn ensure_codes(errors: &mut [ServerError]) {
     }
 }
 
-fn response_json(mut res: GqlResponse) -> Json {
+/// A response failed before execution: its errors and extensions, no
+/// `data` key (the GraphQL-over-HTTP specification's request error).
+#[derive(serde::Serialize)]
+struct RequestErrors<'a> {
+    errors: &'a [ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, Value>,
+}
+
+/// The response body, serialised straight from async-graphql's values
+/// (no intermediate JSON tree).
+fn response_body(mut res: GqlResponse) -> Vec<u8> {
     ensure_codes(&mut res.errors);
-    let request_error = is_request_error(&res);
-    let mut v = serde_json::to_value(&res).unwrap_or_else(
-        |_| serde_json::json!({"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}),
-    );
-    if request_error {
-        if let Json::Object(m) = &mut v {
-            m.remove("data");
-        }
-    }
-    v
+    let written = if is_request_error(&res) {
+        serde_json::to_vec(&RequestErrors {
+            errors: &res.errors,
+            extensions: &res.extensions,
+        })
+    } else {
+        serde_json::to_vec(&res)
+    };
+    written.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a response could not be serialised");
+        br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
+    })
 }
 
 fn outcome(res: &GqlResponse) -> Outcome {
@@ -443,7 +383,7 @@ async fn execute_one(state: &AppState, media: MediaType, viewer: &Viewer, params
     } else {
         status
     };
-    let mut response = write(status, media, &response_json(res));
+    let mut response = write_bytes(status, media, response_body(res));
     if status == StatusCode::SERVICE_UNAVAILABLE {
         set_retry_after(&mut response);
     }
@@ -477,9 +417,19 @@ async fn execute_batch(state: &AppState, media: MediaType, viewer: &Viewer, para
             .ctx
             .metrics
             .record("http", meta.operation_name().as_deref(), outcome(&res), elapsed);
-        out.push(response_json(res));
+        out.push(response_body(res));
     }
-    write(StatusCode::OK, media, &Json::Array(out))
+    // `[a,b,…]` from the already serialised responses.
+    let mut body = Vec::with_capacity(out.iter().map(|b| b.len() + 1).sum::<usize>() + 2);
+    body.push(b'[');
+    for (i, item) in out.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item);
+    }
+    body.push(b']');
+    write_bytes(StatusCode::OK, media, body)
 }
 
 /// True when the database could not be reached and nothing was answered:
@@ -532,7 +482,11 @@ fn refuse_viewer(err: crate::error::AppError, media: MediaType) -> Response {
 }
 
 fn write(status: StatusCode, media: MediaType, body: &Json) -> Response {
-    let mut res = (status, body.to_string()).into_response();
+    write_bytes(status, media, body.to_string().into_bytes())
+}
+
+fn write_bytes(status: StatusCode, media: MediaType, body: Vec<u8>) -> Response {
+    let mut res = (status, body).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, media.header());
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -555,28 +509,6 @@ pub async fn other_method(method: Method) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn accept(v: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
-        h
-    }
-
-    #[test]
-    fn negotiation_follows_q_values() {
-        assert_eq!(negotiate(&HeaderMap::new()), Some(MediaType::Json));
-        assert_eq!(negotiate(&accept("*/*")), Some(MediaType::Json));
-        assert_eq!(
-            negotiate(&accept("application/graphql-response+json, application/json;q=0.9")),
-            Some(MediaType::GraphqlResponse)
-        );
-        assert_eq!(
-            negotiate(&accept("application/graphql-response+json;q=0.5, application/json")),
-            Some(MediaType::Json)
-        );
-        assert_eq!(negotiate(&accept("text/html")), None);
-        assert_eq!(negotiate(&accept("application/json; charset=latin1")), None);
-    }
 
     #[test]
     fn url_parameters_decode() {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod graphiql;
 pub mod graphql_http;
+pub mod media;
 pub mod ops;
 pub mod sockets;
 pub mod webhooks;
@@ -26,7 +27,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::app::Ctx;
-use crate::graphql::persisted::{PersistedQueries, QueryStore};
+use crate::graphql::persisted::QueryStore;
 use crate::graphql::{self as gql, AppSchema};
 
 /// What handlers share.
@@ -50,10 +51,7 @@ impl AppState {
             Some(link) => QueryStore::redis(link.clone(), limits.apq_ttl),
             None => QueryStore::memory(10_000),
         };
-        let schema = gql::builder(limits)
-            .extension(PersistedQueries(store))
-            .data(ctx.clone())
-            .finish();
+        let schema = gql::builder(limits, Some(store)).data(ctx.clone()).finish();
         AppState {
             sockets: sockets::SocketRegistry::new(ctx.clone()),
             ctx,

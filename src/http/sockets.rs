@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 use crate::app::Ctx;
 use crate::service::identity;
+use crate::service::identity::session_cache::{Change, SessionCache};
 
 /// Watched credentials per batched query.
 const CHECK_BATCH: usize = 5_000;
@@ -241,7 +242,11 @@ async fn live_credentials(
 async fn watch_credentials(registry: Weak<SocketRegistry>, ctx: Ctx, every: Duration) {
     let pool = ctx.db.primary.get_postgres_connection_pool().clone();
     let shutdown = ctx.shutdown.clone();
+    let sessions = ctx.sessions.clone();
     drop(ctx);
+    // Whatever ends this task, the session cache must not outlive its
+    // listener.
+    let _off = CacheOff(sessions.clone());
     let mut listener: Option<PgListener> = None;
     let mut backoff = Duration::from_millis(200);
     let mut tick = tokio::time::interval(every);
@@ -261,6 +266,9 @@ async fn watch_credentials(registry: Weak<SocketRegistry>, ctx: Ctx, every: Dura
             match attempt {
                 Ok(l) => {
                     listener = Some(l);
+                    // Every change is heard from now on; what was cached
+                    // before is dropped.
+                    sessions.set_live(true);
                     backoff = Duration::from_millis(200);
                     // Sessions may have ended while nobody listened.
                     let Some(reg) = registry.upgrade() else { return };
@@ -292,19 +300,27 @@ async fn watch_credentials(registry: Weak<SocketRegistry>, ctx: Ctx, every: Dura
             received = l.try_recv() => {
                 let Some(reg) = registry.upgrade() else { return };
                 match received {
-                    Ok(Some(n)) => match n.payload().parse::<Uuid>() {
-                        Ok(user) => {
+                    Ok(Some(n)) => match Change::parse(n.payload()) {
+                        Some(Change::User(user)) => {
+                            sessions.forget_user(user);
                             let of_user = reg.snapshot(Some(user));
                             if !of_user.is_empty() {
                                 reg.recheck(of_user).await;
                             }
                         }
-                        Err(_) => tracing::warn!("malformed credentials notification"),
+                        Some(Change::Everyone) => {
+                            sessions.forget_all();
+                            let all = reg.snapshot(None);
+                            reg.recheck(all).await;
+                        }
+                        None => tracing::warn!("malformed credentials notification"),
                     },
                     Ok(None) => {
-                        // Reconnected after a lost connection: catch up.
-                        let all = reg.snapshot(None);
-                        reg.recheck(all).await;
+                        // The connection was lost (notifications may have
+                        // been missed): listen afresh, which rechecks every
+                        // socket and restarts the session cache.
+                        tracing::warn!("lost the ended-sessions listener; reconnecting");
+                        lost = true;
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "lost the ended-sessions listener");
@@ -315,7 +331,17 @@ async fn watch_credentials(registry: Weak<SocketRegistry>, ctx: Ctx, every: Dura
         }
         if lost {
             listener = None;
+            sessions.set_live(false);
         }
+    }
+}
+
+/// Turns the session cache off when dropped.
+struct CacheOff(Arc<SessionCache>);
+
+impl Drop for CacheOff {
+    fn drop(&mut self) {
+        self.0.set_live(false);
     }
 }
 

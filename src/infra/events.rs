@@ -20,13 +20,13 @@ use std::time::Duration;
 
 use futures::Stream;
 use futures::StreamExt;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, Notify};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_util::sync::CancellationToken;
 
 use super::redis::RedisLink;
+pub use super::tx::Tx;
 
 /// The Redis stream all instances share.
 const STREAM: &str = "switchboard:event-stream";
@@ -482,59 +482,6 @@ async fn listen(
                 }
             }
         }
-    }
-}
-
-/// A database transaction that carries the events it caused. They are
-/// written to the outbox in the same transaction, at [`Tx::commit`], so
-/// they reach the bus exactly when the transaction commits (and never on
-/// rollback), without the request waiting for the bus.
-pub struct Tx {
-    txn: DatabaseTransaction,
-    events: Mutex<Vec<Event>>,
-}
-
-impl Tx {
-    /// Begins a transaction on `db`.
-    pub async fn begin(db: &DatabaseConnection) -> Result<Self, DbErr> {
-        Ok(Tx {
-            txn: db.begin().await?,
-            events: Mutex::new(Vec::new()),
-        })
-    }
-
-    /// Queues `event`; it is written to the outbox when the transaction
-    /// commits and relayed to the bus after that, in commit order.
-    pub fn publish_after_commit(&self, event: Event) {
-        self.events.lock().unwrap_or_else(|p| p.into_inner()).push(event);
-    }
-
-    /// Writes the queued events to the outbox as the transaction's last
-    /// statement (see `outbox::insert` for why last), commits, and wakes
-    /// the relay. Never waits on the bus.
-    pub async fn commit(self, bus: &EventBus) -> Result<(), DbErr> {
-        let events = self.events.into_inner().unwrap_or_else(|p| p.into_inner());
-        let any = !events.is_empty();
-        if any {
-            super::outbox::insert(&self.txn, &events).await?;
-        }
-        self.txn.commit().await?;
-        if any {
-            bus.wake_relay();
-        }
-        Ok(())
-    }
-
-    /// Rolls back and drops the queued events.
-    pub async fn rollback(self) -> Result<(), DbErr> {
-        self.txn.rollback().await
-    }
-}
-
-impl std::ops::Deref for Tx {
-    type Target = DatabaseTransaction;
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
     }
 }
 

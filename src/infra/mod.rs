@@ -10,3 +10,4 @@ pub mod outbox;
 pub mod ratelimit;
 pub mod redis;
 pub mod telemetry;
+pub mod tx;

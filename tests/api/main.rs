@@ -26,6 +26,7 @@ mod schema_file;
 mod schema_model;
 mod seed_demo;
 mod seed_scale;
+mod session_cache;
 mod support_authz;
 mod support_desk;
 mod support_messages;

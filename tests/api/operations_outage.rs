@@ -113,8 +113,19 @@ async fn a_database_outage_answers_unavailable_and_heals_by_itself() {
     anon.data("{ pricingPackages { id } }", json!({})).await;
 
     proxy.cut();
-    // Signed in (the session is checked against the database first),
-    // anonymous queries and mutations: all UNAVAILABLE, 503, Retry-After.
+    // The instance's credentials listener loses its connection too; from
+    // then on the session cache is off (a change could go unheard) and
+    // sessions are checked against the database. A barrier, not a delay.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.ctx.sessions.is_live() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the listener did not notice the outage"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // Signed in (the session is checked against the database), anonymous
+    // queries and mutations: all UNAVAILABLE, 503, Retry-After.
     let r = alice.client.run(viewer, json!({})).await;
     assert_unavailable_503(&r, "signed-in query");
     let r = anon.run("{ pricingPackages { id } }", json!({})).await;

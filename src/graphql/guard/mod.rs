@@ -21,21 +21,32 @@
 //! - Large documents are parsed on a blocking thread and validated with
 //!   `block_in_place`, so runtime threads keep serving other requests.
 //! - The errors of one response are capped in number and message size.
+//! - A text that passed is kept with its analysis (and, for requests
+//!   without variables, its validation result) in [`documents`], so a
+//!   repeated query is neither parsed nor validated again.
 //!
 //! Every refusal is `BAD_USER_INPUT` with a stable `extensions.reason`.
 
+pub mod documents;
 pub mod limits;
 pub mod scan;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextSubscribe, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest, NextRequest,
+    NextSubscribe, NextValidation,
 };
-use async_graphql::{ErrorExtensionValues, Pos, Request, Response, ServerError, ServerResult, ValidationResult, Value};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{
+    ErrorExtensionValues, Pos, Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+};
 use futures::stream::BoxStream;
 use futures::StreamExt;
+
+use self::documents::{Checked, Documents};
+use crate::graphql::extensions::{observe_document, observe_execution, RequestMeta};
+use crate::graphql::persisted::{self, QueryStore};
 
 pub use limits::{analyse, Report, MAX_INTROSPECTION_DEPTH, MAX_INTROSPECTION_LISTS};
 pub use scan::{check_inputs, scan_text};
@@ -180,12 +191,18 @@ impl From<Refusal> for ServerError {
 /// inputs, parse, document analysis. The parsed document is handed back
 /// in the request so async-graphql does not parse it again.
 pub fn check_request(mut request: Request, limits: &GuardLimits) -> ServerResult<(Request, Report)> {
-    scan_text(&request.query, limits.max_nesting)?;
-    check_inputs(&request, limits.max_nesting)?;
-    let doc = async_graphql::parser::parse_query(&request.query).map_err(ServerError::from)?;
-    let report = analyse(&doc, limits)?;
+    let (doc, report) = check_document(&request, limits)?;
     request.set_parsed_query(doc);
     Ok((request, report))
+}
+
+/// [`check_request`]'s checks, returning the parsed document.
+fn check_document(request: &Request, limits: &GuardLimits) -> ServerResult<(ExecutableDocument, Report)> {
+    scan_text(&request.query, limits.max_nesting)?;
+    check_inputs(request, limits.max_nesting)?;
+    let doc = async_graphql::parser::parse_query(&request.query).map_err(ServerError::from)?;
+    let report = analyse(&doc, limits)?;
+    Ok((doc, report))
 }
 
 /// Cuts `message` to [`MAX_ERROR_MESSAGE_BYTES`] on a character boundary.
@@ -235,27 +252,97 @@ fn can_block_in_place() -> bool {
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
-/// The schema extension running the guard. Registered before the
-/// persisted-query extension so that even the text it parses on
-/// registration has been scanned.
-pub struct Guard(pub GuardLimits);
+/// The schema's one extension: the guard, persisted queries and the
+/// per-request bookkeeping of [`crate::graphql::extensions`] in one, since
+/// async-graphql runs every field of a response through each extension
+/// the schema has (one boxed future per extension per field).
+pub struct Guard {
+    limits: GuardLimits,
+    introspection: bool,
+    persisted: Option<QueryStore>,
+    documents: Arc<Documents>,
+}
+
+impl Guard {
+    /// The guard with `limits`; `persisted` answers APQ hashes (none: the
+    /// extension is refused as unknown like any other).
+    pub fn new(limits: GuardLimits, introspection: bool, persisted: Option<QueryStore>) -> Self {
+        Guard {
+            limits,
+            introspection,
+            persisted,
+            documents: Arc::new(Documents::default()),
+        }
+    }
+}
 
 impl ExtensionFactory for Guard {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(GuardExtension {
-            limits: self.0,
-            heavy: AtomicBool::new(false),
-            introspection_fields: AtomicU64::new(0),
+            limits: self.limits,
+            introspection: self.introspection,
+            persisted: self.persisted.clone(),
+            documents: self.documents.clone(),
+            state: Mutex::new(RequestState::default()),
         })
     }
 }
 
+/// What the guard learnt about the request in `prepare_request`.
+#[derive(Default)]
+struct RequestState {
+    /// The document is large enough to validate off the runtime thread.
+    heavy: bool,
+    /// The introspection share of the complexity, left out of the limit.
+    introspection_fields: u64,
+    /// The cached document, when its validation result may be reused or
+    /// remembered (no variables), with the operation asked for.
+    reusable: Option<(Arc<Checked>, Option<String>)>,
+}
+
 struct GuardExtension {
     limits: GuardLimits,
-    /// The document is large enough to validate off the runtime thread.
-    heavy: AtomicBool,
-    /// The introspection share of the complexity, left out of the limit.
-    introspection_fields: AtomicU64,
+    introspection: bool,
+    persisted: Option<QueryStore>,
+    documents: Arc<Documents>,
+    state: Mutex<RequestState>,
+}
+
+impl GuardExtension {
+    fn state(&self) -> std::sync::MutexGuard<'_, RequestState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Scans, parses and analyses `request` (or takes its cached result).
+    async fn check(&self, request: Request) -> ServerResult<(Request, Report, Option<Arc<Checked>>)> {
+        if let Some(checked) = self.documents.get(&request.query) {
+            // The text passed before; its inputs are this request's own.
+            check_inputs(&request, self.limits.max_nesting)?;
+            let mut request = request;
+            request.set_parsed_query(checked.doc.clone());
+            let report = checked.report;
+            return Ok((request, report, Some(checked)));
+        }
+        let limits = self.limits;
+        let (mut request, (doc, report)) = if request.query.len() > INLINE_PARSE_BYTES {
+            tokio::task::spawn_blocking(move || check_document(&request, &limits).map(|r| (request, r)))
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "the request check failed");
+                    let mut err = ServerError::new("internal error", None);
+                    let mut ext = ErrorExtensionValues::default();
+                    ext.set("code", "INTERNAL");
+                    err.extensions = Some(ext);
+                    err
+                })??
+        } else {
+            let checked = check_document(&request, &limits)?;
+            (request, checked)
+        };
+        let checked = self.documents.insert(&request.query, &doc, report);
+        request.set_parsed_query(doc);
+        Ok((request, report, checked))
+    }
 }
 
 #[async_trait::async_trait]
@@ -288,35 +375,37 @@ impl Extension for GuardExtension {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        // The text as sent, before the persisted-query extension parses it.
-        let sent_text = !request.query.is_empty();
-        if sent_text {
+        // The text as sent, before a persisted query replaces it.
+        if !request.query.is_empty() {
             scan_text(&request.query, self.limits.max_nesting)?;
         }
-        let request = next.run(ctx, request).await?;
-        let limits = self.limits;
-        let large = request.query.len() > INLINE_PARSE_BYTES;
-        let (request, report) = if large {
-            tokio::task::spawn_blocking(move || check_request(request, &limits))
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "the request check failed");
-                    let mut err = ServerError::new("internal error", None);
-                    let mut ext = ErrorExtensionValues::default();
-                    ext.set("code", "INTERNAL");
-                    err.extensions = Some(ext);
-                    err
-                })??
-        } else {
-            check_request(request, &limits)?
+        let request = match &self.persisted {
+            Some(store) => persisted::resolve(store, request).await?,
+            None => request,
         };
-        self.heavy.store(
-            large || report.selections > INLINE_VALIDATION_SELECTIONS,
-            Ordering::Relaxed,
-        );
-        self.introspection_fields
-            .store(report.introspection_fields, Ordering::Relaxed);
-        Ok(request)
+        let large = request.query.len() > INLINE_PARSE_BYTES;
+        let (request, report, checked) = self.check(request).await?;
+        {
+            let mut state = self.state();
+            state.heavy = large || report.selections > INLINE_VALIDATION_SELECTIONS;
+            state.introspection_fields = report.introspection_fields;
+            state.reusable = checked
+                .filter(|_| request.variables.is_empty())
+                .map(|c| (c, request.operation_name.clone()));
+        }
+        next.run(ctx, request).await
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        observe_document(ctx.data_opt::<Arc<RequestMeta>>(), &doc, self.introspection)?;
+        Ok(doc)
     }
 
     async fn validation(
@@ -324,7 +413,14 @@ impl Extension for GuardExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = if self.heavy.load(Ordering::Relaxed) && can_block_in_place() {
+        let (heavy, introspection, reusable) = {
+            let mut state = self.state();
+            (state.heavy, state.introspection_fields, state.reusable.take())
+        };
+        if let Some(known) = reusable.as_ref().and_then(|(c, op)| c.validated(op.as_deref())) {
+            return Ok(known);
+        }
+        let result = if heavy && can_block_in_place() {
             // Validation is synchronous work; let the runtime move its
             // other tasks to another thread meanwhile.
             tokio::task::block_in_place(|| futures::executor::block_on(next.run(ctx)))
@@ -333,12 +429,25 @@ impl Extension for GuardExtension {
         }?;
         // Each introspection field costs 1 in async-graphql's complexity;
         // the schema bounds them, not the query limit.
-        let introspection = usize::try_from(self.introspection_fields.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
+        let introspection = usize::try_from(introspection).unwrap_or(usize::MAX);
         if result.complexity.saturating_sub(introspection) > self.limits.max_complexity {
             // async-graphql's own message, as before the limit moved here.
             return Err(vec![ServerError::new("Query is too complex.", None)]);
         }
+        if let Some((checked, operation)) = reusable {
+            checked.remember(operation, result);
+        }
         Ok(result)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        observe_execution(ctx.data_opt::<Arc<RequestMeta>>(), operation_name);
+        next.run(ctx, operation_name).await
     }
 }
 

@@ -98,6 +98,10 @@ impl IdentityQuery {
             return Ok(None);
         };
         v.require_self_service(perms::PROFILE_READ)?;
+        // The session check read the row: no statement needed.
+        if let Some(account) = v.account.0.as_ref().filter(|a| a.id == id) {
+            return Ok(Some(User::new(account.as_ref().clone())));
+        }
         Ok(accounts::user_by_id(app(ctx)?, v, id).await?.map(User::new))
     }
 

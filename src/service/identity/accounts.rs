@@ -216,7 +216,8 @@ pub async fn set_password_in(tx: &Tx, viewer: &Viewer, password_hash: String) ->
     let mut active: users::ActiveModel = user.into();
     active.password_hash = Set(Some(password_hash));
     active.update(db).await?;
-    end_sessions(db, Sessions::AllOfExcept(user_id, viewer.session_id)).await?;
+    super::forget_sessions_on_commit(tx, user_id);
+    end_sessions(tx, Sessions::AllOfExcept(user_id, viewer.session_id)).await?;
     audit::record(
         db,
         Some(viewer),
@@ -256,6 +257,7 @@ pub async fn unlock_user_in(tx: &Tx, viewer: &Viewer, user_id: Uuid) -> AppResul
     active.failed_login_attempts = Set(0);
     active.locked_until = Set(None);
     let user = active.update(db).await?;
+    super::forget_sessions_on_commit(tx, user.id);
     audit::record(
         db,
         Some(viewer),
@@ -313,10 +315,11 @@ pub async fn set_user_status_in(
     let mut active: users::ActiveModel = user.into();
     active.status = Set(status.clone());
     let user = active.update(db).await?;
+    super::forget_sessions_on_commit(tx, user.id);
     if status == UserStatus::Suspended.to_value() {
-        end_sessions(db, Sessions::AllOf(user.id)).await?;
+        end_sessions(tx, Sessions::AllOf(user.id)).await?;
         // Sockets on the user's API keys close too.
-        super::signal_credentials_changed(db, user.id).await?;
+        super::signal_credentials_changed(tx, user.id).await?;
     }
     audit::record(
         db,

@@ -181,7 +181,7 @@ pub async fn revoke_in(tx: &Tx, viewer: &Viewer, id: Uuid) -> AppResult<api_keys
     active.is_active = Set(false);
     let key = active.update(db).await?;
     // Sockets signed in with the key close when this commits.
-    super::signal_credentials_changed(db, key.user_id).await?;
+    super::signal_credentials_changed(tx, key.user_id).await?;
     audit::record(
         db,
         Some(viewer),

@@ -9,6 +9,7 @@ pub mod org;
 pub mod password;
 pub mod perms;
 pub mod roles;
+pub mod session_cache;
 pub mod sessions;
 pub mod settings;
 pub mod signin;
@@ -137,31 +138,17 @@ pub async fn authenticate(ctx: &AppContext, credentials: Credentials, client: Cl
                 .tokens
                 .verify(&token)
                 .map_err(|e| AppError::Unauthenticated(e.to_string()))?;
-            let sql = format!(
-                "{} JOIN user_sessions s ON s.user_id = u.id \
-                 WHERE u.id = $1 AND s.id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() \
-                 GROUP BY u.id",
-                grants_sql()
-            );
-            let row = ctx
-                .db
-                .primary
-                .query_one_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    sql,
-                    [claims.sub.into(), claims.sid.into()],
-                ))
-                .await?;
-            let grants = row.as_ref().map(grants_from_row).filter(|g| g.active);
-            let Some(grants) = grants else {
-                return Err(AppError::Unauthenticated("the session has ended; sign in again".into()));
+            let checked = match ctx.sessions.get(claims.sid, claims.sub) {
+                Some(checked) => checked,
+                None => check_session(ctx, claims.sub, claims.sid).await?,
             };
             touch_session(ctx, claims.sid);
             viewer.user_id = Some(claims.sub);
             viewer.session_id = Some(claims.sid);
-            viewer.roles = grants.roles;
-            viewer.permissions = grants.permissions.into_iter().collect();
-            viewer.is_staff = grants.staff;
+            viewer.roles = checked.roles;
+            viewer.permissions = checked.permissions;
+            viewer.is_staff = checked.is_staff;
+            viewer.account = checked.account;
             Ok(viewer)
         }
         Credentials::ApiKey(key) => {
@@ -184,11 +171,54 @@ pub async fn authenticate(ctx: &AppContext, credentials: Credentials, client: Cl
             viewer.api_key_id = Some(key.id);
             viewer.api_key_scopes = Some(key.scopes.into_iter().collect());
             viewer.roles = grants.roles;
-            viewer.permissions = grants.permissions.into_iter().collect();
+            viewer.permissions = std::sync::Arc::new(grants.permissions.into_iter().collect());
             viewer.is_staff = grants.staff;
             Ok(viewer)
         }
     }
+}
+
+/// Checks `session` of `user` against the database: live, not expired,
+/// the account ACTIVE; reads the user's grants and row in the same
+/// statement, and caches the result ([`session_cache`]).
+async fn check_session(ctx: &AppContext, user: uuid::Uuid, session: uuid::Uuid) -> AppResult<session_cache::Checked> {
+    use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+    let ticket = ctx.sessions.ticket();
+    let sql = format!(
+        "{} JOIN user_sessions s ON s.user_id = u.id \
+         WHERE u.id = $1 AND s.id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() \
+         GROUP BY u.id",
+        grants_sql().replacen("SELECT ", "SELECT u.*, max(s.expires_at) AS session_expires_at, ", 1)
+    );
+    let row = ctx
+        .db
+        .primary
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [user.into(), session.into()],
+        ))
+        .await?;
+    let ended = || AppError::Unauthenticated("the session has ended; sign in again".into());
+    let row = row.ok_or_else(ended)?;
+    let grants = grants_from_row(&row);
+    if !grants.active {
+        return Err(ended());
+    }
+    let account = entity::users::Model::from_query_result(&row, "").map_err(AppError::from)?;
+    let expires_at = row
+        .try_get::<chrono::DateTime<chrono::Utc>>("", "session_expires_at")
+        .map_err(AppError::from)?;
+    let checked = session_cache::Checked {
+        user,
+        roles: grants.roles,
+        permissions: std::sync::Arc::new(grants.permissions.into_iter().collect()),
+        is_staff: grants.staff,
+        account: viewer::Account(Some(std::sync::Arc::new(account))),
+        expires_at,
+    };
+    ctx.sessions.put(ticket, session, checked.clone());
+    Ok(checked)
 }
 
 /// Marks a session active, at most once a minute per instance, off the
@@ -239,11 +269,19 @@ pub async fn grants_of_many<C: sea_orm::ConnectionTrait>(
 /// sockets of that user (see `http::sockets`).
 pub const CREDENTIALS_CHANNEL: &str = "switchboard_credentials";
 
+/// Drops `user`'s cached session checks in this process once `tx`
+/// commits; the database triggers tell every instance as well.
+pub fn forget_sessions_on_commit(tx: &crate::infra::events::Tx, user: uuid::Uuid) {
+    tx.after_commit(move || session_cache::forget_everywhere(user));
+}
+
 /// Announces on [`CREDENTIALS_CHANNEL`] that `user`'s credentials changed.
 /// Sent inside the caller's transaction, so it is delivered only if that
 /// commits, and needs no Redis.
-pub async fn signal_credentials_changed<C: sea_orm::ConnectionTrait>(conn: &C, user: uuid::Uuid) -> AppResult<()> {
-    use sea_orm::{DbBackend, Statement};
+pub async fn signal_credentials_changed(tx: &crate::infra::events::Tx, user: uuid::Uuid) -> AppResult<()> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    forget_sessions_on_commit(tx, user);
+    let conn: &sea_orm::DatabaseTransaction = tx;
     conn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT pg_notify($1, $2)",

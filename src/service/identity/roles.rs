@@ -70,6 +70,7 @@ pub async fn assign_role(ctx: &AppContext, viewer: &Viewer, user_id: Uuid, role_
 
 /// [`assign_role`] inside `tx`.
 pub async fn assign_role_in(tx: &Tx, viewer: &Viewer, user_id: Uuid, role_key: &str) -> AppResult<Uuid> {
+    super::forget_sessions_on_commit(tx, user_id);
     let db: &DatabaseTransaction = tx;
     viewer.require(perms::ROLES_MANAGE)?;
     let user = ensure_user(db, user_id).await?;
@@ -147,6 +148,7 @@ pub async fn revoke_role(ctx: &AppContext, viewer: &Viewer, user_id: Uuid, role_
 
 /// [`revoke_role`] inside `tx`.
 pub async fn revoke_role_in(tx: &Tx, viewer: &Viewer, user_id: Uuid, role_key: &str) -> AppResult<Uuid> {
+    super::forget_sessions_on_commit(tx, user_id);
     let db: &DatabaseTransaction = tx;
     let me = viewer.require(perms::ROLES_MANAGE)?;
     if me == user_id {
@@ -325,6 +327,7 @@ pub async fn review_role_request_in(
     a.approved_at = Set(approve.then(|| Utc::now().into()));
     a.approved_by_user_id = Set(Some(me));
     let updated = a.update(db).await?;
+    super::forget_sessions_on_commit(tx, updated.user_id);
     approval::close(
         tx,
         Target::Entity(ApprovalEntityType::Role, user_role_id),

@@ -28,7 +28,8 @@ pub enum Sessions {
 
 /// Revokes sessions and every refresh token of them; returns how many
 /// sessions were still live.
-pub async fn end_sessions<C: ConnectionTrait>(conn: &C, which: Sessions) -> AppResult<u64> {
+pub async fn end_sessions(tx: &Tx, which: Sessions) -> AppResult<u64> {
+    let conn: &DatabaseTransaction = tx;
     let (filter, values): (&str, Vec<sea_orm::Value>) = match which {
         Sessions::One(id) => ("id = $1", vec![id.into()]),
         Sessions::AllOf(user) => ("user_id = $1", vec![user.into()]),
@@ -52,12 +53,20 @@ pub async fn end_sessions<C: ConnectionTrait>(conn: &C, which: Sessions) -> AppR
                    WHERE revoked_at IS NULL AND session_id IN (SELECT id FROM ended)), \
                  signalled AS (SELECT pg_notify('{channel}', u.user_id::text) \
                    FROM (SELECT DISTINCT user_id FROM ended) u) \
-                 SELECT (SELECT count(*) FROM ended) AS n, (SELECT count(*) FROM signalled) AS signalled",
+                 SELECT (SELECT count(*) FROM ended) AS n, (SELECT count(*) FROM signalled) AS signalled, \
+                   (SELECT coalesce(array_agg(DISTINCT user_id), '{{}}') FROM ended) AS users",
                 channel = super::CREDENTIALS_CHANNEL
             ),
             values,
         ))
         .await?;
+    let users = row
+        .as_ref()
+        .and_then(|r| r.try_get::<Vec<Uuid>>("", "users").ok())
+        .unwrap_or_default();
+    for user in users {
+        super::forget_sessions_on_commit(tx, user);
+    }
     Ok(row.and_then(|r| r.try_get::<i64>("", "n").ok()).unwrap_or(0).max(0) as u64)
 }
 
@@ -76,7 +85,7 @@ pub async fn logout_in(tx: &Tx, viewer: &Viewer) -> AppResult<bool> {
     let Some(session) = viewer.session_id else {
         return Ok(false);
     };
-    let ended = end_sessions(db, Sessions::One(session)).await? > 0;
+    let ended = end_sessions(tx, Sessions::One(session)).await? > 0;
     if ended {
         audit::record(
             db,
@@ -160,7 +169,7 @@ pub async fn revoke_session_in(tx: &Tx, viewer: &Viewer, session_id: Uuid) -> Ap
     if !owned {
         return Err(AppError::NotFound("session".into()));
     }
-    if end_sessions(db, Sessions::One(session_id)).await? > 0 {
+    if end_sessions(tx, Sessions::One(session_id)).await? > 0 {
         audit::record(
             db,
             Some(viewer),
@@ -189,7 +198,7 @@ pub async fn sign_out_everywhere(ctx: &AppContext, viewer: &Viewer) -> AppResult
 pub async fn sign_out_everywhere_in(tx: &Tx, viewer: &Viewer) -> AppResult<u64> {
     let db: &DatabaseTransaction = tx;
     let user = viewer.require_self_service(perms::SESSIONS_MANAGE)?;
-    let n = end_sessions(db, Sessions::AllOf(user)).await?;
+    let n = end_sessions(tx, Sessions::AllOf(user)).await?;
     audit::record(
         db,
         Some(viewer),

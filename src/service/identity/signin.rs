@@ -346,7 +346,7 @@ pub async fn refresh(ctx: &AppContext, client: &Viewer, token: &str) -> AppResul
         return Err(invalid());
     };
     if row.revoked_at.is_some() || row.replaced_by_id.is_some() {
-        let ended = end_sessions(db, Sessions::One(row.session_id)).await? > 0;
+        let ended = end_sessions(&tx, Sessions::One(row.session_id)).await? > 0;
         if ended {
             audit::record(
                 db,

@@ -128,6 +128,7 @@ pub async fn enrol_in(tx: &Tx, ctx: &AppContext, viewer: &Viewer) -> AppResult<E
     let mut active: users::ActiveModel = user.clone().into();
     active.totp_secret_encrypted = Set(Some(ctx.keys.cipher.seal(&secret)));
     active.update(txn).await?;
+    super::forget_sessions_on_commit(tx, user.id);
     let label = percent_encode(&format!("{ISSUER}:{}", user.email));
     Ok(Enrolment {
         otpauth_url: format!(
@@ -240,6 +241,7 @@ pub async fn confirm_in(tx: &Tx, ctx: &AppContext, viewer: &Viewer, code: &str) 
     let mut active: users::ActiveModel = user.clone().into();
     active.two_factor_enabled = Set(true);
     active.update(txn).await?;
+    super::forget_sessions_on_commit(tx, user.id);
     let codes = issue_recovery_codes(txn, user_id).await?;
     audit::record(
         txn,
@@ -314,6 +316,7 @@ pub async fn disable_in(tx: &Tx, ctx: &AppContext, viewer: &Viewer, code: &str) 
     active.two_factor_enabled = Set(false);
     active.totp_secret_encrypted = Set(None);
     active.update(txn).await?;
+    super::forget_sessions_on_commit(tx, user.id);
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "DELETE FROM user_recovery_codes WHERE user_id = $1",

@@ -1,7 +1,9 @@
 //! The caller of a request, as every service sees it.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
+use entity::users;
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -30,6 +32,21 @@ impl std::fmt::Display for Permission {
     }
 }
 
+/// The signed-in user's row, as the session check read it (the session
+/// cache drops it when the row changes). Its `Debug` shows the id only:
+/// the row holds the password hash.
+#[derive(Clone, Default, PartialEq)]
+pub struct Account(pub Option<Arc<users::Model>>);
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(u) => write!(f, "Account({})", u.id),
+            None => f.write_str("Account(None)"),
+        }
+    }
+}
+
 /// Who is calling and what they may do. Built once per request (or per
 /// WebSocket connection) by the HTTP layer; services authorize against it.
 #[derive(Clone, Debug, Default)]
@@ -40,8 +57,9 @@ pub struct Viewer {
     pub session_id: Option<Uuid>,
     /// Keys of the user's approved roles.
     pub roles: Vec<String>,
-    /// Permission keys granted through those roles.
-    pub permissions: HashSet<String>,
+    /// Permission keys granted through those roles (shared with the
+    /// session cache: a request copies no set).
+    pub permissions: Arc<HashSet<String>>,
     /// With an API key, the operations are limited to these scopes.
     pub api_key_scopes: Option<HashSet<String>>,
     /// The API key used, if any.
@@ -53,6 +71,8 @@ pub struct Viewer {
     pub request_id: Option<String>,
     /// Holds an approved INTERNAL role (staff): source 000's "admin user".
     pub is_staff: bool,
+    /// The user's row, when the session check read it (bearer tokens).
+    pub account: Account,
 }
 
 impl Viewer {

@@ -307,6 +307,13 @@ impl TestServer {
         let handle = tokio::spawn(async move {
             let _ = server.run().await;
         });
+        // A barrier, not a timing assumption: the session cache serves once
+        // the credentials listener is connected (outage tests may start
+        // without a database; they do not wait).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ctx.sessions.is_live() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         TestServer {
             addr,
             ctx,
