@@ -28,6 +28,7 @@ mod seed_demo;
 mod seed_scale;
 mod support_authz;
 mod support_desk;
+mod support_fanout;
 mod support_messages;
 mod wallet;
 mod websocket;
