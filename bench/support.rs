@@ -53,6 +53,11 @@ const PAGE_QUERY: &str = "query($n: Int!, $after: String) { tickets(first: $n, a
     pageInfo { endCursor } } }";
 const SUBSCRIPTION: &str = "subscription($t: ID!) { ticketMessageAdded(ticketId: $t) { id body } }";
 const ADD_MESSAGE: &str = "mutation($i: AddTicketMessageInput!) { addTicketMessage(input: $i) { message { id } } }";
+/// The server binary's allocator (`src/main.rs`), so the in-process
+/// servers allocate as a deployed one does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Message bodies are `BODY_PREFIX` + message number (0 is the probe).
 const BODY_PREFIX: &str = "bench fan-out #";
 /// Set in the child process that holds the sockets' client ends.
@@ -96,7 +101,7 @@ impl Opts {
             pool: env_parse("BENCH_DB_POOL", 32u32),
             sockets: env_parse("BENCH_SOCKETS", 10_000usize),
             messages: env_parse("BENCH_MESSAGES", 20usize),
-            interval_ms: env_parse("BENCH_INTERVAL_MS", 250u64),
+            interval_ms: env_parse("BENCH_INTERVAL_MS", 1000u64),
             connect_parallel: env_parse("BENCH_CONNECT_PARALLEL", 50usize).max(1),
             two_instances: env_parse("BENCH_TWO_INSTANCES", 1u8) != 0,
         };
