@@ -624,12 +624,12 @@ async fn fanout_bench(
     let mut posted = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(opts.interval_ms.max(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    for m in 1..=opts.messages {
+    for (m, slot) in sent.iter_mut().enumerate().skip(1) {
         tick.tick().await;
         let (sent_ns, result) = post_message(http, &endpoint, token, ticket, m).await;
         match result {
             Ok(d) => {
-                sent[m] = Some(sent_ns);
+                *slot = Some(sent_ns);
                 posted.push(m);
                 post_samples.push(d);
             }

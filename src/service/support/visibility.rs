@@ -243,15 +243,6 @@ impl LiveBatch {
             ticket: if a.sees_ticket { self.ticket.clone() } else { None },
         })
     }
-
-    /// How many subscribers were answered.
-    pub fn len(&self) -> usize {
-        self.answers.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.answers.is_empty()
-    }
 }
 
 /// Subscribers answered per statement of [`live_check_many`].
