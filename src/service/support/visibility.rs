@@ -2,12 +2,12 @@
 //! and those assigned to them, holders of `tickets.read_all` everything.
 //! Queries, nested fields and subscriptions all go through here.
 
+use std::collections::HashMap;
+
 use entity::enums::{ApprovalStatus, UserStatus};
 use entity::support_tickets;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
-use std::collections::HashMap;
-
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
