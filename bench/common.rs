@@ -233,6 +233,16 @@ impl Database {
 
 /// A connected app context for `url` with a pool of `pool`, migrated.
 pub async fn connect(url: &str, admin_url: Option<&str>, pool: u32) -> (Ctx, CancellationToken) {
+    connect_with(url, admin_url, pool, &[]).await
+}
+
+/// [`connect`] with further configuration keys (they win over the defaults).
+pub async fn connect_with(
+    url: &str,
+    admin_url: Option<&str>,
+    pool: u32,
+    settings: &[(&str, String)],
+) -> (Ctx, CancellationToken) {
     use switchboard::infra::db::{self, MigrateCommand};
     if let Some(admin) = admin_url {
         db::ensure_database(admin, EMBEDDED_DB)
@@ -256,6 +266,9 @@ pub async fn connect(url: &str, admin_url: Option<&str>, pool: u32) -> (Ctx, Can
     );
     if let Ok(redis) = std::env::var("REDIS_URL") {
         map.insert("REDIS_URL".into(), redis);
+    }
+    for (key, value) in settings {
+        map.insert(key.to_string(), value.clone());
     }
     let config = Config::from_map(map).expect("benchmark configuration");
     let shutdown = CancellationToken::new();

@@ -29,6 +29,7 @@ mod seed_scale;
 mod session_cache;
 mod support_authz;
 mod support_desk;
+mod support_fanout;
 mod support_messages;
 mod wallet;
 mod websocket;

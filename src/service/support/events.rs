@@ -2,19 +2,20 @@
 //! are [`SupportEvent`] values (serde, for the bus); payloads carry ids
 //! and, for messages, the message itself, since the bus is internal. Each
 //! subscriber is re-checked against the same rule as the queries before an
-//! event reaches it, so nothing leaks through an event.
+//! event reaches it, so nothing leaks through an event; the re-checks of
+//! one event are answered together (`live`), not one statement per socket.
+
+use std::future::Future;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use entity::{support_ticket_messages, support_tickets};
-use sea_orm::ConnectionTrait;
 
-use super::visibility::{self, Scope};
-use crate::error::AppError;
+use super::visibility::{LiveCheck, Scope};
+use crate::error::{AppError, AppResult};
 use crate::infra::events::{Event, Tx};
-use crate::service::identity::Viewer;
 
 /// Topic of one ticket's events.
 pub fn ticket_topic(ticket: Uuid) -> String {
@@ -126,13 +127,19 @@ pub enum Delivery<T> {
 /// by query now. `only` is the ticket of a one-ticket subscription: losing
 /// access to it ends the stream, while the all-tickets stream skips tickets
 /// the subscriber does not see. Ended credentials always end the stream.
-pub async fn ticket_update_for<C: ConnectionTrait>(
-    conn: &C,
-    viewer: &Viewer,
+/// `check` answers the live check of a ticket for this subscriber
+/// ([`super::visibility::live_check`], or its share of a batch); it is asked only
+/// when the event may be for them.
+pub async fn ticket_update_for<F, Fut>(
+    check: F,
     scope: &Scope,
     event: &Event,
     only: Option<Uuid>,
-) -> Delivery<support_tickets::Model> {
+) -> Delivery<support_tickets::Model>
+where
+    F: FnOnce(Uuid) -> Fut,
+    Fut: Future<Output = AppResult<LiveCheck>>,
+{
     let Some(SupportEvent::TicketChanged { ticket_id, staff_only }) = event.decode::<SupportEvent>() else {
         return Delivery::Skip;
     };
@@ -140,7 +147,7 @@ pub async fn ticket_update_for<C: ConnectionTrait>(
     if only.is_some_and(|t| t != ticket_id) || (staff_only && !scope.sees_internal()) {
         return Delivery::Skip;
     }
-    match visibility::live_check(conn, viewer, scope, ticket_id).await {
+    match check(ticket_id).await {
         Err(e) => Delivery::End(e),
         Ok(c) if !c.credentials_ok => Delivery::End(session_ended()),
         Ok(c) if !c.scope_ok => Delivery::End(access_changed()),
@@ -153,14 +160,18 @@ pub async fn ticket_update_for<C: ConnectionTrait>(
 }
 
 /// For `ticketMessageAdded` on `ticket`: the new message, if the subscriber
-/// may read it by query now (internal notes for staff only).
-pub async fn message_for<C: ConnectionTrait>(
-    conn: &C,
-    viewer: &Viewer,
+/// may read it by query now (internal notes for staff only). `check` as for
+/// [`ticket_update_for`].
+pub async fn message_for<F, Fut>(
+    check: F,
     scope: &Scope,
     event: &Event,
     ticket: Uuid,
-) -> Delivery<support_ticket_messages::Model> {
+) -> Delivery<support_ticket_messages::Model>
+where
+    F: FnOnce(Uuid) -> Fut,
+    Fut: Future<Output = AppResult<LiveCheck>>,
+{
     let Some(SupportEvent::MessageAdded { message }) = event.decode::<SupportEvent>() else {
         return Delivery::Skip;
     };
@@ -168,7 +179,7 @@ pub async fn message_for<C: ConnectionTrait>(
     if message.ticket_id != ticket || (message.is_internal && !scope.sees_internal()) {
         return Delivery::Skip;
     }
-    match visibility::live_check(conn, viewer, scope, ticket).await {
+    match check(ticket).await {
         Err(e) => Delivery::End(e),
         Ok(c) if !c.credentials_ok => Delivery::End(session_ended()),
         Ok(c) if !c.scope_ok => Delivery::End(access_changed()),
