@@ -324,8 +324,12 @@ pub async fn pages_of_many<C: ConnectionTrait>(
                 select_list("u", &rows::USER_COLUMNS),
                 select_list("c", &rows::CLIENT_COLUMNS)
             ),
+            // Looked up per message through the keys (a plain join may be
+            // planned as a scan of every client: the cached plan cannot
+            // know how few messages a page has).
             " LEFT JOIN users u ON u.id = m.sender_user_id \
-              LEFT JOIN clients c ON m.sender_user_id IS NULL AND c.id = m.sender_client_id",
+              LEFT JOIN LATERAL (SELECT * FROM clients c WHERE c.id = m.sender_client_id \
+                AND m.sender_user_id IS NULL OFFSET 0) c ON true",
         )
     } else {
         (String::new(), "")

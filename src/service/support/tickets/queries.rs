@@ -215,7 +215,6 @@ pub async fn list_in<C: ConnectionTrait>(
         .filter(cond)
         .order_by(Expr::cust(column.to_string()), order.clone())
         .order_by(support_tickets::Column::Id, order)
-        .limit(page.fetch())
         .build(DbBackend::Postgres);
     // The subquery keeps the name `support_tickets`, so the sort
     // expression reads the same inside and out.
@@ -236,9 +235,11 @@ pub async fn list_in<C: ConnectionTrait>(
              WHERE ta.ticket_id = support_tickets.id ORDER BY ta.assigned_at, ta.user_id)",
         );
     }
+    // The page size is written out (at most 101 spellings): a statement
+    // without parameters is planned once per connection, not per request.
     sql.push_str(" FROM (");
     sql.push_str(&inner.sql);
-    sql.push_str(") AS support_tickets");
+    sql.push_str(&format!(" LIMIT {}) AS support_tickets", page.fetch()));
     if with.department {
         sql.push_str(" LEFT JOIN departments d ON d.id = support_tickets.department_id");
     }
