@@ -865,3 +865,244 @@ async fn the_graphql_ws_client_sees_internal_notes_only_as_staff_and_across_inst
     b.stop().await;
     d.server.stop().await;
 }
+
+/// The side-by-side benchmark's ticket page (bench/sidebyside.rs,
+/// `TICKETS_OURS`), with the page size as a variable.
+const BENCH_PAGE: &str =
+    "query($n: Int!) { tickets(first: $n, orderBy: {field: CREATED_AT, direction: DESC}) { nodes { \
+    id number subject status department { name } \
+    messages(first: 10) { nodes { id body sender { ... on User { displayName } ... on Client { displayName } } } } \
+    assignees { id displayName } tags } } }";
+
+/// The benchmark's `viewer` plus one ticket (`TICKET_OURS`).
+const BENCH_TICKET: &str = "query($id: ID!) { viewer { id displayName email } ticket(id: $id) { id number subject status \
+    messages(first: 12) { nodes { id body createdAt sender { ... on User { displayName } ... on Client { displayName } } } } } }";
+
+/// Rows of a statement, each as its columns in text.
+async fn text_rows(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<Vec<Option<String>>> {
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_string()))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (0..r.column_names().len())
+                .map(|i| r.try_get_by_index::<Option<String>>(i).unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+/// A conversation's first `n` messages as the API shows them to staff, read
+/// with plain SQL: id, body and the sender's name (its user's, else its
+/// client's); and how many of them a client without a user wrote.
+async fn first_messages(db: &sea_orm::DatabaseConnection, ticket: &str, n: usize) -> (Vec<Value>, usize) {
+    let sql = format!(
+        "SELECT m.id::text, m.body, CASE WHEN m.sender_user_id IS NOT NULL THEN u.display_name ELSE c.display_name END, \
+         (m.sender_user_id IS NULL AND m.sender_client_id IS NOT NULL)::text \
+         FROM support_ticket_messages m LEFT JOIN users u ON u.id = m.sender_user_id \
+         LEFT JOIN clients c ON c.id = m.sender_client_id \
+         WHERE m.ticket_id = '{ticket}' ORDER BY m.created_at, m.id LIMIT {n}"
+    );
+    let rows = text_rows(db, &sql).await;
+    let by_clients = rows.iter().filter(|r| r[3].as_deref() == Some("true")).count();
+    let messages = rows
+        .into_iter()
+        .map(|r| json!({"id": r[0], "body": r[1], "sender": r[2]}))
+        .collect();
+    (messages, by_clients)
+}
+
+fn shown_messages(ticket: &Value) -> Vec<Value> {
+    ticket["messages"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| json!({"id": m["id"], "body": m["body"], "sender": m["sender"]["displayName"]}))
+        .collect()
+}
+
+/// The benchmark's ticket page costs the same statements at 10 and 50
+/// tickets, and answers what plain SQL says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bench_ticket_page_costs_four_statements_at_any_size() {
+    crate::support::test_log();
+    let server = TestServer::start().await;
+    switchboard::seed::scale::load_spec(
+        &server.database_url,
+        &switchboard::seed::scale::ScaleSpec::units(0.02),
+        false,
+    )
+    .await
+    .expect("seed tickets");
+    let admin = server.admin().await;
+    let mut counts = Vec::new();
+    let mut page = Value::Null;
+    for n in [10, 50] {
+        admin.client.data(BENCH_PAGE, json!({"n": n})).await;
+        // The second identical request is the one measured.
+        let before = server.ctx.db.statement_count();
+        page = admin.client.data(BENCH_PAGE, json!({"n": n})).await;
+        counts.push(server.ctx.db.statement_count() - before);
+        assert_eq!(page["tickets"]["nodes"].as_array().unwrap().len(), n as usize);
+    }
+    println!(
+        "SQL statements per bench ticket page: first 10 -> {}, first 50 -> {}",
+        counts[0], counts[1]
+    );
+    // The session check (one statement today; the session cache removes
+    // it), the page with its departments, tags and assignee ids, the
+    // conversations with their senders, the assignees' users.
+    assert_eq!(counts, vec![4, 4], "statements per page at first 10 and 50");
+
+    // The same answer as plain SQL.
+    let db = Database::connect(&server.database_url).await.unwrap();
+    let nodes = page["tickets"]["nodes"].as_array().unwrap();
+    let ids: Vec<Option<String>> = text_rows(
+        &db,
+        "SELECT id::text FROM support_tickets ORDER BY created_at DESC, id DESC LIMIT 50",
+    )
+    .await
+    .into_iter()
+    .map(|r| r[0].clone())
+    .collect();
+    let shown: Vec<Option<String>> = nodes.iter().map(|t| t["id"].as_str().map(String::from)).collect();
+    assert_eq!(shown, ids, "newest first");
+    let (mut with_assignees, mut with_tags, mut client_senders) = (0, 0, 0);
+    for t in nodes {
+        let id = t["id"].as_str().unwrap();
+        let dep = text_rows(
+            &db,
+            &format!("SELECT d.name FROM support_tickets t LEFT JOIN departments d ON d.id = t.department_id WHERE t.id = '{id}'"),
+        )
+        .await;
+        assert_eq!(
+            t["department"]["name"].as_str(),
+            dep[0][0].as_deref(),
+            "department of {id}"
+        );
+        let tags: Vec<Value> = text_rows(
+            &db,
+            &format!("SELECT g.name FROM ticket_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.ticket_id = '{id}' ORDER BY g.name"),
+        )
+        .await
+        .into_iter()
+        .map(|r| json!(r[0]))
+        .collect();
+        assert_eq!(t["tags"].as_array().unwrap(), &tags, "tags of {id}");
+        with_tags += usize::from(!tags.is_empty());
+        let assignees: Vec<Value> = text_rows(
+            &db,
+            &format!(
+                "SELECT u.id::text, u.display_name FROM ticket_assignments ta JOIN users u ON u.id = ta.user_id \
+                 WHERE ta.ticket_id = '{id}' ORDER BY ta.assigned_at, u.id"
+            ),
+        )
+        .await
+        .into_iter()
+        .map(|r| json!({"id": r[0], "displayName": r[1]}))
+        .collect();
+        assert_eq!(t["assignees"].as_array().unwrap(), &assignees, "assignees of {id}");
+        with_assignees += usize::from(!assignees.is_empty());
+        let (messages, by_clients) = first_messages(&db, id, 10).await;
+        assert_eq!(shown_messages(t), messages, "messages of {id}");
+        client_senders += by_clients;
+    }
+    assert!(
+        with_tags > 0 && with_assignees > 0 && client_senders > 0,
+        "the page exercises every relation"
+    );
+    server.stop().await;
+}
+
+/// `viewer` plus one ticket with its conversation costs the same
+/// statements with 3 messages or 12, and answers what plain SQL says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_bench_ticket_costs_the_same_statements_with_3_or_12_messages() {
+    crate::support::test_log();
+    let server = TestServer::start().await;
+    switchboard::seed::scale::load_spec(
+        &server.database_url,
+        &switchboard::seed::scale::ScaleSpec::units(0.02),
+        false,
+    )
+    .await
+    .expect("seed tickets");
+    let admin = server.admin().await;
+    let db = Database::connect(&server.database_url).await.unwrap();
+    let pick = |having: &str| {
+        format!(
+            "SELECT ticket_id::text FROM support_ticket_messages GROUP BY ticket_id HAVING {having} \
+             ORDER BY ticket_id LIMIT 1"
+        )
+    };
+    let short = text_rows(&db, &pick("count(*) = 3")).await[0][0].clone().unwrap();
+    // A long one with both kinds of sender.
+    let long = text_rows(
+        &db,
+        &pick("count(*) >= 12 AND bool_or(sender_user_id IS NULL AND sender_client_id IS NOT NULL) AND bool_or(sender_user_id IS NOT NULL)"),
+    )
+    .await[0][0]
+        .clone()
+        .unwrap();
+    let mut counts = Vec::new();
+    for (id, n) in [(&short, 3), (&long, 12)] {
+        admin.client.data(BENCH_TICKET, json!({"id": id})).await;
+        let before = server.ctx.db.statement_count();
+        let d = admin.client.data(BENCH_TICKET, json!({"id": id})).await;
+        counts.push(server.ctx.db.statement_count() - before);
+        assert_eq!(d["viewer"]["id"], admin.id);
+        assert_eq!(d["ticket"]["id"], id.as_str());
+        let shown = shown_messages(&d["ticket"]);
+        assert_eq!(shown.len(), n);
+        assert_eq!(shown, first_messages(&db, id, 12).await.0, "messages of {id}");
+    }
+    println!(
+        "SQL statements per bench ticket: 3 messages -> {}, 12 -> {}",
+        counts[0], counts[1]
+    );
+    // The session check and the viewer's user row (the session cache
+    // serves both), the ticket within the viewer's reach, its
+    // conversation with the senders.
+    assert_eq!(counts, vec![4, 4], "statements per ticket with 3 and 12 messages");
+    server.stop().await;
+}
+
+/// The bench queries' paths (a page of tickets with their conversations,
+/// one ticket with its conversation, through `nodes` and `edges`) show
+/// internal notes to staff only.
+#[tokio::test]
+async fn the_bench_queries_never_show_a_customer_an_internal_note() {
+    let d = desk(ServerOptions::default()).await;
+    let t = open_ticket(&d.alice, "Where is my refund").await;
+    let id = t["id"].as_str().unwrap();
+    say(&d.alice, &t, "customer: any news?", false).await;
+    say(&d.agent, &t, "internal: refund blocked by fraud check", true).await;
+    say(&d.agent, &t, "agent: we are on it", false).await;
+    let edges = "query { tickets(first: 10) { edges { node { id messages(last: 10) { totalCount \
+        edges { node { body isInternal sender { ... on User { displayName } } } } } } } } }";
+    let bodies = |v: &Value| v.to_string();
+    let mut totals = Vec::new();
+    for (who, sees) in [(&d.alice, false), (&d.agent, true), (&d.admin, true)] {
+        let page = who.client.data(BENCH_PAGE, json!({"n": 50})).await;
+        let one = who.client.data(BENCH_TICKET, json!({"id": id})).await;
+        let by_edges = who.client.data(edges, json!({})).await;
+        for v in [&page, &one, &by_edges] {
+            assert_eq!(bodies(v).contains("internal: refund blocked"), sees, "{v}");
+            assert!(bodies(v).contains("agent: we are on it"), "{v}");
+        }
+        let mine = by_edges["tickets"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["id"] == id)
+            .unwrap()
+            .clone();
+        totals.push(mine["node"]["messages"]["totalCount"].as_i64().unwrap());
+    }
+    assert_eq!(
+        totals,
+        vec![totals[0], totals[0] + 1, totals[0] + 1],
+        "staff count the note too"
+    );
+    d.server.stop().await;
+}

@@ -1,15 +1,18 @@
 //! The support desk's connections: pages of messages, tickets and clients
 //! in both directions, each with an opt-in `totalCount`.
 
+use std::sync::Arc;
+
 use async_graphql::connection::PageInfo;
 use async_graphql::{Context, Object, Result, SimpleObject};
 
 use super::loaders::MessageCountKey;
-use super::types::{loaders, Client, SupportTicket, SupportTicketMessage, TicketTag};
+use super::types::{loaders, Client, MessageNodes, SupportTicket, SupportTicketMessage, TicketTag};
 use crate::graphql::context::app;
 use crate::graphql::pagination::encode_cursor;
 use crate::service::identity::Viewer;
 use crate::service::page::Paged;
+use crate::service::support::messages::MessageCursor;
 use crate::service::support::{clients as client_service, tickets};
 
 /// Edges of a service page with opaque cursors, and its page info.
@@ -42,20 +45,45 @@ pub fn paged_edges<T, K: serde::Serialize, E>(
 }
 
 /// One message in a page, with its cursor.
-#[derive(SimpleObject)]
-pub struct SupportTicketMessageEdge {
+pub struct SupportTicketMessageEdge<'a> {
+    node: &'a SupportTicketMessage,
+}
+
+/// One message in a page, with its cursor.
+#[Object]
+impl SupportTicketMessageEdge<'_> {
     /// Opaque position of this message: pass it as `after` or `before`.
-    pub cursor: String,
+    async fn cursor(&self) -> String {
+        message_cursor(self.node)
+    }
     /// The message.
-    pub node: SupportTicketMessage,
+    async fn node(&self) -> &SupportTicketMessage {
+        self.node
+    }
+}
+
+fn message_cursor(m: &SupportTicketMessage) -> String {
+    encode_cursor(&MessageCursor::of(&m.model))
 }
 
 /// A page of a ticket's conversation, oldest first, walkable in both
 /// directions.
 pub struct SupportTicketMessageConnection {
-    pub edges: Vec<SupportTicketMessageEdge>,
-    pub info: PageInfo,
-    pub count: MessageCountKey,
+    page: Arc<MessageNodes>,
+    count: MessageCountKey,
+    /// The count, when it was read with the page.
+    known_count: Option<u64>,
+}
+
+impl SupportTicketMessageConnection {
+    /// The connection over `page`; `count` keys its `totalCount`.
+    pub fn new(page: Arc<MessageNodes>, count: MessageCountKey, known_count: Option<u64>) -> Self {
+        SupportTicketMessageConnection {
+            page,
+            count,
+            known_count,
+        }
+    }
 }
 
 /// A page of a ticket's conversation, oldest first, walkable in both
@@ -63,21 +91,33 @@ pub struct SupportTicketMessageConnection {
 #[Object]
 impl SupportTicketMessageConnection {
     /// The messages of this page with their cursors, oldest first.
-    async fn edges(&self) -> &[SupportTicketMessageEdge] {
-        &self.edges
+    async fn edges(&self) -> Vec<SupportTicketMessageEdge<'_>> {
+        self.page
+            .rows
+            .iter()
+            .map(|node| SupportTicketMessageEdge { node })
+            .collect()
     }
     /// The messages of this page, oldest first.
-    async fn nodes(&self) -> Vec<&SupportTicketMessage> {
-        self.edges.iter().map(|e| &e.node).collect()
+    async fn nodes(&self) -> &[SupportTicketMessage] {
+        &self.page.rows
     }
     /// Whether older or newer messages lie beyond this page, and the
     /// cursors at its ends.
-    async fn page_info(&self) -> &PageInfo {
-        &self.info
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.page.has_previous,
+            has_next_page: self.page.has_next,
+            start_cursor: self.page.rows.first().map(message_cursor),
+            end_cursor: self.page.rows.last().map(message_cursor),
+        }
     }
     /// How many messages the whole conversation has, as you may see it
     /// (counted only when asked for).
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        if let Some(n) = self.known_count {
+            return Ok(n as i64);
+        }
         Ok(loaders(ctx)?
             .support
             .message_counts
@@ -89,37 +129,64 @@ impl SupportTicketMessageConnection {
 }
 
 /// One ticket in a page, with its cursor.
-#[derive(SimpleObject)]
-pub struct SupportTicketEdge {
+pub struct SupportTicketEdge<'a> {
+    node: &'a SupportTicket,
+    sort: tickets::TicketSort,
+}
+
+/// One ticket in a page, with its cursor.
+#[Object]
+impl SupportTicketEdge<'_> {
     /// Opaque position of this ticket: pass it as `after` or `before`.
-    pub cursor: String,
+    async fn cursor(&self) -> String {
+        encode_cursor(&tickets::cursor_of(&self.node.seen.model, self.sort))
+    }
     /// The ticket.
-    pub node: SupportTicket,
+    async fn node(&self) -> &SupportTicket {
+        self.node
+    }
 }
 
 /// A page of the tickets you may see, walkable in both directions.
 pub struct SupportTicketConnection {
-    pub edges: Vec<SupportTicketEdge>,
-    pub info: PageInfo,
+    pub nodes: Vec<SupportTicket>,
+    pub has_previous: bool,
+    pub has_next: bool,
+    /// The order the page is in (its cursors are keys of it).
+    pub sort: tickets::TicketSort,
     pub viewer: Viewer,
     pub filter: tickets::TicketFilter,
+}
+
+impl SupportTicketConnection {
+    fn cursor(&self, t: &SupportTicket) -> String {
+        encode_cursor(&tickets::cursor_of(&t.seen.model, self.sort))
+    }
 }
 
 /// A page of the tickets you may see, walkable in both directions.
 #[Object]
 impl SupportTicketConnection {
     /// The tickets of this page with their cursors.
-    async fn edges(&self) -> &[SupportTicketEdge] {
-        &self.edges
+    async fn edges(&self) -> Vec<SupportTicketEdge<'_>> {
+        self.nodes
+            .iter()
+            .map(|node| SupportTicketEdge { node, sort: self.sort })
+            .collect()
     }
     /// The tickets of this page.
-    async fn nodes(&self) -> Vec<&SupportTicket> {
-        self.edges.iter().map(|e| &e.node).collect()
+    async fn nodes(&self) -> &[SupportTicket] {
+        &self.nodes
     }
     /// Whether more tickets lie before or after this page, and the cursors
     /// at its ends.
-    async fn page_info(&self) -> &PageInfo {
-        &self.info
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous,
+            has_next_page: self.has_next,
+            start_cursor: self.nodes.first().map(|t| self.cursor(t)),
+            end_cursor: self.nodes.last().map(|t| self.cursor(t)),
+        }
     }
     /// How many tickets match the filter (all pages; counted only when
     /// asked for).

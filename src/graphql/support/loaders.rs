@@ -164,6 +164,14 @@ pub struct MessagesKey {
 /// Message pages by ticket, one statement per (internal, page) group.
 pub struct TicketMessagesLoader(DatabaseConnection);
 
+impl TicketMessagesLoader {
+    /// The connection the loaders read from, for a read that needs no
+    /// batching (one ticket's conversation).
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.0
+    }
+}
+
 impl Loader<MessagesKey> for TicketMessagesLoader {
     type Value = Paged<support_ticket_messages::Model>;
     type Error = LoadError;
@@ -175,10 +183,10 @@ impl Loader<MessagesKey> for TicketMessagesLoader {
         }
         let mut out = HashMap::new();
         for ((include_internal, page), tickets) in groups {
-            let pages = messages::pages_of_many(&self.0, &tickets, include_internal, &page.into())
+            let read = messages::pages_of_many(&self.0, &tickets, include_internal, &page.into(), false)
                 .await
                 .map_err(Arc::new)?;
-            for (ticket, paged) in pages {
+            for (ticket, paged) in read.pages {
                 out.insert(
                     MessagesKey {
                         ticket,

@@ -100,7 +100,7 @@ impl SupportMutation {
         )
         .await?;
         Ok(CreateTicketPayload {
-            ticket: SupportTicket(t),
+            ticket: SupportTicket::one(t),
             replayed,
         })
     }
@@ -127,7 +127,7 @@ impl SupportMutation {
         let sees_internal = posted.ticket.sees_internal;
         Ok(AddTicketMessagePayload {
             message: SupportTicketMessage::new(posted.message, sees_internal),
-            ticket: SupportTicket(posted.ticket),
+            ticket: SupportTicket::one(posted.ticket),
             replayed: posted.replayed,
         })
     }
@@ -145,7 +145,7 @@ impl SupportMutation {
             .collect::<Result<Vec<_>, _>>()?;
         let t = tickets::assign(app(ctx)?, viewer(ctx), parse_id(&input.ticket_id, "ticketId")?, ids).await?;
         Ok(AssignTicketPayload {
-            ticket: SupportTicket(t),
+            ticket: SupportTicket::one(t),
         })
     }
 
@@ -164,7 +164,7 @@ impl SupportMutation {
         )
         .await?;
         Ok(SetTicketStatusPayload {
-            ticket: SupportTicket(t),
+            ticket: SupportTicket::one(t),
         })
     }
 
@@ -187,7 +187,7 @@ impl SupportMutation {
         )
         .await?;
         Ok(UpdateTicketPayload {
-            ticket: SupportTicket(t),
+            ticket: SupportTicket::one(t),
         })
     }
 
@@ -206,7 +206,7 @@ impl SupportMutation {
         )
         .await?;
         Ok(UpdateTicketPayload {
-            ticket: SupportTicket(t),
+            ticket: SupportTicket::one(t),
         })
     }
 
@@ -224,7 +224,7 @@ impl SupportMutation {
         )
         .await?;
         Ok(UpdateTicketPayload {
-            ticket: SupportTicket(t),
+            ticket: SupportTicket::one(t),
         })
     }
 
@@ -251,7 +251,7 @@ impl SupportMutation {
         .await?;
         let sees_internal = t.sees_internal;
         Ok(IngestInboundMessagePayload {
-            ticket: SupportTicket(t),
+            ticket: SupportTicket::one(t),
             message: SupportTicketMessage::new(m, sees_internal),
         })
     }

@@ -1,28 +1,35 @@
-//! Support queries: tickets, tags and clients. The ticket list primes the
-//! request's loaders for the whole page, so a page costs the same number of
-//! statements at any size.
+//! Support queries: tickets, tags and clients. The ticket list reads what
+//! its selection asks of the whole page up front (in the page's own
+//! statement where it can) and hands each node its share, so a page costs
+//! the same number of statements at any size and its fields need no
+//! loader.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-use async_graphql::{Context, Object, Result, ID};
-use entity::support_tickets;
+use async_graphql::{Context, Lookahead, Object, Result, ID};
+use futures::future::try_join_all;
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::connections::{
-    paged_edges, ClientConnection, ClientEdge, SupportTicketConnection, SupportTicketEdge, TicketTagConnection,
-    TicketTagEdge,
+    paged_edges, ClientConnection, ClientEdge, SupportTicketConnection, TicketTagConnection, TicketTagEdge,
 };
 use super::inputs::{message_page, service_filter, TicketFilter, TicketOrder};
-use super::loaders::{MessageCountKey, MessagesKey};
-use super::types::{loaders, Client, SupportTicket, TicketTag};
-use crate::error::AppError;
+use super::loaders::PageKey;
+use super::types::{
+    conversation_nodes, loaders, wants_senders, Client, MessageNodes, Primed, SupportTicket, TicketTag,
+};
 use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::{not_found_is_none, parse_id};
-use crate::graphql::pagination::Page;
+use crate::graphql::identity::types::{Department, User};
+use crate::graphql::pagination::{NodeSelection, Page};
+use crate::service::support::messages::{self, MessagePage};
+use crate::service::support::tickets::{ListRelations, ListedTicket};
 use crate::service::support::{clients, tickets};
 
 /// One `messages(...)` selection's arguments, read from the query.
-fn message_args(field: &async_graphql::SelectionField<'_>) -> Option<super::loaders::PageKey> {
+fn message_args(field: &async_graphql::SelectionField<'_>) -> Option<PageKey> {
     let args = field.arguments().ok()?;
     let int = |name: &str| {
         args.iter()
@@ -44,102 +51,140 @@ fn message_args(field: &async_graphql::SelectionField<'_>) -> Option<super::load
     Some((&page).into())
 }
 
-/// The sub-fields of `field` named `name` (aliases included).
-fn children<'a>(
-    field: &async_graphql::SelectionField<'a>,
-    name: &str,
-) -> std::vec::IntoIter<async_graphql::SelectionField<'a>> {
-    field
-        .selection_set()
-        .filter(|f| f.name() == name)
-        .collect::<Vec<_>>()
-        .into_iter()
-}
-
-/// Loads, in one statement per relation, everything the selection asks of
-/// a page of tickets, and caches it in the request's loaders. Batching then
-/// does not depend on timing: a page costs the same statements at any size.
-async fn prime_page(ctx: &Context<'_>, page: &[support_tickets::Model], sees_internal: bool) -> Result<()> {
+/// Reads, in one statement per relation and all at once, everything the
+/// selection asks of a page of tickets beyond what the page's own
+/// statement brought (conversations with their senders, assignees and
+/// authors, clients, counts), and returns the page's nodes carrying it.
+/// Nothing waits on a loader's batching delay, and a page costs the same
+/// statements at any size.
+async fn listed_nodes(
+    ctx: &Context<'_>,
+    db: &DatabaseConnection,
+    page: Vec<ListedTicket>,
+    sees_internal: bool,
+) -> Result<Vec<SupportTicket>> {
     let l = loaders(ctx)?;
-    let shared = |e: std::sync::Arc<AppError>| e.to_graphql();
-    let look = ctx.look_ahead();
-    let nodes = [look.field("edges").field("node"), look.field("nodes")];
-    let wants = |f: &str| nodes.iter().any(|n| n.field(f).exists());
-    let ids: Vec<Uuid> = page.iter().map(|t| t.id).collect();
-    let mut users: HashSet<Uuid> = HashSet::new();
-    let mut clients_wanted: HashSet<Uuid> = HashSet::new();
-    // A message's `ticket` is one of these: no statement needed.
-    l.support
-        .tickets
-        .feed_many(page.iter().map(|t| (t.id, t.clone())))
-        .await;
-    if wants("department") {
-        let deps: HashSet<Uuid> = page.iter().filter_map(|t| t.department_id).collect();
-        l.identity.departments.load_many(deps).await.map_err(shared)?;
-    }
-    if wants("client") {
-        clients_wanted.extend(page.iter().filter_map(|t| t.client_id));
-    }
-    if wants("createdBy") {
-        users.extend(page.iter().filter_map(|t| t.created_by_user_id));
-    }
-    if wants("tags") {
-        l.support.ticket_tags.load_many(ids.clone()).await.map_err(shared)?;
-    }
-    if wants("assignees") {
-        l.support
-            .ticket_assignees
-            .load_many(ids.clone())
-            .await
-            .map_err(shared)?;
-    }
-    // Each distinct `messages(...)` of the selection, with its senders.
-    let mut pages = HashSet::new();
+    let nodes = NodeSelection::of(ctx);
+    let ids: Vec<Uuid> = page.iter().map(|t| t.model.id).collect();
+    // Each distinct `messages(...)` of the selection; one with senders
+    // serves the same page without them too.
+    let mut pages: Vec<(PageKey, bool)> = Vec::new();
     let mut counted = false;
-    let mut wants_senders = false;
-    for n in &nodes {
-        for field in n.field("messages").selection_fields() {
-            if let Some(key) = message_args(&field) {
-                pages.insert(key);
-            }
-            wants_senders |= children(&field, "edges")
-                .flat_map(|e| children(&e, "node").collect::<Vec<_>>())
-                .chain(children(&field, "nodes"))
-                .any(|m| children(&m, "sender").next().is_some());
-            counted |= children(&field, "totalCount").next().is_some();
+    let mut message_tickets = false;
+    let look = ctx.look_ahead();
+    let spellings = [look.field("edges").field("node"), look.field("nodes")];
+    for field in spellings.iter().flat_map(|n| n.field("messages").selection_fields()) {
+        let Some(key) = message_args(&field) else {
+            continue;
+        };
+        let look = Lookahead::from(field);
+        let senders = wants_senders(&look);
+        if !pages.contains(&(key, senders)) {
+            pages.push((key, senders));
         }
+        counted |= look.field("totalCount").exists();
+        message_tickets |=
+            look.field("nodes").field("ticket").exists() || look.field("edges").field("node").field("ticket").exists();
     }
-    for page in pages {
-        let keys = ids.iter().map(|t| MessagesKey {
-            ticket: *t,
-            include_internal: sees_internal,
-            page,
-        });
-        let loaded = l.support.ticket_messages.load_many(keys).await.map_err(shared)?;
-        if wants_senders {
-            for m in loaded.values().flat_map(|p| p.rows.iter()) {
-                if let Some(u) = m.sender_user_id {
-                    users.insert(u);
-                } else if let Some(c) = m.sender_client_id {
-                    clients_wanted.insert(c);
-                }
-            }
+    let with_senders: Vec<PageKey> = pages.iter().filter(|(_, s)| *s).map(|(k, _)| *k).collect();
+    pages.retain(|(k, s)| *s || !with_senders.contains(k));
+    let mut users: Vec<Uuid> = Vec::new();
+    if nodes.field("assignees").exists() {
+        users.extend(page.iter().flat_map(|t| t.assignee_ids.iter().flatten().copied()));
+    }
+    let created_by = nodes.field("createdBy").exists();
+    if created_by {
+        users.extend(page.iter().filter_map(|t| t.model.created_by_user_id));
+    }
+    users.sort_unstable();
+    users.dedup();
+    let wants_client = nodes.field("client").exists();
+    let client_ids: Vec<Uuid> = if wants_client {
+        let mut c: Vec<Uuid> = page.iter().filter_map(|t| t.model.client_id).collect();
+        c.sort_unstable();
+        c.dedup();
+        c
+    } else {
+        Vec::new()
+    };
+    let conversations = try_join_all(pages.iter().map(|(key, senders)| {
+        let page = MessagePage::from(*key);
+        let ids = &ids;
+        async move { messages::pages_of_many(db, ids, sees_internal, &page, *senders).await }
+    }));
+    let counts = async {
+        if counted {
+            messages::counts_of_many(db, &ids, sees_internal).await.map(Some)
+        } else {
+            Ok(None)
         }
+    };
+    let found_users = async {
+        if users.is_empty() {
+            Ok(HashMap::new())
+        } else {
+            tickets::users_for_display(db, &users).await
+        }
+    };
+    let found_clients = async {
+        if client_ids.is_empty() {
+            Ok(Vec::new())
+        } else {
+            clients::of_many(db, &client_ids).await
+        }
+    };
+    let (mut conversations, counts, found_users, found_clients) =
+        futures::try_join!(conversations, counts, found_users, found_clients)?;
+    if message_tickets {
+        // A message's `ticket` is one of these: no statement needed.
+        l.support
+            .tickets
+            .feed_many(page.iter().map(|t| (t.model.id, t.model.clone())))
+            .await;
     }
-    if counted {
-        let keys = ids.iter().map(|t| MessageCountKey {
-            ticket: *t,
-            include_internal: sees_internal,
+    let mut conversations: Vec<HashMap<Uuid, Arc<MessageNodes>>> = pages
+        .iter()
+        .zip(conversations.iter_mut())
+        .map(|((_, senders), read)| conversation_nodes(read, sees_internal, *senders))
+        .collect();
+    let users: HashMap<Uuid, Arc<User>> = found_users
+        .into_iter()
+        .map(|(id, u)| (id, Arc::new(User::new(u))))
+        .collect();
+    let found_clients: HashMap<Uuid, Arc<Client>> =
+        found_clients.into_iter().map(|c| (c.id, Arc::new(Client(c)))).collect();
+    let mut departments: HashMap<Uuid, Arc<Department>> = HashMap::new();
+    let mut out = Vec::with_capacity(page.len());
+    for t in page {
+        let department = t.department.map(|d| {
+            departments
+                .entry(d.id)
+                .or_insert_with(|| Arc::new(Department(d)))
+                .clone()
         });
-        l.support.message_counts.load_many(keys).await.map_err(shared)?;
+        let primed = Primed {
+            department: nodes.field("department").exists().then_some(department),
+            tags: t.tags,
+            assignees: t
+                .assignee_ids
+                .map(|a| a.iter().filter_map(|u| users.get(u).cloned()).collect()),
+            created_by: created_by.then(|| t.model.created_by_user_id.and_then(|u| users.get(&u).cloned())),
+            client: wants_client.then(|| t.model.client_id.and_then(|c| found_clients.get(&c).cloned())),
+            messages: pages
+                .iter()
+                .zip(conversations.iter_mut())
+                .map(|((key, senders), read)| {
+                    let nodes = read
+                        .remove(&t.model.id)
+                        .unwrap_or_else(|| Arc::new(MessageNodes::empty()));
+                    (*key, *senders, nodes)
+                })
+                .collect(),
+            message_count: counts.as_ref().map(|c| c.get(&t.model.id).copied().unwrap_or(0)),
+        };
+        out.push(SupportTicket::listed(t.model, sees_internal, primed));
     }
-    if !users.is_empty() {
-        l.identity.users.load_many(users).await.map_err(shared)?;
-    }
-    if !clients_wanted.is_empty() {
-        l.support.clients.load_many(clients_wanted).await.map_err(shared)?;
-    }
-    Ok(())
+    Ok(out)
 }
 
 /// Support queries.
@@ -155,7 +200,7 @@ impl SupportQuery {
         #[graphql(desc = "The ticket's id.")] id: ID,
     ) -> Result<Option<SupportTicket>> {
         let id = parse_id(&id, "id")?;
-        Ok(not_found_is_none(tickets::get(app(ctx)?, viewer(ctx), id).await)?.map(SupportTicket))
+        Ok(not_found_is_none(tickets::get(app(ctx)?, viewer(ctx), id).await)?.map(SupportTicket::one))
     }
 
     /// Tickets you may see: customers their own, agents their departments'
@@ -178,20 +223,22 @@ impl SupportQuery {
         let page = Page::<tickets::TicketCursor>::from_args(first, after, last, before)?;
         let filter = service_filter(filter.unwrap_or_default())?;
         let (sort, descending) = order_by.unwrap_or_default().service();
-        let listed = tickets::list(app, v, &filter, sort, descending, &page).await?;
+        let nodes = NodeSelection::of(ctx);
+        let with = ListRelations {
+            department: nodes.field("department").exists(),
+            tags: nodes.field("tags").exists(),
+            assignee_ids: nodes.field("assignees").exists(),
+        };
+        let listed = tickets::list(app, v, &filter, sort, descending, &page, with).await?;
         let sees_internal = listed.sees_internal;
-        prime_page(ctx, &listed.page.rows, sees_internal).await?;
-        let (edges, info) = paged_edges(
-            listed.page,
-            |t| tickets::cursor_of(t, sort),
-            |cursor, model| SupportTicketEdge {
-                cursor,
-                node: SupportTicket::new(model, sees_internal),
-            },
-        );
+        let has_previous = listed.page.has_previous;
+        let has_next = listed.page.has_next;
+        let nodes = listed_nodes(ctx, &app.db.read, listed.page.rows, sees_internal).await?;
         Ok(SupportTicketConnection {
-            edges,
-            info,
+            nodes,
+            has_previous,
+            has_next,
+            sort,
             viewer: v.clone(),
             filter,
         })

@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::graphql::context::viewer;
 use crate::graphql::convert::{parse_id, parse_opt_id};
 use crate::service::support::live;
+use crate::service::support::shared::SeenTicket;
 
 fn app_ctx(ctx: &Context<'_>) -> Result<Ctx, AppError> {
     ctx.data::<Ctx>()
@@ -50,6 +51,14 @@ impl SupportSubscription {
     ) -> Result<impl Stream<Item = Result<SupportTicket>> + use<>> {
         let id = parse_opt_id(ticket_id.as_ref(), "ticketId")?;
         let (stream, sees_internal) = live::ticket_updates(app_ctx(ctx)?, viewer(ctx).clone(), id).await?;
-        Ok(stream.map(move |item| item.map(|t| SupportTicket::new(t, sees_internal)).map_err(Into::into)))
+        Ok(stream.map(move |item| {
+            item.map(|t| {
+                SupportTicket::one(SeenTicket {
+                    model: t,
+                    sees_internal,
+                })
+            })
+            .map_err(Into::into)
+        }))
     }
 }

@@ -1,18 +1,22 @@
 //! GraphQL types of the support desk: tickets, their conversations,
 //! clients, and the connections that page through them.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, Union, ID};
 use chrono::{DateTime, Utc};
 use entity::enums::{ExternalIdKind, TicketCategory, TicketPriority, TicketStatus};
 use entity::{client_external_ids, clients, support_ticket_messages, support_tickets};
+use uuid::Uuid;
 
-use super::connections::{paged_edges, SupportTicketMessageConnection, SupportTicketMessageEdge};
+use super::connections::SupportTicketMessageConnection;
 use super::inputs::message_page;
-use super::loaders::{MessageCountKey, MessagesKey};
+use super::loaders::{MessageCountKey, MessagesKey, PageKey};
 use crate::graphql::convert::{db_enum, id, ts};
 use crate::graphql::identity::types::{Department, User};
 pub(crate) use crate::graphql::loaders::loaders;
-use crate::service::support::messages::MessageCursor;
+use crate::service::support::messages;
 use crate::service::support::shared::{attachments_of, SeenTicket};
 use crate::service::support::status;
 use crate::service::support::tickets::RelatedEntityType;
@@ -55,16 +59,66 @@ pub struct RelatedEntity {
 
 /// A support ticket, seen through the viewer's eyes: internal notes appear
 /// only for staff who may read them.
-pub struct SupportTicket(pub SeenTicket);
+pub struct SupportTicket {
+    pub seen: SeenTicket,
+    /// What its page read with it (`None`: the loaders answer).
+    primed: Option<Box<Primed>>,
+    /// Read on its own (one ticket, a payload, an event): its conversation
+    /// is read at once instead of waiting for a batch of siblings.
+    alone: bool,
+}
+
+/// What a ticket list read with its page, carried on each node so its
+/// fields answer without a loader (no batching delay, no cache look-up or
+/// copy per field). A `None` field was not read with the page.
+#[derive(Default)]
+pub(crate) struct Primed {
+    pub department: Option<Option<Arc<Department>>>,
+    pub tags: Option<Vec<String>>,
+    pub assignees: Option<Vec<Arc<User>>>,
+    pub created_by: Option<Option<Arc<User>>>,
+    pub client: Option<Option<Arc<Client>>>,
+    /// Conversation pages by their arguments and whether senders came along.
+    pub messages: Vec<(PageKey, bool, Arc<MessageNodes>)>,
+    /// The conversation's size (when `totalCount` is selected).
+    pub message_count: Option<u64>,
+}
 
 impl SupportTicket {
-    /// `model` for a viewer who does (or does not) read internal notes.
+    /// `model` among siblings (its fields batch through the loaders), for
+    /// a viewer who does (or does not) read internal notes.
     pub fn new(model: support_tickets::Model, sees_internal: bool) -> Self {
-        SupportTicket(SeenTicket { model, sees_internal })
+        SupportTicket {
+            seen: SeenTicket { model, sees_internal },
+            primed: None,
+            alone: false,
+        }
+    }
+
+    /// A ticket read on its own (a lookup, a payload, an event).
+    pub fn one(seen: SeenTicket) -> Self {
+        SupportTicket {
+            seen,
+            primed: None,
+            alone: true,
+        }
+    }
+
+    /// A ticket of a list page, with what the page read for it.
+    pub(crate) fn listed(model: support_tickets::Model, sees_internal: bool, primed: Primed) -> Self {
+        SupportTicket {
+            seen: SeenTicket { model, sees_internal },
+            primed: Some(Box::new(primed)),
+            alone: false,
+        }
     }
 
     fn model(&self) -> &support_tickets::Model {
-        &self.0.model
+        &self.seen.model
+    }
+
+    fn primed(&self) -> Option<&Primed> {
+        self.primed.as_deref()
     }
 }
 
@@ -109,7 +163,10 @@ impl SupportTicket {
         self.model().department_id.map(id)
     }
     /// The department handling the ticket.
-    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Arc<Department>>> {
+        if let Some(d) = self.primed().and_then(|p| p.department.as_ref()) {
+            return Ok(d.clone());
+        }
         let Some(id) = self.model().department_id else {
             return Ok(None);
         };
@@ -119,14 +176,17 @@ impl SupportTicket {
             .load_one(id)
             .await
             .map_err(|e| e.to_graphql())?
-            .map(Department))
+            .map(|d| Arc::new(Department(d))))
     }
     /// The id of the client the ticket is for.
     async fn client_id(&self) -> Option<ID> {
         self.model().client_id.map(id)
     }
     /// The person the ticket is for.
-    async fn client(&self, ctx: &Context<'_>) -> Result<Option<Client>> {
+    async fn client(&self, ctx: &Context<'_>) -> Result<Option<Arc<Client>>> {
+        if let Some(c) = self.primed().and_then(|p| p.client.as_ref()) {
+            return Ok(c.clone());
+        }
         let Some(id) = self.model().client_id else {
             return Ok(None);
         };
@@ -136,14 +196,17 @@ impl SupportTicket {
             .load_one(id)
             .await
             .map_err(|e| e.to_graphql())?
-            .map(Client))
+            .map(|c| Arc::new(Client(c))))
     }
     /// The id of the user who opened the ticket.
     async fn created_by_id(&self) -> Option<ID> {
         self.model().created_by_user_id.map(id)
     }
     /// Who opened it (the customer, or the agent who opened it for them).
-    async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+    async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<Arc<User>>> {
+        if let Some(u) = self.primed().and_then(|p| p.created_by.as_ref()) {
+            return Ok(u.clone());
+        }
         let Some(id) = self.model().created_by_user_id else {
             return Ok(None);
         };
@@ -153,10 +216,13 @@ impl SupportTicket {
             .load_one(id)
             .await
             .map_err(|e| e.to_graphql())?
-            .map(User::new))
+            .map(|u| Arc::new(User::new(u))))
     }
     /// Agents working on it (at most 20).
-    async fn assignees(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+    async fn assignees(&self, ctx: &Context<'_>) -> Result<Vec<Arc<User>>> {
+        if let Some(a) = self.primed().and_then(|p| p.assignees.as_ref()) {
+            return Ok(a.clone());
+        }
         Ok(loaders(ctx)?
             .support
             .ticket_assignees
@@ -165,11 +231,14 @@ impl SupportTicket {
             .map_err(|e| e.to_graphql())?
             .unwrap_or_default()
             .into_iter()
-            .map(User::new)
+            .map(|u| Arc::new(User::new(u)))
             .collect())
     }
     /// Tag names on the ticket, sorted.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        if let Some(t) = self.primed().and_then(|p| p.tags.as_ref()) {
+            return Ok(t.clone());
+        }
         Ok(loaders(ctx)?
             .support
             .ticket_tags
@@ -196,31 +265,57 @@ impl SupportTicket {
         before: Option<String>,
     ) -> Result<SupportTicketMessageConnection> {
         let page = message_page(first, after, last, before)?;
+        let sees_internal = self.seen.sees_internal;
+        let count = MessageCountKey {
+            ticket: self.model().id,
+            include_internal: sees_internal,
+        };
+        let page_key: PageKey = (&page).into();
+        let senders = wants_senders(&ctx.look_ahead());
+        let known_count = self.primed().and_then(|p| p.message_count);
+        if let Some(p) = self.primed() {
+            if let Some((_, _, nodes)) = p.messages.iter().find(|(k, s, _)| *k == page_key && (*s || !senders)) {
+                return Ok(SupportTicketMessageConnection::new(nodes.clone(), count, known_count));
+            }
+        }
+        let l = loaders(ctx)?;
+        if self.alone {
+            // No siblings to batch with: one statement now, senders and all.
+            let mut read = messages::pages_of_many(
+                l.support.ticket_messages.loader().db(),
+                &[self.model().id],
+                sees_internal,
+                &page,
+                senders,
+            )
+            .await?;
+            let nodes = conversation_nodes(&mut read, sees_internal, senders)
+                .remove(&self.model().id)
+                .unwrap_or_else(|| Arc::new(MessageNodes::empty()));
+            return Ok(SupportTicketMessageConnection::new(nodes, count, known_count));
+        }
         let key = MessagesKey {
             ticket: self.model().id,
-            include_internal: self.0.sees_internal,
-            page: (&page).into(),
+            include_internal: sees_internal,
+            page: page_key,
         };
-        let paged = loaders(ctx)?
+        let paged = l
             .support
             .ticket_messages
             .load_one(key)
             .await
             .map_err(|e| e.to_graphql())?
             .unwrap_or_else(|| page.finish(Vec::new()));
-        let sees_internal = self.0.sees_internal;
-        let (edges, info) = paged_edges(paged, MessageCursor::of, |cursor, m| SupportTicketMessageEdge {
-            cursor,
-            node: SupportTicketMessage::new(m, sees_internal),
-        });
-        Ok(SupportTicketMessageConnection {
-            edges,
-            info,
-            count: MessageCountKey {
-                ticket: self.model().id,
-                include_internal: sees_internal,
-            },
-        })
+        let nodes = MessageNodes {
+            rows: paged
+                .rows
+                .into_iter()
+                .map(|m| SupportTicketMessage::new(m, sees_internal))
+                .collect(),
+            has_previous: paged.has_previous,
+            has_next: paged.has_next,
+        };
+        Ok(SupportTicketMessageConnection::new(Arc::new(nodes), count, known_count))
     }
     /// Free-form fields the desk records on the ticket (a JSON object).
     async fn custom_fields(&self) -> async_graphql::Json<serde_json::Value> {
@@ -311,13 +406,93 @@ pub struct SupportTicketMessage {
     pub model: support_ticket_messages::Model,
     /// The viewer reads internal notes (carried to the message's ticket).
     pub sees_internal: bool,
+    /// The sender, when it was read with the message (`None`: the loaders
+    /// answer; `Some(None)`: it has none).
+    sender: Option<Option<Arc<MessageSender>>>,
 }
 
 impl SupportTicketMessage {
     /// `model` for a viewer who does (or does not) read internal notes.
     pub fn new(model: support_ticket_messages::Model, sees_internal: bool) -> Self {
-        SupportTicketMessage { model, sees_internal }
+        SupportTicketMessage {
+            model,
+            sees_internal,
+            sender: None,
+        }
     }
+}
+
+/// Whether a `messages` selection asks for its messages' senders (through
+/// `nodes` or `edges { node }`).
+pub(crate) fn wants_senders(messages: &async_graphql::Lookahead<'_>) -> bool {
+    messages.field("nodes").field("sender").exists() || messages.field("edges").field("node").field("sender").exists()
+}
+
+/// One page of a conversation, built once and shared by every selection
+/// of it (edges, nodes and page info read the same rows).
+pub struct MessageNodes {
+    pub rows: Vec<SupportTicketMessage>,
+    pub has_previous: bool,
+    pub has_next: bool,
+}
+
+impl MessageNodes {
+    /// A page with no messages.
+    pub fn empty() -> Self {
+        MessageNodes {
+            rows: Vec::new(),
+            has_previous: false,
+            has_next: false,
+        }
+    }
+}
+
+/// The pages of `read` as nodes, each sender made once and shared by its
+/// messages (when `senders` were read).
+pub(crate) fn conversation_nodes(
+    read: &mut messages::Conversations,
+    sees_internal: bool,
+    senders: bool,
+) -> HashMap<Uuid, Arc<MessageNodes>> {
+    let users: HashMap<Uuid, Arc<MessageSender>> = read
+        .users
+        .drain()
+        .map(|(id, u)| (id, Arc::new(MessageSender::User(User::new(u)))))
+        .collect();
+    let clients: HashMap<Uuid, Arc<MessageSender>> = read
+        .clients
+        .drain()
+        .map(|(id, c)| (id, Arc::new(MessageSender::Client(Client(c)))))
+        .collect();
+    read.pages
+        .drain()
+        .map(|(ticket, paged)| {
+            let rows = paged
+                .rows
+                .into_iter()
+                .map(|model| {
+                    // The same rule as the loader path: a user sender
+                    // wins, a client only when there is no user.
+                    let sender = senders.then(|| match (model.sender_user_id, model.sender_client_id) {
+                        (Some(u), _) => users.get(&u).cloned(),
+                        (None, Some(c)) => clients.get(&c).cloned(),
+                        (None, None) => None,
+                    });
+                    SupportTicketMessage {
+                        model,
+                        sees_internal,
+                        sender,
+                    }
+                })
+                .collect();
+            let nodes = MessageNodes {
+                rows,
+                has_previous: paged.has_previous,
+                has_next: paged.has_next,
+            };
+            (ticket, Arc::new(nodes))
+        })
+        .collect()
 }
 
 /// One message of a ticket's conversation.
@@ -364,7 +539,10 @@ impl SupportTicketMessage {
         }
     }
     /// The author: an account or a client. Null for system messages.
-    async fn sender(&self, ctx: &Context<'_>) -> Result<Option<MessageSender>> {
+    async fn sender(&self, ctx: &Context<'_>) -> Result<Option<Arc<MessageSender>>> {
+        if let Some(known) = &self.sender {
+            return Ok(known.clone());
+        }
         let l = loaders(ctx)?;
         if let Some(u) = self.model.sender_user_id {
             return Ok(l
@@ -373,7 +551,7 @@ impl SupportTicketMessage {
                 .load_one(u)
                 .await
                 .map_err(|e| e.to_graphql())?
-                .map(|u| MessageSender::User(User::new(u))));
+                .map(|u| Arc::new(MessageSender::User(User::new(u)))));
         }
         if let Some(c) = self.model.sender_client_id {
             return Ok(l
@@ -382,7 +560,7 @@ impl SupportTicketMessage {
                 .load_one(c)
                 .await
                 .map_err(|e| e.to_graphql())?
-                .map(|c| MessageSender::Client(Client(c))));
+                .map(|c| Arc::new(MessageSender::Client(Client(c)))));
         }
         Ok(None)
     }

@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{clients, support_ticket_messages, support_tickets};
+use entity::{clients, support_ticket_messages, support_tickets, users};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::rows::{self, select_list};
 use super::shared::{
     apply_status, assignees_of, attachments_json, check_attachments, check_client_id, check_text, claimed, id_taken,
     notify_ticket, reload, touch, Attachment, SeenTicket,
@@ -277,17 +278,30 @@ impl MessageCursor {
 /// A page request over a conversation.
 pub type MessagePage = PageRequest<MessageCursor>;
 
+/// Pages of many tickets' conversations and, when asked for, the rows of
+/// their senders (each user or client once, however many messages they
+/// wrote). User rows are for display: no password hash or TOTP secret.
+#[derive(Debug, Default)]
+pub struct Conversations {
+    /// Every ticket asked about gets a page, empty or not.
+    pub pages: HashMap<Uuid, Paged<support_ticket_messages::Model>>,
+    pub users: HashMap<Uuid, users::Model>,
+    pub clients: HashMap<Uuid, clients::Model>,
+}
+
 /// One page of each ticket's conversation, oldest first, in one statement
 /// for any number of tickets (a keyset page per ticket, either direction:
 /// `last: 20` is the newest twenty, `last: 20, before` the twenty before).
-/// Internal notes only when `include_internal`; every ticket gets a page,
-/// empty or not.
+/// Internal notes only when `include_internal`. With `senders`, the same
+/// statement joins each message's author: its user, or its client when it
+/// has no user (that is whom a message shows as its sender).
 pub async fn pages_of_many<C: ConnectionTrait>(
     conn: &C,
     ticket_ids: &[Uuid],
     include_internal: bool,
     page: &MessagePage,
-) -> AppResult<HashMap<Uuid, Paged<support_ticket_messages::Model>>> {
+    senders: bool,
+) -> AppResult<Conversations> {
     let dir = if page.sql_descending(false) { "desc" } else { "asc" };
     let mut values: Vec<sea_orm::Value> = vec![ticket_ids.to_vec().into(), include_internal.into()];
     let mut bounds = String::new();
@@ -303,24 +317,67 @@ pub async fn pages_of_many<C: ConnectionTrait>(
         ));
     }
     values.push((page.fetch() as i64).into());
+    let (sender_columns, sender_joins) = if senders {
+        (
+            format!(
+                ", {}, {}",
+                select_list("u", &rows::USER_COLUMNS),
+                select_list("c", &rows::CLIENT_COLUMNS)
+            ),
+            // Looked up per message through the keys (a plain join may be
+            // planned as a scan of every client: the cached plan cannot
+            // know how few messages a page has).
+            " LEFT JOIN users u ON u.id = m.sender_user_id \
+              LEFT JOIN LATERAL (SELECT * FROM clients c WHERE c.id = m.sender_client_id \
+                AND m.sender_user_id IS NULL OFFSET 0) c ON true",
+        )
+    } else {
+        (String::new(), "")
+    };
     let sql = format!(
-        "SELECT m.* FROM unnest($1::uuid[]) AS t(id) CROSS JOIN LATERAL ( \
-           SELECT * FROM support_ticket_messages sm \
+        "SELECT {m}{sender_columns} FROM unnest($1::uuid[]) AS t(id) CROSS JOIN LATERAL ( \
+           SELECT {sm} FROM support_ticket_messages sm \
            WHERE sm.ticket_id = t.id AND ($2 OR NOT sm.is_internal){bounds} \
-           ORDER BY sm.created_at {dir}, sm.id {dir} LIMIT ${}) m \
+           ORDER BY sm.created_at {dir}, sm.id {dir} LIMIT ${limit}) m{sender_joins} \
          ORDER BY m.ticket_id, m.created_at {dir}, m.id {dir}",
-        values.len()
+        m = select_list("m", &rows::MESSAGE_COLUMNS),
+        sm = select_list("sm", &rows::MESSAGE_COLUMNS),
+        limit = values.len()
     );
-    let rows = conn
+    let found = conn
         .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
         .await?;
     let mut fetched: HashMap<Uuid, Vec<support_ticket_messages::Model>> =
         ticket_ids.iter().map(|t| (*t, Vec::new())).collect();
-    for r in &rows {
-        let m = support_ticket_messages::Model::from_query_result(r, "")?;
+    let mut out = Conversations::default();
+    for r in &found {
+        let mut c = rows::Cols::new(r);
+        let m = rows::message(&mut c)?;
+        if senders {
+            // A sender met before is skipped, not decoded again.
+            match m.sender_user_id {
+                Some(u) if out.users.contains_key(&u) => c.skip(rows::USER_COLUMNS.len()),
+                _ => {
+                    if let Some(u) = rows::user(&mut c)? {
+                        out.users.insert(u.id, u);
+                    }
+                }
+            }
+            if m.sender_user_id.is_none() {
+                match m.sender_client_id {
+                    Some(id) if out.clients.contains_key(&id) => {}
+                    _ => {
+                        if let Some(cl) = rows::client(&mut c)? {
+                            out.clients.insert(cl.id, cl);
+                        }
+                    }
+                }
+            }
+        }
         fetched.entry(m.ticket_id).or_default().push(m);
     }
-    Ok(fetched.into_iter().map(|(t, rows)| (t, page.finish(rows))).collect())
+    out.pages = fetched.into_iter().map(|(t, rows)| (t, page.finish(rows))).collect();
+    Ok(out)
 }
 
 /// How many messages each ticket has (internal notes counted only when
@@ -340,8 +397,8 @@ pub async fn counts_of_many<C: ConnectionTrait>(
         .await?;
     let mut out: HashMap<Uuid, u64> = ticket_ids.iter().map(|t| (*t, 0)).collect();
     for r in &rows {
-        let t: Uuid = r.try_get("", "ticket_id")?;
-        let n: i64 = r.try_get("", "n")?;
+        let t: Uuid = r.try_get_by_index(0)?;
+        let n: i64 = r.try_get_by_index(1)?;
         out.insert(t, n.max(0) as u64);
     }
     Ok(out)

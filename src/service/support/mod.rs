@@ -9,6 +9,7 @@ pub mod events;
 pub mod live;
 pub mod messages;
 pub mod perms;
+pub(crate) mod rows;
 pub mod shared;
 pub mod status;
 pub mod tickets;

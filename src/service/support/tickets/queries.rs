@@ -7,15 +7,16 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use entity::enums::{TicketPriority, TicketStatus};
-use entity::{support_tickets, tags, users};
+use entity::{departments, support_tickets, tags, users};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::super::rows::{self, select_list};
 use super::super::shared::SeenTicket;
 use super::super::status;
 use super::super::visibility::{self, Scope};
@@ -141,15 +142,41 @@ fn filter_condition(filter: &TicketFilter, scope: &Scope) -> AppResult<Condition
     Ok(cond)
 }
 
+/// Relations of a listed ticket the list may read in its own statement,
+/// as the selection asks for them (each costs a join or a subquery).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListRelations {
+    /// The ticket's department row.
+    pub department: bool,
+    /// Its tag names, sorted.
+    pub tags: bool,
+    /// Its assignees' ids, in assignment order.
+    pub assignee_ids: bool,
+}
+
+/// One ticket of a page with the relations that were asked for (`None`
+/// when not asked; an empty list when asked and there are none).
+#[derive(Clone, Debug)]
+pub struct ListedTicket {
+    pub model: support_tickets::Model,
+    /// Asked for and the ticket has a department.
+    pub department: Option<departments::Model>,
+    pub tags: Option<Vec<String>>,
+    pub assignee_ids: Option<Vec<Uuid>>,
+}
+
 /// A page of the ticket list and whether its viewer reads internal notes.
 #[derive(Debug)]
 pub struct TicketPage {
-    pub page: Paged<support_tickets::Model>,
+    pub page: Paged<ListedTicket>,
     pub sees_internal: bool,
 }
 
 /// A page of the tickets the viewer may see, in `sort` order (`first` /
-/// `after` forward, `last` / `before` backward, keyset both ways).
+/// `after` forward, `last` / `before` backward, keyset both ways), with
+/// the relations `with` asks for, all in one statement: the page is
+/// chosen first (in a subquery), then only its rows meet their
+/// department (a join), tags and assignees (array subqueries).
 pub async fn list_in<C: ConnectionTrait>(
     conn: &C,
     viewer: &Viewer,
@@ -157,6 +184,7 @@ pub async fn list_in<C: ConnectionTrait>(
     sort: TicketSort,
     descending: bool,
     page: &PageRequest<TicketCursor>,
+    with: ListRelations,
 ) -> AppResult<TicketPage> {
     let scope = visibility::scope(conn, viewer).await?;
     let mut cond = filter_condition(filter, &scope)?;
@@ -178,20 +206,76 @@ pub async fn list_in<C: ConnectionTrait>(
             [value, c.id.into()],
         ));
     }
-    let order = if page.sql_descending(descending) {
-        sea_orm::Order::Desc
+    let (order, dir) = if page.sql_descending(descending) {
+        (sea_orm::Order::Desc, "DESC")
     } else {
-        sea_orm::Order::Asc
+        (sea_orm::Order::Asc, "ASC")
     };
-    let rows = support_tickets::Entity::find()
+    let inner = support_tickets::Entity::find()
         .filter(cond)
         .order_by(Expr::cust(column.to_string()), order.clone())
         .order_by(support_tickets::Column::Id, order)
-        .limit(page.fetch())
-        .all(conn)
+        .build(DbBackend::Postgres);
+    // The subquery keeps the name `support_tickets`, so the sort
+    // expression reads the same inside and out.
+    let mut sql = format!("SELECT {}", select_list("support_tickets", &rows::TICKET_COLUMNS));
+    if with.department {
+        sql.push_str(", ");
+        sql.push_str(&select_list("d", &rows::DEPARTMENT_COLUMNS));
+    }
+    if with.tags {
+        sql.push_str(
+            ", ARRAY(SELECT tg.name FROM ticket_tags tt JOIN tags tg ON tg.id = tt.tag_id \
+             WHERE tt.ticket_id = support_tickets.id ORDER BY tg.name)",
+        );
+    }
+    if with.assignee_ids {
+        sql.push_str(
+            ", ARRAY(SELECT ta.user_id FROM ticket_assignments ta \
+             WHERE ta.ticket_id = support_tickets.id ORDER BY ta.assigned_at, ta.user_id)",
+        );
+    }
+    // The page size is written out (at most 101 spellings): a statement
+    // without parameters is planned once per connection, not per request.
+    sql.push_str(" FROM (");
+    sql.push_str(&inner.sql);
+    sql.push_str(&format!(" LIMIT {}) AS support_tickets", page.fetch()));
+    if with.department {
+        sql.push_str(" LEFT JOIN departments d ON d.id = support_tickets.department_id");
+    }
+    sql.push_str(&format!(" ORDER BY {column} {dir}, support_tickets.id {dir}"));
+    let values = inner.values.map(|v| v.0).unwrap_or_default();
+    let found = conn
+        .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
         .await?;
+    let mut listed = Vec::with_capacity(found.len());
+    for r in &found {
+        let mut c = rows::Cols::new(r);
+        let model = rows::ticket(&mut c)?;
+        let department = if with.department {
+            rows::department(&mut c)?
+        } else {
+            None
+        };
+        let tags = if with.tags {
+            Some(c.next::<Vec<String>>()?)
+        } else {
+            None
+        };
+        let assignee_ids = if with.assignee_ids {
+            Some(c.next::<Vec<Uuid>>()?)
+        } else {
+            None
+        };
+        listed.push(ListedTicket {
+            model,
+            department,
+            tags,
+            assignee_ids,
+        });
+    }
     Ok(TicketPage {
-        page: page.finish(rows),
+        page: page.finish(listed),
         sees_internal: scope.sees_internal(),
     })
 }
@@ -204,8 +288,9 @@ pub async fn list(
     sort: TicketSort,
     descending: bool,
     page: &PageRequest<TicketCursor>,
+    with: ListRelations,
 ) -> AppResult<TicketPage> {
-    list_in(&ctx.db.read, viewer, filter, sort, descending, page).await
+    list_in(&ctx.db.read, viewer, filter, sort, descending, page, with).await
 }
 
 /// How many tickets match (for `totalCount`, computed only when asked).
@@ -241,15 +326,28 @@ pub async fn tag_count(ctx: &AppContext, viewer: &Viewer) -> AppResult<u64> {
 /// Tickets by id, for loaders: only call with ids the viewer was already
 /// shown (a message's ticket), since this checks nothing.
 pub async fn of_many<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<Vec<support_tickets::Model>> {
-    Ok(support_tickets::Entity::find()
-        .filter(support_tickets::Column::Id.is_in(ids.to_vec()))
-        .all(conn)
-        .await?)
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {} FROM support_tickets t WHERE t.id = ANY($1)",
+            select_list("t", &rows::TICKET_COLUMNS)
+        )
+    });
+    let found = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            SQL.as_str(),
+            [ids.to_vec().into()],
+        ))
+        .await?;
+    Ok(found
+        .iter()
+        .map(|r| rows::ticket(&mut rows::Cols::new(r)))
+        .collect::<Result<_, _>>()?)
 }
 
 /// Tag names of many tickets, sorted; every ticket gets a list.
 pub async fn tags_of_many<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<String>>> {
-    let rows = conn
+    let found = conn
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT tt.ticket_id, t.name FROM ticket_tags tt JOIN tags t ON t.id = tt.tag_id \
@@ -258,34 +356,71 @@ pub async fn tags_of_many<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResu
         ))
         .await?;
     let mut out: HashMap<Uuid, Vec<String>> = ids.iter().map(|k| (*k, Vec::new())).collect();
-    for r in &rows {
-        let ticket: Uuid = r.try_get("", "ticket_id")?;
-        let name: String = r.try_get("", "name")?;
+    for r in &found {
+        let ticket: Uuid = r.try_get_by_index(0)?;
+        let name: String = r.try_get_by_index(1)?;
         out.entry(ticket).or_default().push(name);
     }
     Ok(out)
 }
 
 /// Assigned users of many tickets (the users themselves, in one
-/// statement), in assignment order; every ticket gets a list.
+/// statement, for display: no secrets), in assignment order; every ticket
+/// gets a list.
 pub async fn assignees_of_many<C: ConnectionTrait>(
     conn: &C,
     ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Vec<users::Model>>> {
-    let rows = conn
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT ta.ticket_id, {} FROM ticket_assignments ta JOIN users u ON u.id = ta.user_id \
+             WHERE ta.ticket_id = ANY($1) ORDER BY ta.assigned_at, u.id",
+            select_list("u", &rows::USER_COLUMNS)
+        )
+    });
+    let found = conn
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT ta.ticket_id AS assigned_ticket_id, u.* FROM ticket_assignments ta \
-             JOIN users u ON u.id = ta.user_id WHERE ta.ticket_id = ANY($1) ORDER BY ta.assigned_at, u.id",
+            SQL.as_str(),
             [ids.to_vec().into()],
         ))
         .await?;
     let mut out: HashMap<Uuid, Vec<users::Model>> = ids.iter().map(|k| (*k, Vec::new())).collect();
-    for r in &rows {
-        let ticket: Uuid = r.try_get("", "assigned_ticket_id")?;
-        out.entry(ticket)
-            .or_default()
-            .push(users::Model::from_query_result(r, "")?);
+    for r in &found {
+        let mut c = rows::Cols::new(r);
+        let ticket: Uuid = c.next()?;
+        if let Some(u) = rows::user(&mut c)? {
+            out.entry(ticket).or_default().push(u);
+        }
+    }
+    Ok(out)
+}
+
+/// Users by id for display (assignees, authors): every column a user's
+/// public fields read, never the password hash or TOTP secret (those are
+/// `None` in the rows returned).
+pub async fn users_for_display<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<HashMap<Uuid, users::Model>> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {} FROM users u WHERE u.id = ANY($1)",
+            select_list("u", &rows::USER_COLUMNS)
+        )
+    });
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            SQL.as_str(),
+            [ids.to_vec().into()],
+        ))
+        .await?;
+    let mut out = HashMap::with_capacity(found.len());
+    for r in &found {
+        if let Some(u) = rows::user(&mut rows::Cols::new(r))? {
+            out.insert(u.id, u);
+        }
     }
     Ok(out)
 }
