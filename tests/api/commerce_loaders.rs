@@ -193,3 +193,57 @@ async fn orders_walk_backwards_and_forwards_each_exactly_once() {
     assert_eq!(d["coupons"]["totalCount"], 0);
     server.stop().await;
 }
+
+/// The orders page of `bench/sidebyside.rs` (`ORDERS_OURS`, there with
+/// `first: 50`), as a super administrator asks it.
+fn bench_orders_page(first: u32) -> String {
+    format!(
+        "query {{ orders(first: {first}) {{ nodes {{ id status totalInr \
+         items {{ id itemName totalPriceInr }} invoice {{ id invoiceNumber }} \
+         payments {{ id status amountInr transactions {{ id transactionType status }} }} }} }} }}"
+    )
+}
+
+#[tokio::test]
+async fn the_benchmark_orders_page_is_three_statements_at_any_size() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    seed_orders(&server, &admin.id, 60).await;
+    for first in [10, 50] {
+        let query = bench_orders_page(first);
+        // The first request is not measured (a session cache may spare the
+        // repeats their session check); of three repeats the fewest count
+        // (the server's background jobs share the counter).
+        let mut counts = Vec::new();
+        for _ in 0..4 {
+            let before = server.ctx.db.statement_count();
+            let d = admin.client.data(&query, json!({})).await;
+            counts.push(server.ctx.db.statement_count() - before);
+            let list = d["orders"]["nodes"].as_array().unwrap();
+            assert_eq!(list.len(), first as usize);
+            for o in list {
+                assert_eq!(o["status"], "COMPLETED");
+                assert_eq!(o["items"][0]["itemName"], "Loader bundle");
+                assert!(o["invoice"]["invoiceNumber"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("INV-LOADER-"));
+                let p = &o["payments"][0];
+                assert_eq!(p["status"], "SUCCESS");
+                let log: Vec<(&str, &str)> = p["transactions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| (t["transactionType"].as_str().unwrap(), t["status"].as_str().unwrap()))
+                    .collect();
+                assert_eq!(log, [("INITIATED", "PENDING"), ("COMPLETED", "SUCCESS")]);
+            }
+        }
+        println!("SQL statements of the benchmark's orders page (first: {first}): {counts:?}");
+        let repeat = counts[1..].iter().min().copied();
+        // The session check, the orders with their invoices and items, and
+        // the payments with their transactions.
+        assert_eq!(repeat, Some(3), "first: {first}: {counts:?}");
+    }
+    server.stop().await;
+}

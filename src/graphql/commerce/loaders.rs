@@ -1,6 +1,8 @@
 //! Commerce's DataLoaders: orders' items, invoices, payments and coupons;
-//! payments' transactions and gateways; and the orders, invoices and
-//! packages records point at. Batched per request, so a page of orders
+//! payments' transactions (and their payloads) and gateways; and the
+//! orders, invoices and packages records point at. A page of orders loads
+//! most of its relations itself ([`crate::service::commerce::order_page`]);
+//! these serve everything else. Batched per request, so a page of orders
 //! costs the same few statements at any size. Each loader is one
 //! [`Bulk`] over a service function that reads many keys in one statement.
 
@@ -10,13 +12,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entity::{coupons, invoices, order_items, orders, payment_transactions, payments, pricing_packages};
+use entity::{coupons, invoices, order_items, orders, payments, pricing_packages};
 use sea_orm::DatabaseConnection;
+use serde_json::Value as Json;
 use uuid::Uuid;
 
 use crate::error::AppResult;
 use crate::graphql::loaders::{cached, Cached, LoadError};
 use crate::service::commerce::gateway::GatewayKind;
+use crate::service::commerce::order_page::{self as page, TransactionEntry};
 use crate::service::commerce::{catalog, gateways, orders as svc};
 
 /// What a bulk read returns for a batch of keys.
@@ -71,8 +75,11 @@ pub struct CommerceLoaders {
     pub invoice_of_order: Cached<Bulk<invoices::Model>>,
     /// An order's payments, by order id.
     pub payments_of_order: Cached<Bulk<Vec<payments::Model>>>,
-    /// A payment's transaction log, by payment id.
-    pub transactions: Cached<Bulk<Vec<payment_transactions::Model>>>,
+    /// A payment's transaction log (without payloads), by payment id.
+    pub transactions: Cached<Bulk<Vec<TransactionEntry>>>,
+    /// A log entry's request and response payloads, by entry id (read
+    /// only when a query asks for them).
+    pub payloads: Cached<Bulk<(Option<Json>, Option<Json>)>>,
     /// The gateway of a configuration, by configuration id.
     pub gateway_kinds: Cached<Bulk<GatewayKind>>,
     /// Coupons by id.
@@ -100,8 +107,14 @@ impl CommerceLoaders {
             }),
             transactions: bulk(&db, |db, ids| {
                 Box::pin(async move {
-                    let rows = svc::transactions_of_many(&db, &ids).await?;
+                    let rows = page::transactions_of_many(&db, &ids).await?;
                     Ok(grouped(&ids, rows, |t| t.payment_id))
+                })
+            }),
+            payloads: bulk(&db, |db, ids| {
+                Box::pin(async move {
+                    let rows = page::transaction_payloads(&db, &ids).await?;
+                    Ok(rows.into_iter().map(|(id, req, res)| (id, (req, res))).collect())
                 })
             }),
             gateway_kinds: bulk(&db, |db, ids| {
@@ -128,6 +141,7 @@ impl CommerceLoaders {
         self.invoice_of_order.enable_all_cache(false);
         self.payments_of_order.enable_all_cache(false);
         self.transactions.enable_all_cache(false);
+        self.payloads.enable_all_cache(false);
         self.gateway_kinds.enable_all_cache(false);
         self.coupons.enable_all_cache(false);
         self.packages.enable_all_cache(false);

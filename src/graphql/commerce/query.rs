@@ -1,10 +1,13 @@
 //! Commerce queries: the catalogue, price quotes, and orders, invoices and
 //! payments (the viewer's own, or everyone's for staff) as connections.
 
-use async_graphql::connection::{Connection, EmptyFields};
+use std::collections::HashMap;
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, OutputType, Result, ID};
 use entity::enums::{InvoiceStatus, OrderStatus, PaymentStatus};
-use entity::{invoices, orders, payments};
+use entity::{invoices, payments};
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::inputs::{QuotePackageInput, StatusFilter};
@@ -13,7 +16,8 @@ use crate::error::AppError;
 use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::{not_found_is_none, parse_id};
 use crate::graphql::loaders::loaders;
-use crate::graphql::pagination::{connection, Page};
+use crate::graphql::pagination::{connection, encode_cursor, NodeSelection, Page};
+use crate::service::commerce::order_page::{self, OrderParts, OrderWith, PaymentWith};
 use crate::service::commerce::orders::{self as svc, ListKind, Scope};
 use crate::service::commerce::{catalog, gateways, purchase, ListCursor, ListFilter};
 
@@ -85,72 +89,126 @@ fn ids<T>(rows: &[T], f: impl Fn(&T) -> Option<Uuid>) -> Vec<Uuid> {
     v
 }
 
-impl Prime for orders::Model {
-    /// A page of orders loads its items (and their packages), invoices,
-    /// payments (with gateways and transactions), buyers and coupons in one
-    /// batch per relation, whatever the page size: the loaders' time-based
-    /// batching alone may split a large page.
-    async fn prime(ctx: &Context<'_>, rows: &[Self]) -> Result<()> {
-        let node = crate::graphql::pagination::NodeSelection::of(ctx);
-        let all = loaders(ctx)?;
-        let l = &all.commerce;
-        let order_ids = ids(rows, |o| Some(o.id));
-        l.orders.feed_many(rows.iter().map(|o| (o.id, o.clone()))).await;
-        let e = |e: std::sync::Arc<AppError>| e.to_graphql();
-        if node.field("user").exists() {
-            all.identity
-                .users
-                .load_many(ids(rows, |o| Some(o.user_id)))
-                .await
-                .map_err(e)?;
+/// A page of orders (the viewer's own, or everyone's): the orders with
+/// the invoice and items the query selects in one statement, their
+/// payments (with logs) in another, and the rest primed in one batch per
+/// relation, whatever the page size.
+async fn order_list(
+    ctx: &Context<'_>,
+    everyone: bool,
+    filter: Option<StatusFilter<OrderStatus>>,
+    page: Result<Page<ListCursor>, AppError>,
+) -> Result<CountedConnection<Order>> {
+    let scope = Scope::of(viewer(ctx), everyone)?;
+    let page = page?;
+    let filter = filter.map(StatusFilter::into_filter).transpose()?.unwrap_or_default();
+    let node = NodeSelection::of(ctx);
+    let parts = OrderParts {
+        invoice: node.field("invoice").exists(),
+        items: node.field("items").exists(),
+    };
+    let app = app(ctx)?;
+    let rows = order_page::order_page(app, scope, &filter, &page, parts).await?;
+    let paged = page.finish(rows);
+    let mut payments = if node.field("payments").exists() {
+        let with_log =
+            node.field("payments").field("transactions").exists() && svc::require_transactions(viewer(ctx)).is_ok();
+        let ids: Vec<Uuid> = paged.rows.iter().map(|o| o.order.id).collect();
+        let mut by_order: HashMap<Uuid, Vec<PaymentWith>> = HashMap::with_capacity(ids.len());
+        for p in order_page::payments_of_orders(&app.db.read, &ids, with_log).await? {
+            by_order.entry(p.payment.order_id).or_default().push(p);
         }
-        if node.field("couponCode").exists() || node.field("coupon").exists() {
-            l.coupons.load_many(ids(rows, |o| o.coupon_id)).await.map_err(e)?;
+        Some(by_order)
+    } else {
+        None
+    };
+    prime_order_relations(ctx, &node, &paged.rows, payments.as_ref()).await?;
+    let mut conn = Connection::with_additional_fields(
+        paged.has_previous,
+        paged.has_next,
+        ListCount {
+            scope,
+            filter,
+            kind: ListKind::Orders,
+        },
+    );
+    conn.edges.reserve(paged.rows.len());
+    for o in paged.rows {
+        let cursor = encode_cursor(&ListCursor::of(o.order.created_at, o.order.id));
+        let order_id = o.order.id;
+        let mut order = Order::of(o.order)?;
+        if parts.items {
+            let items = o.items.into_iter().map(OrderItem::of).collect::<Result<_, _>>()?;
+            order.with.items = OnceCell::new_with(Some(items));
         }
-        if node.field("items").exists() {
-            let items = l.items.load_many(order_ids.clone()).await.map_err(e)?;
-            if node.field("items").field("package").exists() {
-                let items: Vec<_> = items.into_values().flatten().collect();
-                l.packages
-                    .load_many(ids(&items, |i| Some(i.item_id)))
-                    .await
-                    .map_err(e)?;
-            }
+        if parts.invoice {
+            order.with.invoice = OnceCell::new_with(Some(o.invoice.map(Invoice::of).transpose()?));
         }
-        if node.field("invoice").exists() {
-            l.invoice_of_order.load_many(order_ids.clone()).await.map_err(e)?;
+        if let Some(by_order) = payments.as_mut() {
+            let list = by_order.remove(&order_id).unwrap_or_default();
+            let list = list.into_iter().map(Payment::with_log).collect::<Result<_, _>>()?;
+            order.with.payments = OnceCell::new_with(Some(list));
         }
-        let pays = node.field("payments");
-        if pays.exists() {
-            let payments: Vec<_> = l
-                .payments_of_order
-                .load_many(order_ids)
-                .await
-                .map_err(e)?
-                .into_values()
-                .flatten()
-                .collect();
-            if pays.field("gateway").exists() {
-                l.gateway_kinds
-                    .load_many(ids(&payments, |p| Some(p.payment_gateway_config_id)))
-                    .await
-                    .map_err(e)?;
-            }
-            if pays.field("invoice").exists() {
-                l.invoices
-                    .load_many(ids(&payments, |p| p.invoice_id))
-                    .await
-                    .map_err(e)?;
-            }
-            if pays.field("transactions").exists() && svc::require_transactions(viewer(ctx)).is_ok() {
-                l.transactions
-                    .load_many(ids(&payments, |p| Some(p.id)))
-                    .await
-                    .map_err(e)?;
-            }
-        }
-        Ok(())
+        conn.edges.push(Edge::new(cursor, order));
     }
+    Ok(conn)
+}
+
+/// Primes, in one batch each, the loaders of what an order page selects
+/// beyond the relations it loaded itself: buyers, coupons, packages,
+/// gateways, the payments' invoices and the orders that invoices and
+/// payments point back at.
+async fn prime_order_relations(
+    ctx: &Context<'_>,
+    node: &NodeSelection<'_>,
+    rows: &[OrderWith],
+    payments: Option<&HashMap<Uuid, Vec<PaymentWith>>>,
+) -> Result<()> {
+    let all = loaders(ctx)?;
+    let l = &all.commerce;
+    let e = |e: std::sync::Arc<AppError>| e.to_graphql();
+    let pays = node.field("payments");
+    if node.field("invoice").field("order").exists() || pays.field("order").exists() {
+        l.orders
+            .feed_many(rows.iter().map(|o| (o.order.id, o.order.clone())))
+            .await;
+    }
+    if node.field("user").exists() {
+        all.identity
+            .users
+            .load_many(ids(rows, |o| Some(o.order.user_id)))
+            .await
+            .map_err(e)?;
+    }
+    if node.field("couponCode").exists() || node.field("coupon").exists() {
+        l.coupons.load_many(ids(rows, |o| o.order.coupon_id)).await.map_err(e)?;
+    }
+    if node.field("items").field("package").exists() {
+        let items: Vec<_> = rows.iter().flat_map(|o| o.items.iter()).collect();
+        l.packages
+            .load_many(ids(&items, |i| Some(i.item_id)))
+            .await
+            .map_err(e)?;
+    }
+    let Some(payments) = payments else { return Ok(()) };
+    let payments: Vec<&PaymentWith> = payments.values().flatten().collect();
+    if pays.field("gateway").exists() {
+        l.gateway_kinds
+            .load_many(ids(&payments, |p| Some(p.payment.payment_gateway_config_id)))
+            .await
+            .map_err(e)?;
+    }
+    if pays.field("invoice").exists() {
+        // Mostly the orders' own invoices, when the page loaded those.
+        l.invoices
+            .feed_many(rows.iter().filter_map(|o| o.invoice.clone().map(|i| (i.id, i))))
+            .await;
+        l.invoices
+            .load_many(ids(&payments, |p| p.payment.invoice_id))
+            .await
+            .map_err(e)?;
+    }
+    Ok(())
 }
 
 impl Prime for invoices::Model {
@@ -163,7 +221,7 @@ impl Prime for invoices::Model {
 
 impl Prime for payments::Model {
     async fn prime(ctx: &Context<'_>, rows: &[Self]) -> Result<()> {
-        let node = crate::graphql::pagination::NodeSelection::of(ctx);
+        let node = NodeSelection::of(ctx);
         let l = &loaders(ctx)?.commerce;
         let e = |e: std::sync::Arc<AppError>| e.to_graphql();
         if node.field("transactions").exists() && svc::require_transactions(viewer(ctx)).is_ok() {
@@ -262,15 +320,7 @@ impl CommerceQuery {
         #[graphql(desc = "At most this many before `before` (at most 100).")] last: Option<i32>,
         #[graphql(desc = "A cursor: the page ends before it.")] before: Option<String>,
     ) -> Result<CountedConnection<Order>> {
-        list!(
-            ctx,
-            false,
-            ListKind::Orders,
-            filter,
-            page(first, after, last, before),
-            svc::list_orders,
-            Order::of
-        )
+        order_list(ctx, false, filter, page(first, after, last, before)).await
     }
 
     /// Every order, newest first (`commerce.orders.read_all`).
@@ -283,15 +333,7 @@ impl CommerceQuery {
         #[graphql(desc = "At most this many before `before` (at most 100).")] last: Option<i32>,
         #[graphql(desc = "A cursor: the page ends before it.")] before: Option<String>,
     ) -> Result<CountedConnection<Order>> {
-        list!(
-            ctx,
-            true,
-            ListKind::Orders,
-            filter,
-            page(first, after, last, before),
-            svc::list_orders,
-            Order::of
-        )
+        order_list(ctx, true, filter, page(first, after, last, before)).await
     }
 
     /// An invoice of yours (any, with `commerce.orders.read_all`); null otherwise.

@@ -1,12 +1,16 @@
 //! GraphQL types of commerce. Amounts of rupees are `Int` paise in fields
 //! named `...Inr`. A gateway configuration has no field for its secrets.
 //! Data fields are plain struct fields (documented once, here); relations
-//! resolve through the request's loaders.
+//! resolve from what a page loaded along with its rows, or else through
+//! the request's loaders.
 
-use async_graphql::{ComplexObject, Context, Enum, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::enums::{InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, PaymentTransactionType, ProductType};
-use entity::{invoices, order_items, orders, payment_transactions, payments};
+use entity::{invoices, order_items, orders, payments};
+use serde_json::Value as Json;
+use tokio::sync::OnceCell;
+use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::graphql::context::viewer;
@@ -14,6 +18,7 @@ use crate::graphql::convert::{db_enum, id, ts};
 use crate::graphql::identity::types::User;
 use crate::graphql::loaders::loaders;
 use crate::service::commerce::gateway::GatewayKind;
+use crate::service::commerce::order_page::{PaymentWith, TransactionEntry};
 use crate::service::commerce::orders as svc;
 
 pub use super::catalog::*;
@@ -92,6 +97,19 @@ pub struct Order {
     pub updated_at: DateTime<Utc>,
     #[graphql(skip)]
     pub row: orders::Model,
+    /// What its page loaded along with it; the rest resolves through the
+    /// request's loaders.
+    #[graphql(skip)]
+    pub with: OrderRelations,
+}
+
+/// An order's relations, each filled by its page (which loads them for
+/// every order at once) or else, when first resolved, by the loaders.
+#[derive(Clone, Default)]
+pub struct OrderRelations {
+    pub items: OnceCell<Vec<OrderItem>>,
+    pub invoice: OnceCell<Option<Invoice>>,
+    pub payments: OnceCell<Vec<Payment>>,
 }
 
 impl Order {
@@ -106,41 +124,42 @@ impl Order {
             created_at: ts(m.created_at),
             updated_at: ts(m.updated_at),
             row: m,
+            with: OrderRelations::default(),
         })
     }
 }
 
-/// Loads `key` with `loader`, mapping the row.
+/// The row of `key` in `loader`, mapped (in a resolver returning `Result`).
 macro_rules! follow {
-    ($ctx:expr, $loader:ident, $key:expr, $map:expr) => {{
-        let row = loaders($ctx)?
+    ($ctx:expr, $loader:ident, $key:expr, $map:expr) => {
+        loaders($ctx)?
             .commerce
             .$loader
             .load_one($key)
             .await
-            .map_err(|e| e.to_graphql())?;
-        Ok(row.map($map).transpose()?)
-    }};
+            .map_err(|e| e.to_graphql())?
+            .map($map)
+            .transpose()?
+    };
 }
 
-/// Loads the rows of `key` with `loader`, mapping each.
+/// The rows of `key` in `loader`, each mapped (in a resolver returning `Result`).
 macro_rules! follow_many {
-    ($ctx:expr, $loader:ident, $key:expr, $map:expr) => {{
-        let rows = loaders($ctx)?
+    ($ctx:expr, $loader:ident, $key:expr, $map:expr) => {
+        loaders($ctx)?
             .commerce
             .$loader
             .load_one($key)
             .await
-            .map_err(|e| e.to_graphql())?;
-        Ok(rows
+            .map_err(|e| e.to_graphql())?
             .unwrap_or_default()
             .into_iter()
             .map($map)
-            .collect::<Result<_, _>>()?)
-    }};
+            .collect::<Result<Vec<_>, _>>()?
+    };
 }
 
-async fn user(ctx: &Context<'_>, user: uuid::Uuid) -> Result<Option<User>> {
+async fn user(ctx: &Context<'_>, user: Uuid) -> Result<Option<User>> {
     Ok(loaders(ctx)?
         .identity
         .users
@@ -171,19 +190,28 @@ impl Order {
     async fn coupon(&self, ctx: &Context<'_>) -> Result<Option<Coupon>> {
         crate::service::commerce::catalog::require_coupons(viewer(ctx))?;
         let Some(c) = self.row.coupon_id else { return Ok(None) };
-        follow!(ctx, coupons, c, Coupon::of)
+        Ok(follow!(ctx, coupons, c, Coupon::of))
     }
     /// What it buys, line by line.
-    async fn items(&self, ctx: &Context<'_>) -> Result<Vec<OrderItem>> {
-        follow_many!(ctx, items, self.row.id, OrderItem::of)
+    async fn items(&self, ctx: &Context<'_>) -> Result<&[OrderItem]> {
+        let items = self.with.items.get_or_try_init(|| async {
+            Ok::<_, async_graphql::Error>(follow_many!(ctx, items, self.row.id, OrderItem::of))
+        });
+        Ok(items.await?)
     }
     /// Its invoice.
-    async fn invoice(&self, ctx: &Context<'_>) -> Result<Option<Invoice>> {
-        follow!(ctx, invoice_of_order, self.row.id, Invoice::of)
+    async fn invoice(&self, ctx: &Context<'_>) -> Result<Option<&Invoice>> {
+        let invoice = self.with.invoice.get_or_try_init(|| async {
+            Ok::<_, async_graphql::Error>(follow!(ctx, invoice_of_order, self.row.id, Invoice::of))
+        });
+        Ok(invoice.await?.as_ref())
     }
     /// Its payments, oldest first.
-    async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<Payment>> {
-        follow_many!(ctx, payments_of_order, self.row.id, Payment::of)
+    async fn payments(&self, ctx: &Context<'_>) -> Result<&[Payment]> {
+        let payments = self.with.payments.get_or_try_init(|| async {
+            Ok::<_, async_graphql::Error>(follow_many!(ctx, payments_of_order, self.row.id, Payment::of))
+        });
+        Ok(payments.await?)
     }
 }
 
@@ -205,8 +233,9 @@ pub struct OrderItem {
     pub unit_price_inr: i64,
     /// Unit price × quantity: an integer amount in paise.
     pub total_price_inr: i64,
+    /// `item_id` as stored (`package` follows it).
     #[graphql(skip)]
-    pub row: order_items::Model,
+    pub item_key: Uuid,
 }
 
 impl OrderItem {
@@ -216,11 +245,11 @@ impl OrderItem {
             id: id(m.id),
             item_type: db_enum(&m.item_type)?,
             item_id: id(m.item_id),
-            item_name: m.item_name.clone(),
+            item_name: m.item_name,
             quantity: m.quantity,
             unit_price_inr: m.unit_price_inr,
             total_price_inr: m.total_price_inr,
-            row: m,
+            item_key: m.item_id,
         })
     }
 }
@@ -232,7 +261,7 @@ impl OrderItem {
         if self.item_type != ProductType::Package {
             return Ok(None);
         }
-        follow!(ctx, packages, self.row.item_id, PricingPackage::of)
+        Ok(follow!(ctx, packages, self.item_key, PricingPackage::of))
     }
 }
 
@@ -260,8 +289,12 @@ pub struct Invoice {
     pub paid_at: Option<DateTime<Utc>>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// `order_id` as stored.
     #[graphql(skip)]
-    pub row: invoices::Model,
+    pub order_key: Uuid,
+    /// `user_id` as stored.
+    #[graphql(skip)]
+    pub user_key: Uuid,
 }
 
 impl Invoice {
@@ -269,7 +302,6 @@ impl Invoice {
     pub fn of(m: invoices::Model) -> Result<Self, AppError> {
         Ok(Invoice {
             id: id(m.id),
-            invoice_number: m.invoice_number.clone(),
             order_id: id(m.order_id),
             user_id: id(m.user_id),
             totals: totals(m.subtotal_inr, m.discount_inr, m.tax_inr, m.total_inr),
@@ -278,7 +310,9 @@ impl Invoice {
             due_at: m.due_at.map(ts),
             paid_at: m.paid_at.map(ts),
             created_at: ts(m.created_at),
-            row: m,
+            invoice_number: m.invoice_number,
+            order_key: m.order_id,
+            user_key: m.user_id,
         })
     }
 }
@@ -287,11 +321,11 @@ impl Invoice {
 impl Invoice {
     /// The order it bills.
     async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
-        follow!(ctx, orders, self.row.order_id, Order::of)
+        Ok(follow!(ctx, orders, self.order_key, Order::of))
     }
     /// The buyer.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        user(ctx, self.row.user_id).await
+        user(ctx, self.user_key).await
     }
 }
 
@@ -325,8 +359,23 @@ pub struct Payment {
     pub completed_at: Option<DateTime<Utc>>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// The ids its relations follow, as stored.
     #[graphql(skip)]
-    pub row: payments::Model,
+    pub keys: PaymentKeys,
+    /// Its log, filled by its page or else, when first resolved, by the
+    /// loaders.
+    #[graphql(skip)]
+    pub log: OnceCell<Vec<PaymentTransaction>>,
+}
+
+/// The ids a payment's relations follow.
+#[derive(Clone, Copy)]
+pub struct PaymentKeys {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub invoice_id: Option<Uuid>,
+    pub user_id: Uuid,
+    pub gateway_config_id: Uuid,
 }
 
 impl Payment {
@@ -339,15 +388,32 @@ impl Payment {
             user_id: id(m.user_id),
             gateway_config_id: id(m.payment_gateway_config_id),
             payment_method: m.payment_method.as_deref().map(db_enum).transpose()?,
-            provider_payment_ref: m.provider_payment_ref.clone(),
             amount_inr: m.amount_inr,
-            currency_code: m.currency_code.clone(),
             status: db_enum(&m.status)?,
             initiated_at: ts(m.initiated_at),
             completed_at: m.completed_at.map(ts),
             created_at: ts(m.created_at),
-            row: m,
+            keys: PaymentKeys {
+                id: m.id,
+                order_id: m.order_id,
+                invoice_id: m.invoice_id,
+                user_id: m.user_id,
+                gateway_config_id: m.payment_gateway_config_id,
+            },
+            provider_payment_ref: m.provider_payment_ref,
+            currency_code: m.currency_code,
+            log: OnceCell::new(),
         })
+    }
+
+    /// The payment with the log its page loaded (if it loaded one).
+    pub fn with_log(p: PaymentWith) -> Result<Self, AppError> {
+        let mut out = Payment::of(p.payment)?;
+        if let Some(log) = p.transactions {
+            let log = log.into_iter().map(PaymentTransaction::of).collect::<Result<_, _>>()?;
+            out.log = OnceCell::new_with(Some(log));
+        }
+        Ok(out)
     }
 }
 
@@ -355,11 +421,10 @@ impl Payment {
 impl Payment {
     /// The gateway it goes through.
     async fn gateway(&self, ctx: &Context<'_>) -> Result<CheckoutGateway> {
-        let config = self.row.payment_gateway_config_id;
         let kind = loaders(ctx)?
             .commerce
             .gateway_kinds
-            .load_one(config)
+            .load_one(self.keys.gateway_config_id)
             .await
             .map_err(|e| e.to_graphql())?;
         Ok(kind
@@ -368,56 +433,101 @@ impl Payment {
     }
     /// The order it pays.
     async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
-        follow!(ctx, orders, self.row.order_id, Order::of)
+        Ok(follow!(ctx, orders, self.keys.order_id, Order::of))
     }
     /// The invoice it pays.
     async fn invoice(&self, ctx: &Context<'_>) -> Result<Option<Invoice>> {
-        let Some(i) = self.row.invoice_id else { return Ok(None) };
-        follow!(ctx, invoices, i, Invoice::of)
+        let Some(i) = self.keys.invoice_id else { return Ok(None) };
+        Ok(follow!(ctx, invoices, i, Invoice::of))
     }
     /// The payer.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        user(ctx, self.row.user_id).await
+        user(ctx, self.keys.user_id).await
     }
     /// The append-only log: initiation, every webhook call, completion,
     /// failure, refund (`commerce.orders.read_all`; it holds the providers'
     /// payloads).
-    async fn transactions(&self, ctx: &Context<'_>) -> Result<Vec<PaymentTransaction>> {
+    async fn transactions(&self, ctx: &Context<'_>) -> Result<&[PaymentTransaction]> {
         svc::require_transactions(viewer(ctx))?;
-        follow_many!(ctx, transactions, self.row.id, PaymentTransaction::of)
+        let log = self.log.get_or_try_init(|| async {
+            Ok::<_, async_graphql::Error>(follow_many!(ctx, transactions, self.keys.id, PaymentTransaction::of))
+        });
+        Ok(log.await?)
     }
 }
 
-/// One entry of a payment's log.
-#[derive(SimpleObject, Clone)]
+/// One entry of a payment's log. Its payloads are read only when asked
+/// for (they can be large, and a list of logs rarely wants them).
+#[derive(Clone)]
 pub struct PaymentTransaction {
-    /// The entry's id.
-    pub id: ID,
-    /// What happened.
-    pub transaction_type: PaymentTransactionType,
-    /// The provider's reference it concerns.
-    pub provider_reference: Option<String>,
-    /// What was sent (checkout parameters) or received (a webhook body).
-    pub request_payload: Option<async_graphql::Json<serde_json::Value>>,
-    /// What we made of it.
-    pub response_payload: Option<async_graphql::Json<serde_json::Value>>,
-    /// The payment's status after this entry.
-    pub status: PaymentStatus,
-    /// When it was written (the log's order).
-    pub created_at: DateTime<Utc>,
+    id: ID,
+    key: Uuid,
+    transaction_type: PaymentTransactionType,
+    provider_reference: Option<String>,
+    status: PaymentStatus,
+    created_at: DateTime<Utc>,
 }
 
 impl PaymentTransaction {
     /// The entry as the API shows it.
-    pub fn of(m: payment_transactions::Model) -> Result<Self, AppError> {
+    pub fn of(m: TransactionEntry) -> Result<Self, AppError> {
         Ok(PaymentTransaction {
             id: id(m.id),
+            key: m.id,
             transaction_type: db_enum(&m.transaction_type)?,
             status: db_enum(&m.status)?,
             created_at: ts(m.created_at),
             provider_reference: m.provider_reference,
-            request_payload: m.request_payload_json.map(async_graphql::Json),
-            response_payload: m.response_payload_json.map(async_graphql::Json),
         })
+    }
+
+    async fn payloads(&self, ctx: &Context<'_>) -> Result<Option<(Option<Json>, Option<Json>)>> {
+        loaders(ctx)?
+            .commerce
+            .payloads
+            .load_one(self.key)
+            .await
+            .map_err(|e| e.to_graphql())
+    }
+}
+
+/// One entry of a payment's log.
+#[Object]
+impl PaymentTransaction {
+    /// The entry's id.
+    async fn id(&self) -> &ID {
+        &self.id
+    }
+    /// What happened.
+    async fn transaction_type(&self) -> PaymentTransactionType {
+        self.transaction_type
+    }
+    /// The provider's reference it concerns.
+    async fn provider_reference(&self) -> Option<&str> {
+        self.provider_reference.as_deref()
+    }
+    /// What was sent (checkout parameters) or received (a webhook body).
+    async fn request_payload(&self, ctx: &Context<'_>) -> Result<Option<async_graphql::Json<Json>>> {
+        Ok(self
+            .payloads(ctx)
+            .await?
+            .and_then(|(request, _)| request)
+            .map(async_graphql::Json))
+    }
+    /// What we made of it.
+    async fn response_payload(&self, ctx: &Context<'_>) -> Result<Option<async_graphql::Json<Json>>> {
+        Ok(self
+            .payloads(ctx)
+            .await?
+            .and_then(|(_, response)| response)
+            .map(async_graphql::Json))
+    }
+    /// The payment's status after this entry.
+    async fn status(&self) -> PaymentStatus {
+        self.status
+    }
+    /// When it was written (the log's order).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
     }
 }

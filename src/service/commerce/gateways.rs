@@ -425,7 +425,7 @@ pub async fn kinds_of_many<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppRes
     }
     if !real.is_empty() {
         let rows = payment_gateway_configs::Entity::find()
-            .filter(payment_gateway_configs::Column::Id.is_in(real))
+            .filter(super::any_of("payment_gateway_configs.id", &real))
             .all(conn)
             .await?;
         for m in rows {

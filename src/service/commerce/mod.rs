@@ -16,6 +16,7 @@ pub mod events;
 pub mod gateway;
 pub mod gateways;
 pub mod money;
+pub mod order_page;
 pub mod orders;
 pub mod payments;
 pub mod perms;
@@ -151,6 +152,13 @@ impl ListCursor {
         DateTime::<Utc>::from_timestamp_micros(self.t)
             .ok_or_else(|| AppError::invalid(field, "is not a cursor this API issued"))
     }
+}
+
+/// `column = ANY($1)` over `ids`: one array parameter, so the statement's
+/// text (and the plan prepared for it) is the same at any number of ids,
+/// unlike an `IN ($1, …, $n)` list.
+pub(crate) fn any_of(column: &str, ids: &[Uuid]) -> Expr {
+    Expr::cust_with_values(format!("{column} = ANY($1)"), [sea_orm::Value::from(ids.to_vec())])
 }
 
 /// `cond` with the keyset bounds of `page` over `(table.created_at,

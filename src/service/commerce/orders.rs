@@ -6,12 +6,12 @@
 //! Making them is [`super::purchase`]; completing, failing and refunding
 //! them are [`super::webhooks`] and [`super::payments`].
 
-use entity::{invoices, order_items, orders, payment_transactions, payments};
+use entity::{invoices, order_items, orders, payments};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::{keyset, newest_first, perms, ListCursor, ListFilter};
+use super::{any_of, keyset, newest_first, perms, ListCursor, ListFilter};
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::service::identity::Viewer;
@@ -52,7 +52,7 @@ fn visible(viewer: &Viewer, owner: Uuid) -> bool {
         || (viewer.user_id == Some(owner) && viewer.scope_allows(perms::COMMERCE_PURCHASE))
 }
 
-fn list_condition(table: &str, scope: Scope, filter: &ListFilter) -> Condition {
+pub(crate) fn list_condition(table: &str, scope: Scope, filter: &ListFilter) -> Condition {
     let mut cond = Condition::all();
     let user = match scope {
         Scope::Own(u) => Some(u),
@@ -74,18 +74,6 @@ fn list_condition(table: &str, scope: Scope, filter: &ListFilter) -> Condition {
         cond = cond.add(Expr::cust_with_values(format!("{table}.created_at < $1"), [t]));
     }
     cond
-}
-
-/// A page of orders in `scope`, newest first, as fetched for `page.finish`.
-pub async fn list_orders(
-    ctx: &AppContext,
-    scope: Scope,
-    filter: &ListFilter,
-    page: &PageRequest<ListCursor>,
-) -> AppResult<Vec<orders::Model>> {
-    let cond = keyset("orders", list_condition("orders", scope, filter), page)?;
-    let q = orders::Entity::find().filter(cond);
-    newest_first(&ctx.db.read, q, page, orders::Column::CreatedAt, orders::Column::Id).await
 }
 
 /// A page of invoices in `scope`, newest first.
@@ -177,7 +165,7 @@ pub async fn items_of<C: ConnectionTrait>(conn: &C, order: Uuid) -> AppResult<Ve
 /// The items of several orders, each order's oldest first.
 pub async fn items_of_many<C: ConnectionTrait>(conn: &C, orders: &[Uuid]) -> AppResult<Vec<order_items::Model>> {
     Ok(order_items::Entity::find()
-        .filter(order_items::Column::OrderId.is_in(orders.to_vec()))
+        .filter(any_of("order_items.order_id", orders))
         .order_by_asc(order_items::Column::CreatedAt)
         .order_by_asc(order_items::Column::Id)
         .all(conn)
@@ -188,7 +176,7 @@ pub async fn items_of_many<C: ConnectionTrait>(conn: &C, orders: &[Uuid]) -> App
 /// its first).
 pub async fn invoices_of_many<C: ConnectionTrait>(conn: &C, orders: &[Uuid]) -> AppResult<Vec<invoices::Model>> {
     Ok(invoices::Entity::find()
-        .filter(invoices::Column::OrderId.is_in(orders.to_vec()))
+        .filter(any_of("invoices.order_id", orders))
         .order_by_asc(invoices::Column::CreatedAt)
         .order_by_asc(invoices::Column::Id)
         .all(conn)
@@ -198,23 +186,9 @@ pub async fn invoices_of_many<C: ConnectionTrait>(conn: &C, orders: &[Uuid]) -> 
 /// The payments of several orders, oldest first.
 pub async fn payments_of_many<C: ConnectionTrait>(conn: &C, orders: &[Uuid]) -> AppResult<Vec<payments::Model>> {
     Ok(payments::Entity::find()
-        .filter(payments::Column::OrderId.is_in(orders.to_vec()))
+        .filter(any_of("payments.order_id", orders))
         .order_by_asc(payments::Column::CreatedAt)
         .order_by_asc(payments::Column::Id)
-        .all(conn)
-        .await?)
-}
-
-/// The transaction logs of several payments, oldest first (callers check
-/// [`require_transactions`]).
-pub async fn transactions_of_many<C: ConnectionTrait>(
-    conn: &C,
-    payments: &[Uuid],
-) -> AppResult<Vec<payment_transactions::Model>> {
-    Ok(payment_transactions::Entity::find()
-        .filter(payment_transactions::Column::PaymentId.is_in(payments.to_vec()))
-        .order_by_asc(payment_transactions::Column::CreatedAt)
-        .order_by_asc(payment_transactions::Column::Id)
         .all(conn)
         .await?)
 }
@@ -222,7 +196,7 @@ pub async fn transactions_of_many<C: ConnectionTrait>(
 /// Orders by id (the orders of invoices and payments already shown).
 pub async fn orders_by_id<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<Vec<orders::Model>> {
     Ok(orders::Entity::find()
-        .filter(orders::Column::Id.is_in(ids.to_vec()))
+        .filter(any_of("orders.id", ids))
         .all(conn)
         .await?)
 }
@@ -230,7 +204,7 @@ pub async fn orders_by_id<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResu
 /// Invoices by id (the invoices of payments already shown).
 pub async fn invoices_by_id<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<Vec<invoices::Model>> {
     Ok(invoices::Entity::find()
-        .filter(invoices::Column::Id.is_in(ids.to_vec()))
+        .filter(any_of("invoices.id", ids))
         .all(conn)
         .await?)
 }

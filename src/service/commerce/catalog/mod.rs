@@ -225,7 +225,7 @@ pub async fn package(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<p
 /// an order keeps pointing at what it bought).
 pub async fn packages_of_many<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<Vec<pricing_packages::Model>> {
     Ok(pricing_packages::Entity::find()
-        .filter(pricing_packages::Column::Id.is_in(ids.to_vec()))
+        .filter(super::any_of("pricing_packages.id", ids))
         .all(conn)
         .await?)
 }
@@ -233,7 +233,7 @@ pub async fn packages_of_many<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> App
 /// Coupons by id, in bulk (the coupons orders used).
 pub async fn coupons_of_many<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<Vec<coupons::Model>> {
     Ok(coupons::Entity::find()
-        .filter(coupons::Column::Id.is_in(ids.to_vec()))
+        .filter(super::any_of("coupons.id", ids))
         .all(conn)
         .await?)
 }
