@@ -800,6 +800,9 @@ async fn run(opts: &Opts, db: &Database) -> Result<(), String> {
             );
         }
         let [a, b] = &totals[qi];
+        if a.requests == 0 || b.requests == 0 {
+            continue;
+        }
         let total_a = a.per_req(a.server_cpu) + a.per_req(a.pg_cpu);
         let total_b = b.per_req(b.server_cpu) + b.per_req(b.pg_cpu);
         println!(

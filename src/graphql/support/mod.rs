@@ -2,6 +2,7 @@
 //! Queries, mutations and subscriptions each have a file; types,
 //! connections, inputs and loaders theirs.
 
+pub mod clients;
 pub mod connections;
 pub mod inputs;
 pub mod loaders;

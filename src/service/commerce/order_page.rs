@@ -171,7 +171,7 @@ pub async fn order_page(
         }
     }
     for o in &mut out {
-        o.items.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        o.items.sort_by_key(|a| (a.created_at, a.id));
     }
     Ok(out)
 }
@@ -194,7 +194,7 @@ pub async fn payments_of_orders<C: ConnectionTrait>(
     for row in &rows {
         let r = pg(row)?;
         let id: Uuid = get(r, 0)?;
-        if !out.last().is_some_and(|p| p.payment.id == id) {
+        if out.last().is_none_or(|p| p.payment.id != id) {
             out.push(PaymentWith {
                 payment: payment_at(r, 0, id)?,
                 transactions: with_log.then(Vec::new),
@@ -218,7 +218,7 @@ pub async fn payments_of_orders<C: ConnectionTrait>(
     }
     for p in &mut out {
         if let Some(log) = &mut p.transactions {
-            log.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+            log.sort_by_key(|a| (a.created_at, a.id));
         }
     }
     Ok(out)
