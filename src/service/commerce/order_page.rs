@@ -1,14 +1,18 @@
 //! A page of orders with the relations its query selects, in two
 //! statements at any page size: the orders with their invoice and items
 //! (one row per item, the order's columns repeated), then the orders'
-//! payments with their transaction logs. Both statements keep their text
-//! whatever the page (ids travel as one `= ANY($1)` array, the page size is
-//! part of the text), so each is prepared and planned once per connection.
+//! payments with their transaction logs (one row per entry). Both keep
+//! their text whatever the page (ids travel as one `= ANY($1)` array, the
+//! page size is part of the text), so each is prepared and planned once
+//! per connection and column set.
 //!
-//! Rows are decoded by position straight into the entity models (no
-//! per-cell column-name lookup), and a transaction log leaves the
-//! providers' payloads in the database: they are read apart, by id, only
-//! when a query asks for them ([`transaction_payloads`]).
+//! Only the columns the query needs are read ([`Cols`]): the database
+//! sends, and the server decodes, nothing else. Rows are decoded by
+//! position straight into the entity models, whose unread columns keep a
+//! blank value (the GraphQL types check [`Cols`] before showing a field).
+//! A transaction log never carries the providers' payloads: they are read
+//! apart, by entry id, only when a query asks for them
+//! ([`transaction_payloads`]).
 
 use chrono::{DateTime, FixedOffset};
 use entity::{invoices, order_items, orders, payments};
@@ -24,13 +28,217 @@ use crate::app::AppContext;
 use crate::error::AppResult;
 use crate::service::page::PageRequest;
 
-/// Which relations an order page brings along with each order.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// A set of columns of one table: bit `i` is column `i` of the table's
+/// list ([`cols`]). A model read with a set holds blank values in the
+/// columns outside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Cols(pub u32);
+
+impl Cols {
+    /// Whether every column of `bits` is in the set.
+    pub const fn has(self, bits: u32) -> bool {
+        self.0 & bits == bits
+    }
+
+    /// The set with `bits` added.
+    pub const fn with(self, bits: u32) -> Cols {
+        Cols(self.0 | bits)
+    }
+
+    /// How many columns the set holds (its width in a result row).
+    const fn width(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// Appends `alias.column` for each column of the set, comma-led.
+    fn push_sql(self, alias: &str, names: &[&str], sql: &mut String) {
+        for (i, name) in names.iter().enumerate() {
+            if self.0 & (1 << i) != 0 {
+                sql.push_str(", ");
+                sql.push_str(alias);
+                sql.push('.');
+                sql.push_str(name);
+            }
+        }
+    }
+
+    /// The indexes of the set's columns, in list (and result) order.
+    fn indexes(self) -> impl Iterator<Item = u32> {
+        (0..32).filter(move |i| self.0 & (1 << i) != 0)
+    }
+}
+
+/// The column lists and bits of the tables an order page reads.
+pub mod cols {
+    /// `orders`.
+    pub mod order {
+        pub const NAMES: &[&str] = &[
+            "id",
+            "user_id",
+            "order_type",
+            "subtotal_inr",
+            "discount_inr",
+            "tax_inr",
+            "total_inr",
+            "coupon_id",
+            "status",
+            "created_at",
+            "updated_at",
+        ];
+        pub const ID: u32 = 1;
+        pub const USER_ID: u32 = 1 << 1;
+        pub const ORDER_TYPE: u32 = 1 << 2;
+        pub const SUBTOTAL: u32 = 1 << 3;
+        pub const DISCOUNT: u32 = 1 << 4;
+        pub const TAX: u32 = 1 << 5;
+        pub const TOTAL: u32 = 1 << 6;
+        pub const COUPON_ID: u32 = 1 << 7;
+        pub const STATUS: u32 = 1 << 8;
+        pub const CREATED_AT: u32 = 1 << 9;
+        pub const UPDATED_AT: u32 = 1 << 10;
+        pub const ALL: u32 = (1 << 11) - 1;
+        /// What every page reads: the key and the sort key.
+        pub const KEYS: u32 = ID | CREATED_AT;
+    }
+    /// `invoices`.
+    pub mod invoice {
+        pub const NAMES: &[&str] = &[
+            "id",
+            "order_id",
+            "user_id",
+            "invoice_number",
+            "subtotal_inr",
+            "discount_inr",
+            "tax_inr",
+            "total_inr",
+            "status",
+            "issued_at",
+            "due_at",
+            "paid_at",
+            "created_at",
+            "updated_at",
+        ];
+        pub const ID: u32 = 1;
+        pub const ORDER_ID: u32 = 1 << 1;
+        pub const USER_ID: u32 = 1 << 2;
+        pub const NUMBER: u32 = 1 << 3;
+        pub const SUBTOTAL: u32 = 1 << 4;
+        pub const DISCOUNT: u32 = 1 << 5;
+        pub const TAX: u32 = 1 << 6;
+        pub const TOTAL: u32 = 1 << 7;
+        pub const STATUS: u32 = 1 << 8;
+        pub const ISSUED_AT: u32 = 1 << 9;
+        pub const DUE_AT: u32 = 1 << 10;
+        pub const PAID_AT: u32 = 1 << 11;
+        pub const CREATED_AT: u32 = 1 << 12;
+        pub const UPDATED_AT: u32 = 1 << 13;
+        pub const ALL: u32 = (1 << 14) - 1;
+        /// The key (NULL when the order has no invoice).
+        pub const KEYS: u32 = ID;
+    }
+    /// `order_items`.
+    pub mod item {
+        pub const NAMES: &[&str] = &[
+            "id",
+            "order_id",
+            "item_type",
+            "item_id",
+            "item_name",
+            "quantity",
+            "unit_price_inr",
+            "total_price_inr",
+            "created_at",
+        ];
+        pub const ID: u32 = 1;
+        pub const ORDER_ID: u32 = 1 << 1;
+        pub const ITEM_TYPE: u32 = 1 << 2;
+        pub const ITEM_ID: u32 = 1 << 3;
+        pub const ITEM_NAME: u32 = 1 << 4;
+        pub const QUANTITY: u32 = 1 << 5;
+        pub const UNIT_PRICE: u32 = 1 << 6;
+        pub const TOTAL_PRICE: u32 = 1 << 7;
+        pub const CREATED_AT: u32 = 1 << 8;
+        pub const ALL: u32 = (1 << 9) - 1;
+        /// The key and the sort key.
+        pub const KEYS: u32 = ID | CREATED_AT;
+    }
+    /// `payments`.
+    pub mod payment {
+        pub const NAMES: &[&str] = &[
+            "id",
+            "order_id",
+            "invoice_id",
+            "user_id",
+            "payment_gateway_config_id",
+            "payment_method",
+            "provider_payment_ref",
+            "amount_inr",
+            "currency_code",
+            "status",
+            "initiated_at",
+            "completed_at",
+            "created_at",
+            "updated_at",
+        ];
+        pub const ID: u32 = 1;
+        pub const ORDER_ID: u32 = 1 << 1;
+        pub const INVOICE_ID: u32 = 1 << 2;
+        pub const USER_ID: u32 = 1 << 3;
+        pub const GATEWAY_CONFIG_ID: u32 = 1 << 4;
+        pub const METHOD: u32 = 1 << 5;
+        pub const PROVIDER_REF: u32 = 1 << 6;
+        pub const AMOUNT: u32 = 1 << 7;
+        pub const CURRENCY: u32 = 1 << 8;
+        pub const STATUS: u32 = 1 << 9;
+        pub const INITIATED_AT: u32 = 1 << 10;
+        pub const COMPLETED_AT: u32 = 1 << 11;
+        pub const CREATED_AT: u32 = 1 << 12;
+        pub const UPDATED_AT: u32 = 1 << 13;
+        pub const ALL: u32 = (1 << 14) - 1;
+        /// The key and the order it belongs to.
+        pub const KEYS: u32 = ID | ORDER_ID;
+    }
+    /// `payment_transactions`, without the payloads.
+    pub mod transaction {
+        pub const NAMES: &[&str] = &[
+            "id",
+            "payment_id",
+            "transaction_type",
+            "provider_reference",
+            "status",
+            "created_at",
+        ];
+        pub const ID: u32 = 1;
+        pub const PAYMENT_ID: u32 = 1 << 1;
+        pub const TYPE: u32 = 1 << 2;
+        pub const PROVIDER_REF: u32 = 1 << 3;
+        pub const STATUS: u32 = 1 << 4;
+        pub const CREATED_AT: u32 = 1 << 5;
+        pub const ALL: u32 = (1 << 6) - 1;
+        /// The key and the sort key.
+        pub const KEYS: u32 = ID | CREATED_AT;
+    }
+}
+
+/// What an order page reads with each order: the columns of each table,
+/// and which relations at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OrderParts {
-    /// The order's invoice (its first).
-    pub invoice: bool,
-    /// The order's items.
-    pub items: bool,
+    pub order: Cols,
+    /// The order's invoice (its first), if read.
+    pub invoice: Option<Cols>,
+    /// The order's items, if read.
+    pub items: Option<Cols>,
+}
+
+impl Default for OrderParts {
+    fn default() -> Self {
+        OrderParts {
+            order: Cols(cols::order::ALL),
+            invoice: None,
+            items: None,
+        }
+    }
 }
 
 /// An order of a page with the relations [`OrderParts`] asked for.
@@ -44,8 +252,9 @@ pub struct OrderWith {
 }
 
 /// One entry of a payment's log, without the providers' payloads (see
-/// [`transaction_payloads`]).
-#[derive(Clone, Debug)]
+/// [`transaction_payloads`]); columns outside the set it was read with
+/// are blank.
+#[derive(Clone, Debug, Default)]
 pub struct TransactionEntry {
     pub id: Uuid,
     pub payment_id: Uuid,
@@ -62,14 +271,6 @@ pub struct PaymentWith {
     pub transactions: Option<Vec<TransactionEntry>>,
 }
 
-const ORDER_COLUMNS: &str = "o.id, o.user_id, o.order_type, o.subtotal_inr, o.discount_inr, o.tax_inr, o.total_inr, \
-    o.coupon_id, o.status, o.created_at, o.updated_at";
-const ORDER_WIDTH: usize = 11;
-const INVOICE_COLUMNS: &str = "i.id, i.order_id, i.user_id, i.invoice_number, i.subtotal_inr, i.discount_inr, \
-    i.tax_inr, i.total_inr, i.status, i.issued_at, i.due_at, i.paid_at, i.created_at, i.updated_at";
-const INVOICE_WIDTH: usize = 14;
-const ITEM_COLUMNS: &str = "it.id, it.order_id, it.item_type, it.item_id, it.item_name, it.quantity, \
-    it.unit_price_inr, it.total_price_inr, it.created_at";
 /// An order's first invoice. A lateral subquery (rather than a plain
 /// join) keeps the plan a nested loop over the page's few orders.
 const INVOICE_JOIN: &str = " LEFT JOIN LATERAL (SELECT * FROM invoices WHERE invoices.order_id = o.id \
@@ -79,24 +280,9 @@ const INVOICE_JOIN: &str = " LEFT JOIN LATERAL (SELECT * FROM invoices WHERE inv
 /// plan cannot know how few orders the page holds).
 const ITEMS_JOIN: &str =
     " LEFT JOIN LATERAL (SELECT * FROM order_items WHERE order_items.order_id = o.id OFFSET 0) AS it ON true";
-
-const PAYMENT_WIDTH: usize = 14;
-const PAYMENTS_OF_ORDERS: &str = "SELECT p.id, p.order_id, p.invoice_id, p.user_id, p.payment_gateway_config_id, \
-    p.payment_method, p.provider_payment_ref, p.amount_inr, p.currency_code, p.status, p.initiated_at, \
-    p.completed_at, p.created_at, p.updated_at FROM payments p WHERE p.order_id = ANY($1) ORDER BY p.created_at, p.id";
-/// Payments with their logs: one row per entry (a payment without any
-/// once, with NULLs), the payment's columns repeated.
-const PAYMENTS_WITH_LOG_OF_ORDERS: &str = "SELECT p.id, p.order_id, p.invoice_id, p.user_id, \
-    p.payment_gateway_config_id, p.payment_method, p.provider_payment_ref, p.amount_inr, p.currency_code, p.status, \
-    p.initiated_at, p.completed_at, p.created_at, p.updated_at, \
-    t.id, t.transaction_type, t.provider_reference, t.status, t.created_at \
-    FROM payments p LEFT JOIN LATERAL (SELECT id, transaction_type, provider_reference, status, created_at \
-    FROM payment_transactions WHERE payment_transactions.payment_id = p.id OFFSET 0) AS t ON true \
-    WHERE p.order_id = ANY($1) ORDER BY p.created_at, p.id";
-const TRANSACTIONS_OF_PAYMENTS: &str = "SELECT id, payment_id, transaction_type, provider_reference, status, \
-    created_at FROM payment_transactions WHERE payment_id = ANY($1) ORDER BY payment_id, created_at, id";
-const PAYLOADS: &str =
-    "SELECT id, request_payload_json, response_payload_json FROM payment_transactions WHERE id = ANY($1)";
+/// A payment's log, likewise kept a nested loop.
+const LOG_JOIN: &str = " LEFT JOIN LATERAL (SELECT * FROM payment_transactions \
+    WHERE payment_transactions.payment_id = p.id OFFSET 0) AS t ON true";
 
 /// A page of orders in `scope`, newest first, as fetched for
 /// `page.finish` (one extra), each with the relations `parts` asks for:
@@ -108,19 +294,20 @@ pub async fn order_page(
     page: &PageRequest<ListCursor>,
     parts: OrderParts,
 ) -> AppResult<Vec<OrderWith>> {
+    let order_cols = parts.order.with(cols::order::KEYS);
+    let invoice_cols = parts.invoice.map(|c| c.with(cols::invoice::KEYS));
+    let item_cols = parts.items.map(|c| c.with(cols::item::KEYS));
     let cond = keyset("orders", list_condition("orders", scope, filter), page)?;
     let inner = orders::Entity::find().filter(cond).build(DbBackend::Postgres);
     let dir = if page.sql_descending(true) { "DESC" } else { "ASC" };
     let mut sql = String::with_capacity(inner.sql.len() + 1024);
-    sql.push_str("SELECT ");
-    sql.push_str(ORDER_COLUMNS);
-    if parts.invoice {
-        sql.push_str(", ");
-        sql.push_str(INVOICE_COLUMNS);
+    sql.push_str("SELECT o.id");
+    Cols(order_cols.0 & !cols::order::ID).push_sql("o", cols::order::NAMES, &mut sql);
+    if let Some(c) = invoice_cols {
+        c.push_sql("i", cols::invoice::NAMES, &mut sql);
     }
-    if parts.items {
-        sql.push_str(", ");
-        sql.push_str(ITEM_COLUMNS);
+    if let Some(c) = item_cols {
+        c.push_sql("it", cols::item::NAMES, &mut sql);
     }
     sql.push_str(" FROM (");
     sql.push_str(&inner.sql);
@@ -130,10 +317,10 @@ pub async fn order_page(
     sql.push_str(&format!(
         " ORDER BY orders.created_at {dir}, orders.id {dir} LIMIT {fetch}) AS o"
     ));
-    if parts.invoice {
+    if invoice_cols.is_some() {
         sql.push_str(INVOICE_JOIN);
     }
-    if parts.items {
+    if item_cols.is_some() {
         sql.push_str(ITEMS_JOIN);
     }
     sql.push_str(&format!(" ORDER BY o.created_at {dir}, o.id {dir}"));
@@ -143,73 +330,78 @@ pub async fn order_page(
         db_backend: DbBackend::Postgres,
     };
     let rows = ctx.db.read.query_all_raw(stmt).await?;
+    let invoice_at = order_cols.width();
+    let item_at = invoice_at + invoice_cols.map_or(0, Cols::width);
     let mut out: Vec<OrderWith> = Vec::with_capacity(rows.len().min(fetch as usize));
-    let item_at = ORDER_WIDTH + if parts.invoice { INVOICE_WIDTH } else { 0 };
     for row in &rows {
         let r = pg(row)?;
         let id: Uuid = get(r, 0)?;
         // An order's rows are adjacent (the SQL orders by a unique key).
-        let same = out.last().is_some_and(|o| o.order.id == id);
-        if !same {
-            let invoice = if parts.invoice {
-                get::<Option<Uuid>>(r, ORDER_WIDTH)?
-                    .map(|_| invoice_at(r, ORDER_WIDTH))
-                    .transpose()?
-            } else {
-                None
+        if out.last().is_none_or(|o| o.order.id != id) {
+            let invoice = match invoice_cols {
+                Some(c) if get::<Option<Uuid>>(r, invoice_at)?.is_some() => Some(read_invoice(r, invoice_at, c)?),
+                _ => None,
             };
             out.push(OrderWith {
-                order: order_at(r, 0, id)?,
+                order: read_order(r, order_cols)?,
                 invoice,
                 items: Vec::new(),
             });
         }
-        if parts.items && get::<Option<Uuid>>(r, item_at)?.is_some() {
-            if let Some(o) = out.last_mut() {
-                o.items.push(order_item_at(r, item_at)?);
+        if let Some(c) = item_cols {
+            if get::<Option<Uuid>>(r, item_at)?.is_some() {
+                let item = read_item(r, item_at, c)?;
+                if let Some(o) = out.last_mut() {
+                    o.items.push(item);
+                }
             }
         }
     }
     for o in &mut out {
-        o.items.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        o.items.sort_by_key(|a| (a.created_at, a.id));
     }
     Ok(out)
 }
 
-/// The payments of several orders, each order's oldest first, with their
-/// logs (oldest first) when `with_log` (callers check
+/// The payments of several orders, each order's oldest first, with the
+/// columns `payment` (and the keys), and with their logs (oldest first,
+/// the columns `log` and the keys) when `log` is given (callers check
 /// [`super::orders::require_transactions`]): one statement.
 pub async fn payments_of_orders<C: ConnectionTrait>(
     conn: &C,
     orders: &[Uuid],
-    with_log: bool,
+    payment: Cols,
+    log: Option<Cols>,
 ) -> AppResult<Vec<PaymentWith>> {
-    let sql = if with_log {
-        PAYMENTS_WITH_LOG_OF_ORDERS
-    } else {
-        PAYMENTS_OF_ORDERS
-    };
-    let rows = conn.query_all_raw(any_of(sql, orders)).await?;
+    let payment = payment.with(cols::payment::KEYS);
+    let log = log.map(|c| c.with(cols::transaction::KEYS));
+    let mut sql = String::with_capacity(512);
+    sql.push_str("SELECT p.id");
+    Cols(payment.0 & !cols::payment::ID).push_sql("p", cols::payment::NAMES, &mut sql);
+    if let Some(c) = log {
+        c.push_sql("t", cols::transaction::NAMES, &mut sql);
+    }
+    sql.push_str(" FROM payments p");
+    if log.is_some() {
+        sql.push_str(LOG_JOIN);
+    }
+    sql.push_str(" WHERE p.order_id = ANY($1) ORDER BY p.created_at, p.id");
+    let rows = conn.query_all_raw(any_of(&sql, orders)).await?;
+    let log_at = payment.width();
     let mut out: Vec<PaymentWith> = Vec::with_capacity(rows.len());
     for row in &rows {
         let r = pg(row)?;
         let id: Uuid = get(r, 0)?;
-        if !out.last().is_some_and(|p| p.payment.id == id) {
+        if out.last().is_none_or(|p| p.payment.id != id) {
             out.push(PaymentWith {
-                payment: payment_at(r, 0, id)?,
-                transactions: with_log.then(Vec::new),
+                payment: read_payment(r, payment)?,
+                transactions: log.map(|_| Vec::new()),
             });
         }
-        if with_log {
-            if let Some(tid) = get::<Option<Uuid>>(r, PAYMENT_WIDTH)? {
-                let entry = TransactionEntry {
-                    id: tid,
-                    payment_id: id,
-                    transaction_type: get(r, PAYMENT_WIDTH + 1)?,
-                    provider_reference: get(r, PAYMENT_WIDTH + 2)?,
-                    status: get(r, PAYMENT_WIDTH + 3)?,
-                    created_at: get(r, PAYMENT_WIDTH + 4)?,
-                };
+        if let Some(c) = log {
+            if get::<Option<Uuid>>(r, log_at)?.is_some() {
+                let mut entry = read_transaction(r, log_at, c)?;
+                entry.payment_id = id;
                 if let Some(log) = out.last_mut().and_then(|p| p.transactions.as_mut()) {
                     log.push(entry);
                 }
@@ -218,7 +410,7 @@ pub async fn payments_of_orders<C: ConnectionTrait>(
     }
     for p in &mut out {
         if let Some(log) = &mut p.transactions {
-            log.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+            log.sort_by_key(|a| (a.created_at, a.id));
         }
     }
     Ok(out)
@@ -227,19 +419,11 @@ pub async fn payments_of_orders<C: ConnectionTrait>(
 /// The transaction logs of several payments, each oldest first, without
 /// the payloads (callers check [`super::orders::require_transactions`]).
 pub async fn transactions_of_many<C: ConnectionTrait>(conn: &C, payments: &[Uuid]) -> AppResult<Vec<TransactionEntry>> {
-    let rows = conn.query_all_raw(any_of(TRANSACTIONS_OF_PAYMENTS, payments)).await?;
+    const SQL: &str = "SELECT t.id, t.payment_id, t.transaction_type, t.provider_reference, t.status, \
+        t.created_at FROM payment_transactions t WHERE t.payment_id = ANY($1) ORDER BY t.payment_id, t.created_at, t.id";
+    let rows = conn.query_all_raw(any_of(SQL, payments)).await?;
     rows.iter()
-        .map(|row| {
-            let r = pg(row)?;
-            Ok(TransactionEntry {
-                id: get(r, 0)?,
-                payment_id: get(r, 1)?,
-                transaction_type: get(r, 2)?,
-                provider_reference: get(r, 3)?,
-                status: get(r, 4)?,
-                created_at: get(r, 5)?,
-            })
-        })
+        .map(|row| read_transaction(pg(row)?, 0, Cols(cols::transaction::ALL)))
         .collect()
 }
 
@@ -248,7 +432,9 @@ pub async fn transaction_payloads<C: ConnectionTrait>(
     conn: &C,
     ids: &[Uuid],
 ) -> AppResult<Vec<(Uuid, Option<Json>, Option<Json>)>> {
-    let rows = conn.query_all_raw(any_of(PAYLOADS, ids)).await?;
+    const SQL: &str =
+        "SELECT id, request_payload_json, response_payload_json FROM payment_transactions WHERE id = ANY($1)";
+    let rows = conn.query_all_raw(any_of(SQL, ids)).await?;
     rows.iter()
         .map(|row| {
             let r = pg(row)?;
@@ -273,70 +459,196 @@ fn get<'r, T: Decode<'r, Postgres> + Type<Postgres>>(row: &'r PgRow, i: usize) -
         .map_err(|e| DbErr::Type(format!("column {i}: {e}")).into())
 }
 
-fn order_at(r: &PgRow, at: usize, id: Uuid) -> AppResult<orders::Model> {
-    Ok(orders::Model {
-        id,
-        user_id: get(r, at + 1)?,
-        order_type: get(r, at + 2)?,
-        subtotal_inr: get(r, at + 3)?,
-        discount_inr: get(r, at + 4)?,
-        tax_inr: get(r, at + 5)?,
-        total_inr: get(r, at + 6)?,
-        coupon_id: get(r, at + 7)?,
-        status: get(r, at + 8)?,
-        created_at: get(r, at + 9)?,
-        updated_at: get(r, at + 10)?,
-    })
+/// An instant for columns not read.
+fn blank_time() -> DateTime<FixedOffset> {
+    DateTime::<FixedOffset>::default()
 }
 
-fn invoice_at(r: &PgRow, at: usize) -> AppResult<invoices::Model> {
-    Ok(invoices::Model {
-        id: get(r, at)?,
-        order_id: get(r, at + 1)?,
-        user_id: get(r, at + 2)?,
-        invoice_number: get(r, at + 3)?,
-        subtotal_inr: get(r, at + 4)?,
-        discount_inr: get(r, at + 5)?,
-        tax_inr: get(r, at + 6)?,
-        total_inr: get(r, at + 7)?,
-        status: get(r, at + 8)?,
-        issued_at: get(r, at + 9)?,
-        due_at: get(r, at + 10)?,
-        paid_at: get(r, at + 11)?,
-        created_at: get(r, at + 12)?,
-        updated_at: get(r, at + 13)?,
-    })
+/// The order at the start of `r` (its columns `c`, in list order).
+fn read_order(r: &PgRow, c: Cols) -> AppResult<orders::Model> {
+    let mut m = orders::Model {
+        id: Uuid::nil(),
+        user_id: Uuid::nil(),
+        order_type: String::new(),
+        subtotal_inr: 0,
+        discount_inr: 0,
+        tax_inr: 0,
+        total_inr: 0,
+        coupon_id: None,
+        status: String::new(),
+        created_at: blank_time(),
+        updated_at: blank_time(),
+    };
+    for (at, col) in c.indexes().enumerate() {
+        match col {
+            0 => m.id = get(r, at)?,
+            1 => m.user_id = get(r, at)?,
+            2 => m.order_type = get(r, at)?,
+            3 => m.subtotal_inr = get(r, at)?,
+            4 => m.discount_inr = get(r, at)?,
+            5 => m.tax_inr = get(r, at)?,
+            6 => m.total_inr = get(r, at)?,
+            7 => m.coupon_id = get(r, at)?,
+            8 => m.status = get(r, at)?,
+            9 => m.created_at = get(r, at)?,
+            10 => m.updated_at = get(r, at)?,
+            _ => {}
+        }
+    }
+    Ok(m)
 }
 
-fn order_item_at(r: &PgRow, at: usize) -> AppResult<order_items::Model> {
-    Ok(order_items::Model {
-        id: get(r, at)?,
-        order_id: get(r, at + 1)?,
-        item_type: get(r, at + 2)?,
-        item_id: get(r, at + 3)?,
-        item_name: get(r, at + 4)?,
-        quantity: get(r, at + 5)?,
-        unit_price_inr: get(r, at + 6)?,
-        total_price_inr: get(r, at + 7)?,
-        created_at: get(r, at + 8)?,
-    })
+/// The invoice from column `start` of `r` (its columns `c`).
+fn read_invoice(r: &PgRow, start: usize, c: Cols) -> AppResult<invoices::Model> {
+    let mut m = invoices::Model {
+        id: Uuid::nil(),
+        order_id: Uuid::nil(),
+        user_id: Uuid::nil(),
+        invoice_number: String::new(),
+        subtotal_inr: 0,
+        discount_inr: 0,
+        tax_inr: 0,
+        total_inr: 0,
+        status: String::new(),
+        issued_at: blank_time(),
+        due_at: None,
+        paid_at: None,
+        created_at: blank_time(),
+        updated_at: blank_time(),
+    };
+    for (n, col) in c.indexes().enumerate() {
+        let at = start + n;
+        match col {
+            0 => m.id = get(r, at)?,
+            1 => m.order_id = get(r, at)?,
+            2 => m.user_id = get(r, at)?,
+            3 => m.invoice_number = get(r, at)?,
+            4 => m.subtotal_inr = get(r, at)?,
+            5 => m.discount_inr = get(r, at)?,
+            6 => m.tax_inr = get(r, at)?,
+            7 => m.total_inr = get(r, at)?,
+            8 => m.status = get(r, at)?,
+            9 => m.issued_at = get(r, at)?,
+            10 => m.due_at = get(r, at)?,
+            11 => m.paid_at = get(r, at)?,
+            12 => m.created_at = get(r, at)?,
+            13 => m.updated_at = get(r, at)?,
+            _ => {}
+        }
+    }
+    Ok(m)
 }
 
-fn payment_at(r: &PgRow, at: usize, id: Uuid) -> AppResult<payments::Model> {
-    Ok(payments::Model {
-        id,
-        order_id: get(r, at + 1)?,
-        invoice_id: get(r, at + 2)?,
-        user_id: get(r, at + 3)?,
-        payment_gateway_config_id: get(r, at + 4)?,
-        payment_method: get(r, at + 5)?,
-        provider_payment_ref: get(r, at + 6)?,
-        amount_inr: get(r, at + 7)?,
-        currency_code: get(r, at + 8)?,
-        status: get(r, at + 9)?,
-        initiated_at: get(r, at + 10)?,
-        completed_at: get(r, at + 11)?,
-        created_at: get(r, at + 12)?,
-        updated_at: get(r, at + 13)?,
-    })
+/// The item from column `start` of `r` (its columns `c`).
+fn read_item(r: &PgRow, start: usize, c: Cols) -> AppResult<order_items::Model> {
+    let mut m = order_items::Model {
+        id: Uuid::nil(),
+        order_id: Uuid::nil(),
+        item_type: String::new(),
+        item_id: Uuid::nil(),
+        item_name: String::new(),
+        quantity: 0,
+        unit_price_inr: 0,
+        total_price_inr: 0,
+        created_at: blank_time(),
+    };
+    for (n, col) in c.indexes().enumerate() {
+        let at = start + n;
+        match col {
+            0 => m.id = get(r, at)?,
+            1 => m.order_id = get(r, at)?,
+            2 => m.item_type = get(r, at)?,
+            3 => m.item_id = get(r, at)?,
+            4 => m.item_name = get(r, at)?,
+            5 => m.quantity = get(r, at)?,
+            6 => m.unit_price_inr = get(r, at)?,
+            7 => m.total_price_inr = get(r, at)?,
+            8 => m.created_at = get(r, at)?,
+            _ => {}
+        }
+    }
+    Ok(m)
+}
+
+/// The payment at the start of `r` (its columns `c`).
+fn read_payment(r: &PgRow, c: Cols) -> AppResult<payments::Model> {
+    let mut m = payments::Model {
+        id: Uuid::nil(),
+        order_id: Uuid::nil(),
+        invoice_id: None,
+        user_id: Uuid::nil(),
+        payment_gateway_config_id: Uuid::nil(),
+        payment_method: None,
+        provider_payment_ref: None,
+        amount_inr: 0,
+        currency_code: String::new(),
+        status: String::new(),
+        initiated_at: blank_time(),
+        completed_at: None,
+        created_at: blank_time(),
+        updated_at: blank_time(),
+    };
+    for (at, col) in c.indexes().enumerate() {
+        match col {
+            0 => m.id = get(r, at)?,
+            1 => m.order_id = get(r, at)?,
+            2 => m.invoice_id = get(r, at)?,
+            3 => m.user_id = get(r, at)?,
+            4 => m.payment_gateway_config_id = get(r, at)?,
+            5 => m.payment_method = get(r, at)?,
+            6 => m.provider_payment_ref = get(r, at)?,
+            7 => m.amount_inr = get(r, at)?,
+            8 => m.currency_code = get(r, at)?,
+            9 => m.status = get(r, at)?,
+            10 => m.initiated_at = get(r, at)?,
+            11 => m.completed_at = get(r, at)?,
+            12 => m.created_at = get(r, at)?,
+            13 => m.updated_at = get(r, at)?,
+            _ => {}
+        }
+    }
+    Ok(m)
+}
+
+/// The log entry from column `start` of `r` (its columns `c`).
+fn read_transaction(r: &PgRow, start: usize, c: Cols) -> AppResult<TransactionEntry> {
+    let mut m = TransactionEntry::default();
+    for (n, col) in c.indexes().enumerate() {
+        let at = start + n;
+        match col {
+            0 => m.id = get(r, at)?,
+            1 => m.payment_id = get(r, at)?,
+            2 => m.transaction_type = get(r, at)?,
+            3 => m.provider_reference = get(r, at)?,
+            4 => m.status = get(r, at)?,
+            5 => m.created_at = get(r, at)?,
+            _ => {}
+        }
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_column_set_lists_its_columns_in_order() {
+        let c = Cols(cols::order::ID | cols::order::STATUS | cols::order::TOTAL);
+        let mut sql = String::new();
+        c.push_sql("o", cols::order::NAMES, &mut sql);
+        assert_eq!(sql, ", o.id, o.total_inr, o.status");
+        assert_eq!(c.width(), 3);
+        assert_eq!(c.indexes().collect::<Vec<_>>(), [0, 6, 8]);
+        assert!(c.has(cols::order::ID | cols::order::STATUS));
+        assert!(!c.has(cols::order::USER_ID));
+        assert_eq!(cols::order::NAMES.len(), cols::order::ALL.count_ones() as usize);
+        assert_eq!(cols::invoice::NAMES.len(), cols::invoice::ALL.count_ones() as usize);
+        assert_eq!(cols::item::NAMES.len(), cols::item::ALL.count_ones() as usize);
+        assert_eq!(cols::payment::NAMES.len(), cols::payment::ALL.count_ones() as usize);
+        assert_eq!(
+            cols::transaction::NAMES.len(),
+            cols::transaction::ALL.count_ones() as usize
+        );
+    }
 }
