@@ -77,7 +77,9 @@ async fn an_order_page_costs_the_same_statements_at_any_size() {
     for nodes in [false, true] {
         let query = page_query(nodes);
         let mut counts = Vec::new();
-        for n in [10, 100, 10, 100] {
+        // Twice each after a first of each; the server's background jobs
+        // share the counter, so the fewer of two counts.
+        for n in [10, 100, 10, 100, 10, 100] {
             let before = server.ctx.db.statement_count();
             let d = admin.client.data(&query, json!({"n": n})).await;
             let after = server.ctx.db.statement_count();
@@ -114,16 +116,14 @@ async fn an_order_page_costs_the_same_statements_at_any_size() {
             }
             counts.push(after - before);
         }
-        println!(
-            "SQL statements per order page (nodes: {nodes}): first 10 -> {}, first 100 -> {}",
-            counts[2], counts[3]
-        );
+        let (ten, hundred) = (counts[2].min(counts[4]), counts[3].min(counts[5]));
+        println!("SQL statements per order page (nodes: {nodes}): first 10 -> {ten}, first 100 -> {hundred}");
         assert_eq!(
-            counts[2], counts[3],
+            ten, hundred,
             "statements must not grow with the page size (nodes: {nodes}): {counts:?}"
         );
         assert!(
-            counts[3] <= 12,
+            hundred <= 12,
             "a page is a handful of statements (nodes: {nodes}): {counts:?}"
         );
     }
@@ -205,7 +205,7 @@ fn bench_orders_page(first: u32) -> String {
 }
 
 #[tokio::test]
-async fn the_benchmark_orders_page_is_three_statements_at_any_size() {
+async fn the_benchmark_orders_page_is_two_statements_at_any_size() {
     let server = TestServer::start().await;
     let admin = server.admin().await;
     seed_orders(&server, &admin.id, 60).await;
@@ -241,9 +241,9 @@ async fn the_benchmark_orders_page_is_three_statements_at_any_size() {
         }
         println!("SQL statements of the benchmark's orders page (first: {first}): {counts:?}");
         let repeat = counts[1..].iter().min().copied();
-        // The session check, the orders with their invoices and items, and
-        // the payments with their transactions.
-        assert_eq!(repeat, Some(3), "first: {first}: {counts:?}");
+        // The session check, and the orders with their items, invoices,
+        // payments and transactions.
+        assert_eq!(repeat, Some(2), "first: {first}: {counts:?}");
     }
     server.stop().await;
 }

@@ -1,8 +1,6 @@
 //! Commerce queries: the catalogue, price quotes, and orders, invoices and
 //! payments (the viewer's own, or everyone's for staff) as connections.
 
-use std::collections::HashMap;
-
 use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
 use async_graphql::{Context, Object, OutputType, Result, ID};
 use entity::enums::{InvoiceStatus, OrderStatus, PaymentStatus};
@@ -17,7 +15,7 @@ use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::{not_found_is_none, parse_id};
 use crate::graphql::loaders::loaders;
 use crate::graphql::pagination::{connection, decode_cursor, encode_cursor, NodeSelection, Page};
-use crate::service::commerce::order_page::{self, cols, Cols, OrderParts, OrderWith, PaymentWith};
+use crate::service::commerce::order_page::{self, cols, Cols, OrderParts, OrderWith, PaymentParts, PaymentWith};
 use crate::service::commerce::orders::{self as svc, ListKind, Scope};
 use crate::service::commerce::{catalog, gateways, purchase, ListCursor, ListFilter};
 
@@ -198,10 +196,9 @@ impl CursorType for ListCursor {
 pub type OrderConnection = Connection<ListCursor, Order, ListCount, EmptyFields>;
 
 /// A page of orders (the viewer's own, or everyone's): the orders with
-/// the invoice and items the query selects in one statement, their
-/// payments (with logs) in another, each reading only the columns the
-/// query shows, and the rest primed in one batch per relation, whatever
-/// the page size.
+/// the invoice, items and payments (with logs) the query selects in one
+/// statement, reading only the columns the query shows, and the rest
+/// primed in one batch per relation, whatever the page size.
 async fn order_list(
     ctx: &Context<'_>,
     everyone: bool,
@@ -213,6 +210,7 @@ async fn order_list(
     let filter = filter.map(StatusFilter::into_filter).transpose()?.unwrap_or_default();
     let node = NodeSelection::of(ctx);
     let (invoice, items, pays) = (node.field("invoice"), node.field("items"), node.field("payments"));
+    let log = pays.field("transactions");
     let parts = OrderParts {
         // Orders that invoices or payments point back at are fed whole to
         // the loaders.
@@ -225,27 +223,15 @@ async fn order_list(
             .exists()
             .then(|| cols_of(&invoice, cols::invoice::KEYS, INVOICE_FIELDS)),
         items: items.exists().then(|| cols_of(&items, cols::item::KEYS, ITEM_FIELDS)),
+        payments: pays.exists().then(|| PaymentParts {
+            payment: cols_of(&pays, cols::payment::KEYS, PAYMENT_FIELDS),
+            log: (log.exists() && svc::require_transactions(viewer(ctx)).is_ok())
+                .then(|| cols_of(&log, cols::transaction::KEYS, TRANSACTION_FIELDS)),
+        }),
     };
-    let app = app(ctx)?;
-    let rows = order_page::order_page(app, scope, &filter, &page, parts).await?;
+    let rows = order_page::order_page(app(ctx)?, scope, &filter, &page, parts).await?;
     let paged = page.finish(rows);
-    let payment_cols = cols_of(&pays, cols::payment::KEYS, PAYMENT_FIELDS);
-    let log = pays.field("transactions");
-    let log_cols = cols_of(&log, cols::transaction::KEYS, TRANSACTION_FIELDS);
-    let mut payments = if pays.exists() {
-        let with_log = log.exists() && svc::require_transactions(viewer(ctx)).is_ok();
-        let ids: Vec<Uuid> = paged.rows.iter().map(|o| o.order.id).collect();
-        let mut by_order: HashMap<Uuid, Vec<PaymentWith>> = HashMap::with_capacity(ids.len());
-        let found =
-            order_page::payments_of_orders(&app.db.read, &ids, payment_cols, with_log.then_some(log_cols)).await?;
-        for p in found {
-            by_order.entry(p.payment.order_id).or_default().push(p);
-        }
-        Some(by_order)
-    } else {
-        None
-    };
-    prime_order_relations(ctx, &node, &paged.rows, payments.as_ref()).await?;
+    prime_order_relations(ctx, &node, &paged.rows).await?;
     let mut conn = Connection::with_additional_fields(
         paged.has_previous,
         paged.has_next,
@@ -258,7 +244,6 @@ async fn order_list(
     conn.edges.reserve(paged.rows.len());
     for o in paged.rows {
         let cursor = ListCursor::of(o.order.created_at, o.order.id);
-        let order_id = o.order.id;
         let mut order = Order::read(o.order, parts.order);
         if let Some(c) = parts.items {
             let items = o.items.into_iter().map(|i| OrderItem::read(i, c)).collect();
@@ -267,11 +252,12 @@ async fn order_list(
         if let Some(c) = parts.invoice {
             order.with.invoice = OnceCell::new_with(Some(o.invoice.map(|i| Invoice::read(i, c))));
         }
-        if let Some(by_order) = payments.as_mut() {
-            let list = by_order.remove(&order_id).unwrap_or_default();
-            let list = list
+        if let Some(p) = parts.payments {
+            let log = p.log.unwrap_or(Cols(0));
+            let list = o
+                .payments
                 .into_iter()
-                .map(|p| Payment::with_log(p, payment_cols, log_cols))
+                .map(|x| Payment::with_log(x, p.payment, log))
                 .collect();
             order.with.payments = OnceCell::new_with(Some(list));
         }
@@ -284,12 +270,7 @@ async fn order_list(
 /// beyond the relations it loaded itself: buyers, coupons, packages,
 /// gateways, the payments' invoices and the orders that invoices and
 /// payments point back at.
-async fn prime_order_relations(
-    ctx: &Context<'_>,
-    node: &NodeSelection<'_>,
-    rows: &[OrderWith],
-    payments: Option<&HashMap<Uuid, Vec<PaymentWith>>>,
-) -> Result<()> {
+async fn prime_order_relations(ctx: &Context<'_>, node: &NodeSelection<'_>, rows: &[OrderWith]) -> Result<()> {
     let all = loaders(ctx)?;
     let l = &all.commerce;
     let e = |e: std::sync::Arc<AppError>| e.to_graphql();
@@ -316,8 +297,10 @@ async fn prime_order_relations(
             .await
             .map_err(e)?;
     }
-    let Some(payments) = payments else { return Ok(()) };
-    let payments: Vec<&PaymentWith> = payments.values().flatten().collect();
+    let payments: Vec<&PaymentWith> = rows.iter().flat_map(|o| o.payments.iter()).collect();
+    if payments.is_empty() {
+        return Ok(());
+    }
     if pays.field("gateway").exists() {
         l.gateway_kinds
             .load_many(ids(&payments, |p| Some(p.payment.payment_gateway_config_id)))

@@ -1,18 +1,21 @@
-//! A page of orders with the relations its query selects, in two
-//! statements at any page size: the orders with their invoice and items
-//! (one row per item, the order's columns repeated), then the orders'
-//! payments with their transaction logs (one row per entry). Both keep
-//! their text whatever the page (ids travel as one `= ANY($1)` array, the
-//! page size is part of the text), so each is prepared and planned once
-//! per connection and column set.
+//! A page of orders with the relations its query selects, in one
+//! statement at any page size: the orders with their invoice and items
+//! (one row per item), and after them the orders' payments with their
+//! transaction logs (one row per entry), as the two branches of a
+//! `UNION ALL` over the page's orders. The text depends only on what the
+//! query selects and on the page size (part of the text, not a
+//! parameter), so it is prepared and planned once per connection.
 //!
 //! Only the columns the query needs are read ([`Cols`]): the database
-//! sends, and the server decodes, nothing else. Rows are decoded by
+//! sends, and the server decodes, nothing else (a branch pads the other's
+//! columns with NULLs, which cost next to nothing). Rows are decoded by
 //! position straight into the entity models, whose unread columns keep a
 //! blank value (the GraphQL types check [`Cols`] before showing a field).
 //! A transaction log never carries the providers' payloads: they are read
 //! apart, by entry id, only when a query asks for them
 //! ([`transaction_payloads`]).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset};
 use entity::{invoices, order_items, orders, payments};
@@ -62,6 +65,17 @@ impl Cols {
         }
     }
 
+    /// Appends `NULL::type` for each column of the set, comma-led (the
+    /// other branch's columns).
+    fn push_nulls(self, types: &[&str], sql: &mut String) {
+        for (i, ty) in types.iter().enumerate() {
+            if self.0 & (1 << i) != 0 {
+                sql.push_str(", NULL::");
+                sql.push_str(ty);
+            }
+        }
+    }
+
     /// The indexes of the set's columns, in list (and result) order.
     fn indexes(self) -> impl Iterator<Item = u32> {
         (0..32).filter(move |i| self.0 & (1 << i) != 0)
@@ -84,6 +98,19 @@ pub mod cols {
             "status",
             "created_at",
             "updated_at",
+        ];
+        pub const TYPES: &[&str] = &[
+            "uuid",
+            "uuid",
+            "text",
+            "bigint",
+            "bigint",
+            "bigint",
+            "bigint",
+            "uuid",
+            "text",
+            "timestamptz",
+            "timestamptz",
         ];
         pub const ID: u32 = 1;
         pub const USER_ID: u32 = 1 << 1;
@@ -118,6 +145,22 @@ pub mod cols {
             "created_at",
             "updated_at",
         ];
+        pub const TYPES: &[&str] = &[
+            "uuid",
+            "uuid",
+            "uuid",
+            "text",
+            "bigint",
+            "bigint",
+            "bigint",
+            "bigint",
+            "text",
+            "timestamptz",
+            "timestamptz",
+            "timestamptz",
+            "timestamptz",
+            "timestamptz",
+        ];
         pub const ID: u32 = 1;
         pub const ORDER_ID: u32 = 1 << 1;
         pub const USER_ID: u32 = 1 << 2;
@@ -148,6 +191,17 @@ pub mod cols {
             "unit_price_inr",
             "total_price_inr",
             "created_at",
+        ];
+        pub const TYPES: &[&str] = &[
+            "uuid",
+            "uuid",
+            "text",
+            "uuid",
+            "text",
+            "integer",
+            "bigint",
+            "bigint",
+            "timestamptz",
         ];
         pub const ID: u32 = 1;
         pub const ORDER_ID: u32 = 1 << 1;
@@ -180,6 +234,22 @@ pub mod cols {
             "created_at",
             "updated_at",
         ];
+        pub const TYPES: &[&str] = &[
+            "uuid",
+            "uuid",
+            "uuid",
+            "uuid",
+            "uuid",
+            "text",
+            "text",
+            "bigint",
+            "text",
+            "text",
+            "timestamptz",
+            "timestamptz",
+            "timestamptz",
+            "timestamptz",
+        ];
         pub const ID: u32 = 1;
         pub const ORDER_ID: u32 = 1 << 1;
         pub const INVOICE_ID: u32 = 1 << 2;
@@ -195,8 +265,8 @@ pub mod cols {
         pub const CREATED_AT: u32 = 1 << 12;
         pub const UPDATED_AT: u32 = 1 << 13;
         pub const ALL: u32 = (1 << 14) - 1;
-        /// The key and the order it belongs to.
-        pub const KEYS: u32 = ID | ORDER_ID;
+        /// The key and the sort key.
+        pub const KEYS: u32 = ID | CREATED_AT;
     }
     /// `payment_transactions`, without the payloads.
     pub mod transaction {
@@ -208,6 +278,7 @@ pub mod cols {
             "status",
             "created_at",
         ];
+        pub const TYPES: &[&str] = &["uuid", "uuid", "text", "text", "text", "timestamptz"];
         pub const ID: u32 = 1;
         pub const PAYMENT_ID: u32 = 1 << 1;
         pub const TYPE: u32 = 1 << 2;
@@ -221,7 +292,7 @@ pub mod cols {
 }
 
 /// What an order page reads with each order: the columns of each table,
-/// and which relations at all.
+/// and which relations at all (their keys are always read).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OrderParts {
     pub order: Cols,
@@ -229,6 +300,16 @@ pub struct OrderParts {
     pub invoice: Option<Cols>,
     /// The order's items, if read.
     pub items: Option<Cols>,
+    /// The order's payments, if read.
+    pub payments: Option<PaymentParts>,
+}
+
+/// The columns of the payments a page reads, and of their logs if it
+/// reads those (callers check [`super::orders::require_transactions`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PaymentParts {
+    pub payment: Cols,
+    pub log: Option<Cols>,
 }
 
 impl Default for OrderParts {
@@ -237,6 +318,7 @@ impl Default for OrderParts {
             order: Cols(cols::order::ALL),
             invoice: None,
             items: None,
+            payments: None,
         }
     }
 }
@@ -249,6 +331,8 @@ pub struct OrderWith {
     pub invoice: Option<invoices::Model>,
     /// Its items, oldest first (empty also when not asked for).
     pub items: Vec<order_items::Model>,
+    /// Its payments, oldest first (empty also when not asked for).
+    pub payments: Vec<PaymentWith>,
 }
 
 /// One entry of a payment's log, without the providers' payloads (see
@@ -284,6 +368,9 @@ const ITEMS_JOIN: &str =
 const LOG_JOIN: &str = " LEFT JOIN LATERAL (SELECT * FROM payment_transactions \
     WHERE payment_transactions.payment_id = p.id OFFSET 0) AS t ON true";
 
+/// An order's payments (see [`ITEMS_JOIN`] for why lateral).
+const PAYMENTS_JOIN: &str = " CROSS JOIN LATERAL (SELECT * FROM payments WHERE payments.order_id = o.id OFFSET 0) AS p";
+
 /// A page of orders in `scope`, newest first, as fetched for
 /// `page.finish` (one extra), each with the relations `parts` asks for:
 /// one statement.
@@ -294,123 +381,155 @@ pub async fn order_page(
     page: &PageRequest<ListCursor>,
     parts: OrderParts,
 ) -> AppResult<Vec<OrderWith>> {
-    let order_cols = parts.order.with(cols::order::KEYS);
-    let invoice_cols = parts.invoice.map(|c| c.with(cols::invoice::KEYS));
-    let item_cols = parts.items.map(|c| c.with(cols::item::KEYS));
+    use cols::{invoice, item, order, payment, transaction};
+    let order_cols = parts.order.with(order::KEYS);
+    let invoice_cols = parts.invoice.map(|c| c.with(invoice::KEYS));
+    let item_cols = parts.items.map(|c| c.with(item::KEYS));
+    let payment_cols = parts.payments.map(|p| p.payment.with(payment::KEYS));
+    let log_cols = parts.payments.and_then(|p| p.log).map(|c| c.with(transaction::KEYS));
     let cond = keyset("orders", list_condition("orders", scope, filter), page)?;
     let inner = orders::Entity::find().filter(cond).build(DbBackend::Postgres);
-    let dir = if page.sql_descending(true) { "DESC" } else { "ASC" };
-    let mut sql = String::with_capacity(inner.sql.len() + 1024);
-    sql.push_str("SELECT o.id");
-    Cols(order_cols.0 & !cols::order::ID).push_sql("o", cols::order::NAMES, &mut sql);
-    if let Some(c) = invoice_cols {
-        c.push_sql("i", cols::invoice::NAMES, &mut sql);
-    }
-    if let Some(c) = item_cols {
-        c.push_sql("it", cols::item::NAMES, &mut sql);
-    }
-    sql.push_str(" FROM (");
-    sql.push_str(&inner.sql);
+    let descending = page.sql_descending(true);
+    let dir = if descending { "DESC" } else { "ASC" };
+    let fetch = page.fetch();
+    let mut sql = String::with_capacity(inner.sql.len() + 2048);
     // The size is part of the text, not a parameter: a generic plan would
     // guess a parameter's size and a custom plan is planned every time.
-    let fetch = page.fetch();
+    sql.push_str("WITH o AS MATERIALIZED (");
+    sql.push_str(&inner.sql);
     sql.push_str(&format!(
-        " ORDER BY orders.created_at {dir}, orders.id {dir} LIMIT {fetch}) AS o"
+        " ORDER BY orders.created_at {dir}, orders.id {dir} LIMIT {fetch}) SELECT 0"
     ));
+    // Branch 0: an order with its invoice, once per item.
+    order_cols.push_sql("o", order::NAMES, &mut sql);
+    if let Some(c) = invoice_cols {
+        c.push_sql("i", invoice::NAMES, &mut sql);
+    }
+    if let Some(c) = item_cols {
+        c.push_sql("it", item::NAMES, &mut sql);
+    }
+    if let Some(c) = payment_cols {
+        c.push_nulls(payment::TYPES, &mut sql);
+    }
+    if let Some(c) = log_cols {
+        c.push_nulls(transaction::TYPES, &mut sql);
+    }
+    sql.push_str(" FROM o");
     if invoice_cols.is_some() {
         sql.push_str(INVOICE_JOIN);
     }
     if item_cols.is_some() {
         sql.push_str(ITEMS_JOIN);
     }
-    sql.push_str(&format!(" ORDER BY o.created_at {dir}, o.id {dir}"));
+    // Branch 1: a payment of an order, once per log entry.
+    if let Some(c) = payment_cols {
+        sql.push_str(" UNION ALL SELECT 1, o.id");
+        Cols(order_cols.0 & !order::ID).push_nulls(order::TYPES, &mut sql);
+        if let Some(c) = invoice_cols {
+            c.push_nulls(invoice::TYPES, &mut sql);
+        }
+        if let Some(c) = item_cols {
+            c.push_nulls(item::TYPES, &mut sql);
+        }
+        c.push_sql("p", payment::NAMES, &mut sql);
+        if let Some(c) = log_cols {
+            c.push_sql("t", transaction::NAMES, &mut sql);
+        }
+        sql.push_str(" FROM o");
+        sql.push_str(PAYMENTS_JOIN);
+        if log_cols.is_some() {
+            sql.push_str(LOG_JOIN);
+        }
+    }
     let stmt = Statement {
         sql,
         values: inner.values,
         db_backend: DbBackend::Postgres,
     };
     let rows = ctx.db.read.query_all_raw(stmt).await?;
-    let invoice_at = order_cols.width();
+
+    // Where each block starts in a row (after the branch number).
+    let invoice_at = 1 + order_cols.width();
     let item_at = invoice_at + invoice_cols.map_or(0, Cols::width);
-    let mut out: Vec<OrderWith> = Vec::with_capacity(rows.len().min(fetch as usize));
+    let payment_at = item_at + item_cols.map_or(0, Cols::width);
+    let log_at = payment_at + payment_cols.map_or(0, Cols::width);
+    let mut out: Vec<OrderWith> = Vec::with_capacity(fetch as usize);
+    let mut index: HashMap<Uuid, usize> = HashMap::with_capacity(fetch as usize);
+    let mut payments = Vec::new();
     for row in &rows {
         let r = pg(row)?;
-        let id: Uuid = get(r, 0)?;
-        // An order's rows are adjacent (the SQL orders by a unique key).
-        if out.last().is_none_or(|o| o.order.id != id) {
-            let invoice = match invoice_cols {
-                Some(c) if get::<Option<Uuid>>(r, invoice_at)?.is_some() => Some(read_invoice(r, invoice_at, c)?),
-                _ => None,
-            };
-            out.push(OrderWith {
-                order: read_order(r, order_cols)?,
-                invoice,
-                items: Vec::new(),
-            });
+        if get::<i32>(r, 0)? != 0 {
+            payments.push(r);
+            continue;
         }
+        let id: Uuid = get(r, 1)?;
+        let at = match index.get(&id) {
+            Some(&at) => at,
+            None => {
+                let invoice = match invoice_cols {
+                    Some(c) if get::<Option<Uuid>>(r, invoice_at)?.is_some() => Some(read_invoice(r, invoice_at, c)?),
+                    _ => None,
+                };
+                out.push(OrderWith {
+                    order: read_order(r, 1, order_cols)?,
+                    invoice,
+                    items: Vec::new(),
+                    payments: Vec::new(),
+                });
+                index.insert(id, out.len() - 1);
+                out.len() - 1
+            }
+        };
         if let Some(c) = item_cols {
             if get::<Option<Uuid>>(r, item_at)?.is_some() {
-                let item = read_item(r, item_at, c)?;
-                if let Some(o) = out.last_mut() {
-                    o.items.push(item);
+                out[at].items.push(read_item(r, item_at, c)?);
+            }
+        }
+    }
+    if let Some(c) = payment_cols {
+        for r in payments {
+            let Some(&at) = index.get(&get::<Uuid>(r, 1)?) else {
+                continue;
+            };
+            let id: Uuid = get(r, payment_at)?;
+            let list = &mut out[at].payments;
+            let p = match list.iter().position(|p| p.payment.id == id) {
+                Some(p) => p,
+                None => {
+                    list.push(PaymentWith {
+                        payment: read_payment(r, payment_at, c)?,
+                        transactions: log_cols.map(|_| Vec::new()),
+                    });
+                    list.len() - 1
+                }
+            };
+            if let Some(c) = log_cols {
+                if get::<Option<Uuid>>(r, log_at)?.is_some() {
+                    let mut entry = read_transaction(r, log_at, c)?;
+                    entry.payment_id = id;
+                    if let Some(log) = list[p].transactions.as_mut() {
+                        log.push(entry);
+                    }
                 }
             }
         }
     }
+    // The page's order (as the SQL read it), each relation oldest first.
+    out.sort_by(|a, b| {
+        let ord = (a.order.created_at, a.order.id).cmp(&(b.order.created_at, b.order.id));
+        if descending {
+            ord.reverse()
+        } else {
+            ord
+        }
+    });
     for o in &mut out {
-        o.items.sort_by_key(|a| (a.created_at, a.id));
-    }
-    Ok(out)
-}
-
-/// The payments of several orders, each order's oldest first, with the
-/// columns `payment` (and the keys), and with their logs (oldest first,
-/// the columns `log` and the keys) when `log` is given (callers check
-/// [`super::orders::require_transactions`]): one statement.
-pub async fn payments_of_orders<C: ConnectionTrait>(
-    conn: &C,
-    orders: &[Uuid],
-    payment: Cols,
-    log: Option<Cols>,
-) -> AppResult<Vec<PaymentWith>> {
-    let payment = payment.with(cols::payment::KEYS);
-    let log = log.map(|c| c.with(cols::transaction::KEYS));
-    let mut sql = String::with_capacity(512);
-    sql.push_str("SELECT p.id");
-    Cols(payment.0 & !cols::payment::ID).push_sql("p", cols::payment::NAMES, &mut sql);
-    if let Some(c) = log {
-        c.push_sql("t", cols::transaction::NAMES, &mut sql);
-    }
-    sql.push_str(" FROM payments p");
-    if log.is_some() {
-        sql.push_str(LOG_JOIN);
-    }
-    sql.push_str(" WHERE p.order_id = ANY($1) ORDER BY p.created_at, p.id");
-    let rows = conn.query_all_raw(any_of(&sql, orders)).await?;
-    let log_at = payment.width();
-    let mut out: Vec<PaymentWith> = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let r = pg(row)?;
-        let id: Uuid = get(r, 0)?;
-        if out.last().is_none_or(|p| p.payment.id != id) {
-            out.push(PaymentWith {
-                payment: read_payment(r, payment)?,
-                transactions: log.map(|_| Vec::new()),
-            });
-        }
-        if let Some(c) = log {
-            if get::<Option<Uuid>>(r, log_at)?.is_some() {
-                let mut entry = read_transaction(r, log_at, c)?;
-                entry.payment_id = id;
-                if let Some(log) = out.last_mut().and_then(|p| p.transactions.as_mut()) {
-                    log.push(entry);
-                }
+        o.items.sort_by_key(|i| (i.created_at, i.id));
+        o.payments.sort_by_key(|p| (p.payment.created_at, p.payment.id));
+        for p in &mut o.payments {
+            if let Some(log) = &mut p.transactions {
+                log.sort_by_key(|t| (t.created_at, t.id));
             }
-        }
-    }
-    for p in &mut out {
-        if let Some(log) = &mut p.transactions {
-            log.sort_by_key(|a| (a.created_at, a.id));
         }
     }
     Ok(out)
@@ -464,8 +583,8 @@ fn blank_time() -> DateTime<FixedOffset> {
     DateTime::<FixedOffset>::default()
 }
 
-/// The order at the start of `r` (its columns `c`, in list order).
-fn read_order(r: &PgRow, c: Cols) -> AppResult<orders::Model> {
+/// The order from column `start` of `r` (its columns `c`, in list order).
+fn read_order(r: &PgRow, start: usize, c: Cols) -> AppResult<orders::Model> {
     let mut m = orders::Model {
         id: Uuid::nil(),
         user_id: Uuid::nil(),
@@ -479,7 +598,8 @@ fn read_order(r: &PgRow, c: Cols) -> AppResult<orders::Model> {
         created_at: blank_time(),
         updated_at: blank_time(),
     };
-    for (at, col) in c.indexes().enumerate() {
+    for (n, col) in c.indexes().enumerate() {
+        let at = start + n;
         match col {
             0 => m.id = get(r, at)?,
             1 => m.user_id = get(r, at)?,
@@ -570,8 +690,8 @@ fn read_item(r: &PgRow, start: usize, c: Cols) -> AppResult<order_items::Model> 
     Ok(m)
 }
 
-/// The payment at the start of `r` (its columns `c`).
-fn read_payment(r: &PgRow, c: Cols) -> AppResult<payments::Model> {
+/// The payment from column `start` of `r` (its columns `c`).
+fn read_payment(r: &PgRow, start: usize, c: Cols) -> AppResult<payments::Model> {
     let mut m = payments::Model {
         id: Uuid::nil(),
         order_id: Uuid::nil(),
@@ -588,7 +708,8 @@ fn read_payment(r: &PgRow, c: Cols) -> AppResult<payments::Model> {
         created_at: blank_time(),
         updated_at: blank_time(),
     };
-    for (at, col) in c.indexes().enumerate() {
+    for (n, col) in c.indexes().enumerate() {
+        let at = start + n;
         match col {
             0 => m.id = get(r, at)?,
             1 => m.order_id = get(r, at)?,
