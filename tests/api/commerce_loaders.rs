@@ -77,7 +77,9 @@ async fn an_order_page_costs_the_same_statements_at_any_size() {
     for nodes in [false, true] {
         let query = page_query(nodes);
         let mut counts = Vec::new();
-        for n in [10, 100, 10, 100] {
+        // Twice each after a first of each; the server's background jobs
+        // share the counter, so the fewer of two counts.
+        for n in [10, 100, 10, 100, 10, 100] {
             let before = server.ctx.db.statement_count();
             let d = admin.client.data(&query, json!({"n": n})).await;
             let after = server.ctx.db.statement_count();
@@ -114,16 +116,14 @@ async fn an_order_page_costs_the_same_statements_at_any_size() {
             }
             counts.push(after - before);
         }
-        println!(
-            "SQL statements per order page (nodes: {nodes}): first 10 -> {}, first 100 -> {}",
-            counts[2], counts[3]
-        );
+        let (ten, hundred) = (counts[2].min(counts[4]), counts[3].min(counts[5]));
+        println!("SQL statements per order page (nodes: {nodes}): first 10 -> {ten}, first 100 -> {hundred}");
         assert_eq!(
-            counts[2], counts[3],
+            ten, hundred,
             "statements must not grow with the page size (nodes: {nodes}): {counts:?}"
         );
         assert!(
-            counts[3] <= 12,
+            hundred <= 12,
             "a page is a handful of statements (nodes: {nodes}): {counts:?}"
         );
     }
@@ -205,7 +205,7 @@ fn bench_orders_page(first: u32) -> String {
 }
 
 #[tokio::test]
-async fn the_benchmark_orders_page_is_two_statements_at_any_size() {
+async fn the_benchmark_orders_page_is_one_statement_at_any_size() {
     let server = TestServer::start().await;
     let admin = server.admin().await;
     seed_orders(&server, &admin.id, 60).await;
@@ -241,10 +241,135 @@ async fn the_benchmark_orders_page_is_two_statements_at_any_size() {
         }
         println!("SQL statements of the benchmark's orders page (first: {first}): {counts:?}");
         let repeat = counts[1..].iter().min().copied();
-        // The orders with their invoices and items, and the payments with
-        // their transactions; the session check is served by the session
+        // The orders with their items, invoices, payments and transactions
+        // in one statement; the session check is served by the session
         // cache (the persona made a request already).
-        assert_eq!(repeat, Some(2), "first: {first}: {counts:?}");
+        assert_eq!(repeat, Some(1), "first: {first}: {counts:?}");
+    }
+    server.stop().await;
+}
+
+/// Every field of an order and of what hangs off it, as a fragment (the
+/// page reads only the columns a query shows, so each field is checked
+/// against the same order read on its own, with whole rows).
+const EVERY_FIELD: &str = "fragment every on Order { id userId orderType status subtotalInr discountInr taxInr \
+    totalInr createdAt updatedAt couponCode user { id } \
+    items { id itemType itemId itemName quantity unitPriceInr totalPriceInr package { id } } \
+    invoice { id invoiceNumber orderId userId subtotalInr discountInr taxInr totalInr status issuedAt dueAt paidAt \
+      createdAt order { id status } user { id } } \
+    payments { id orderId invoiceId userId gatewayConfigId paymentMethod providerPaymentRef amountInr currencyCode \
+      status initiatedAt completedAt createdAt gateway order { id totalInr } invoice { id invoiceNumber } user { id } \
+      transactions { id transactionType providerReference requestPayload responsePayload status createdAt } } }";
+
+#[tokio::test]
+async fn a_page_shows_every_field_as_the_order_alone_does_whatever_it_selects() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    seed_orders(&server, &admin.id, 6).await;
+    let db = Database::connect(&server.database_url).await.expect("connect");
+    // A webhook call with its payloads, last in each log.
+    db.execute_unprepared(
+        "INSERT INTO payment_transactions (payment_id, transaction_type, provider_reference, \
+         request_payload_json, response_payload_json, status) \
+         SELECT id, 'WEBHOOK', 'pay_' || left(id::text, 8), jsonb_build_object('amount', 10000), \
+         jsonb_build_object('ok', true), 'SUCCESS' FROM payments",
+    )
+    .await
+    .expect("webhook calls");
+    let alone = |id: &str| {
+        let q = format!("query {{ order(id: \"{id}\") {{ ...every }} }} {EVERY_FIELD}");
+        let client = &admin.client;
+        async move { client.data(&q, json!({})).await["order"].clone() }
+    };
+    // Everything, through `nodes` and through `edges { node }` with an
+    // alias and an inline fragment.
+    let page = admin
+        .client
+        .data(
+            &format!("query {{ orders(first: 6) {{ nodes {{ ...every }} }} }} {EVERY_FIELD}"),
+            json!({}),
+        )
+        .await;
+    let nodes = page["orders"]["nodes"].as_array().unwrap().clone();
+    assert_eq!(nodes.len(), 6);
+    for o in &nodes {
+        assert_eq!(o, &alone(o["id"].as_str().unwrap()).await);
+        assert_eq!(o["payments"][0]["transactions"][2]["requestPayload"]["amount"], 10000);
+    }
+    let edges = admin
+        .client
+        .data(
+            &format!(
+                "query {{ orders(first: 6) {{ edges {{ cursor node {{ ... on Order {{ ...every }} \
+                 total: totalInr }} }} }} }} {EVERY_FIELD}"
+            ),
+            json!({}),
+        )
+        .await;
+    for (e, o) in edges["orders"]["edges"].as_array().unwrap().iter().zip(&nodes) {
+        assert!(e["cursor"].as_str().is_some_and(|c| !c.is_empty()));
+        assert_eq!(e["node"]["total"], o["totalInr"]);
+        let mut node = e["node"].clone();
+        node.as_object_mut().unwrap().remove("total");
+        assert_eq!(&node, o);
+    }
+    // A few fields at a time: each shows what the whole read shows.
+    for fields in [
+        "id",
+        "status items { itemName }",
+        "invoice { invoiceNumber } payments { amountInr }",
+        "payments { status transactions { status } }",
+        "items { package { name } } payments { gateway invoice { status } }",
+        "couponCode invoice { order { totalInr } }",
+    ] {
+        let d = admin
+            .client
+            .data(
+                &format!("query {{ orders(first: 6) {{ nodes {{ id {fields} }} }} }}"),
+                json!({}),
+            )
+            .await;
+        let got = d["orders"]["nodes"].as_array().unwrap();
+        assert_eq!(got.len(), 6, "{fields}");
+        for o in got {
+            let whole = alone(o["id"].as_str().unwrap()).await;
+            for (k, v) in o.as_object().unwrap() {
+                match (k.as_str(), v) {
+                    ("items", Value::Array(items)) => {
+                        for (i, item) in items.iter().enumerate() {
+                            for (f, x) in item.as_object().unwrap() {
+                                if f != "package" {
+                                    assert_eq!(x, &whole["items"][i][f], "{fields}: items.{f}");
+                                }
+                            }
+                        }
+                    }
+                    ("payments", Value::Array(ps)) => {
+                        for (i, p) in ps.iter().enumerate() {
+                            for (f, x) in p.as_object().unwrap() {
+                                if f == "transactions" {
+                                    for (j, t) in x.as_array().unwrap().iter().enumerate() {
+                                        assert_eq!(
+                                            t["status"], whole["payments"][i]["transactions"][j]["status"],
+                                            "{fields}"
+                                        );
+                                    }
+                                } else if f == "invoice" {
+                                    assert_eq!(x["status"], whole["invoice"]["status"], "{fields}");
+                                } else {
+                                    assert_eq!(x, &whole["payments"][i][f], "{fields}: payments.{f}");
+                                }
+                            }
+                        }
+                    }
+                    ("invoice", inv) if inv.get("order").is_some() => {
+                        assert_eq!(inv["order"]["totalInr"], whole["totalInr"], "{fields}");
+                    }
+                    ("invoice", inv) => assert_eq!(inv["invoiceNumber"], whole["invoice"]["invoiceNumber"]),
+                    (k, v) => assert_eq!(v, &whole[k], "{fields}: {k}"),
+                }
+            }
+        }
     }
     server.stop().await;
 }

@@ -1,9 +1,7 @@
 //! Commerce queries: the catalogue, price quotes, and orders, invoices and
 //! payments (the viewer's own, or everyone's for staff) as connections.
 
-use std::collections::HashMap;
-
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
 use async_graphql::{Context, Object, OutputType, Result, ID};
 use entity::enums::{InvoiceStatus, OrderStatus, PaymentStatus};
 use entity::{invoices, payments};
@@ -16,8 +14,8 @@ use crate::error::AppError;
 use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::{not_found_is_none, parse_id};
 use crate::graphql::loaders::loaders;
-use crate::graphql::pagination::{connection, encode_cursor, NodeSelection, Page};
-use crate::service::commerce::order_page::{self, OrderParts, OrderWith, PaymentWith};
+use crate::graphql::pagination::{connection, decode_cursor, encode_cursor, NodeSelection, Page};
+use crate::service::commerce::order_page::{self, cols, Cols, OrderParts, OrderWith, PaymentParts, PaymentWith};
 use crate::service::commerce::orders::{self as svc, ListKind, Scope};
 use crate::service::commerce::{catalog, gateways, purchase, ListCursor, ListFilter};
 
@@ -89,40 +87,151 @@ fn ids<T>(rows: &[T], f: impl Fn(&T) -> Option<Uuid>) -> Vec<Uuid> {
     v
 }
 
+/// Which columns of a row a selection shows: `always`, plus the columns of
+/// each field of `fields` it selects.
+fn cols_of(sel: &NodeSelection<'_>, always: u32, fields: &[(&str, u32)]) -> Cols {
+    Cols(
+        fields
+            .iter()
+            .filter(|(name, _)| sel.field(name).exists())
+            .fold(always, |c, (_, bits)| c | bits),
+    )
+}
+
+/// Fields of `Order` and the columns each shows (`id` and `createdAt` are
+/// always read).
+const ORDER_FIELDS: &[(&str, u32)] = {
+    use cols::order::*;
+    &[
+        ("userId", USER_ID),
+        ("orderType", ORDER_TYPE),
+        ("status", STATUS),
+        ("subtotalInr", SUBTOTAL),
+        ("discountInr", DISCOUNT),
+        ("taxInr", TAX),
+        ("totalInr", TOTAL),
+        ("updatedAt", UPDATED_AT),
+        ("user", USER_ID),
+        ("couponCode", COUPON_ID),
+        ("coupon", COUPON_ID),
+    ]
+};
+const INVOICE_FIELDS: &[(&str, u32)] = {
+    use cols::invoice::*;
+    &[
+        ("invoiceNumber", NUMBER),
+        ("orderId", ORDER_ID),
+        ("userId", USER_ID),
+        ("subtotalInr", SUBTOTAL),
+        ("discountInr", DISCOUNT),
+        ("taxInr", TAX),
+        ("totalInr", TOTAL),
+        ("status", STATUS),
+        ("issuedAt", ISSUED_AT),
+        ("dueAt", DUE_AT),
+        ("paidAt", PAID_AT),
+        ("createdAt", CREATED_AT),
+        ("order", ORDER_ID),
+        ("user", USER_ID),
+    ]
+};
+const ITEM_FIELDS: &[(&str, u32)] = {
+    use cols::item::*;
+    &[
+        ("itemType", ITEM_TYPE),
+        ("itemId", ITEM_ID),
+        ("itemName", ITEM_NAME),
+        ("quantity", QUANTITY),
+        ("unitPriceInr", UNIT_PRICE),
+        ("totalPriceInr", TOTAL_PRICE),
+        ("package", ITEM_TYPE | ITEM_ID),
+    ]
+};
+const PAYMENT_FIELDS: &[(&str, u32)] = {
+    use cols::payment::*;
+    &[
+        ("orderId", ORDER_ID),
+        ("invoiceId", INVOICE_ID),
+        ("userId", USER_ID),
+        ("gatewayConfigId", GATEWAY_CONFIG_ID),
+        ("paymentMethod", METHOD),
+        ("providerPaymentRef", PROVIDER_REF),
+        ("amountInr", AMOUNT),
+        ("currencyCode", CURRENCY),
+        ("status", STATUS),
+        ("initiatedAt", INITIATED_AT),
+        ("completedAt", COMPLETED_AT),
+        ("createdAt", CREATED_AT),
+        ("gateway", GATEWAY_CONFIG_ID),
+        ("order", ORDER_ID),
+        ("invoice", INVOICE_ID),
+        ("user", USER_ID),
+    ]
+};
+const TRANSACTION_FIELDS: &[(&str, u32)] = {
+    use cols::transaction::*;
+    &[
+        ("transactionType", TYPE),
+        ("providerReference", PROVIDER_REF),
+        ("status", STATUS),
+        ("createdAt", CREATED_AT),
+    ]
+};
+
+/// An order list's cursor, encoded only when a query asks for it (a page
+/// read through `nodes` never does).
+impl CursorType for ListCursor {
+    type Error = AppError;
+
+    fn decode_cursor(s: &str) -> Result<Self, AppError> {
+        decode_cursor(s, "after")
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor(self)
+    }
+}
+
+/// A page of orders with their `totalCount`.
+pub type OrderConnection = Connection<ListCursor, Order, ListCount, EmptyFields>;
+
 /// A page of orders (the viewer's own, or everyone's): the orders with
-/// the invoice and items the query selects in one statement, their
-/// payments (with logs) in another, and the rest primed in one batch per
-/// relation, whatever the page size.
+/// the invoice, items and payments (with logs) the query selects in one
+/// statement, reading only the columns the query shows, and the rest
+/// primed in one batch per relation, whatever the page size.
 async fn order_list(
     ctx: &Context<'_>,
     everyone: bool,
     filter: Option<StatusFilter<OrderStatus>>,
     page: Result<Page<ListCursor>, AppError>,
-) -> Result<CountedConnection<Order>> {
+) -> Result<OrderConnection> {
     let scope = Scope::of(viewer(ctx), everyone)?;
     let page = page?;
     let filter = filter.map(StatusFilter::into_filter).transpose()?.unwrap_or_default();
     let node = NodeSelection::of(ctx);
+    let (invoice, items, pays) = (node.field("invoice"), node.field("items"), node.field("payments"));
+    let log = pays.field("transactions");
     let parts = OrderParts {
-        invoice: node.field("invoice").exists(),
-        items: node.field("items").exists(),
+        // Orders that invoices or payments point back at are fed whole to
+        // the loaders.
+        order: if invoice.field("order").exists() || pays.field("order").exists() {
+            Cols(cols::order::ALL)
+        } else {
+            cols_of(&node, cols::order::KEYS, ORDER_FIELDS)
+        },
+        invoice: invoice
+            .exists()
+            .then(|| cols_of(&invoice, cols::invoice::KEYS, INVOICE_FIELDS)),
+        items: items.exists().then(|| cols_of(&items, cols::item::KEYS, ITEM_FIELDS)),
+        payments: pays.exists().then(|| PaymentParts {
+            payment: cols_of(&pays, cols::payment::KEYS, PAYMENT_FIELDS),
+            log: (log.exists() && svc::require_transactions(viewer(ctx)).is_ok())
+                .then(|| cols_of(&log, cols::transaction::KEYS, TRANSACTION_FIELDS)),
+        }),
     };
-    let app = app(ctx)?;
-    let rows = order_page::order_page(app, scope, &filter, &page, parts).await?;
+    let rows = order_page::order_page(app(ctx)?, scope, &filter, &page, parts).await?;
     let paged = page.finish(rows);
-    let mut payments = if node.field("payments").exists() {
-        let with_log =
-            node.field("payments").field("transactions").exists() && svc::require_transactions(viewer(ctx)).is_ok();
-        let ids: Vec<Uuid> = paged.rows.iter().map(|o| o.order.id).collect();
-        let mut by_order: HashMap<Uuid, Vec<PaymentWith>> = HashMap::with_capacity(ids.len());
-        for p in order_page::payments_of_orders(&app.db.read, &ids, with_log).await? {
-            by_order.entry(p.payment.order_id).or_default().push(p);
-        }
-        Some(by_order)
-    } else {
-        None
-    };
-    prime_order_relations(ctx, &node, &paged.rows, payments.as_ref()).await?;
+    prime_order_relations(ctx, &node, &paged.rows).await?;
     let mut conn = Connection::with_additional_fields(
         paged.has_previous,
         paged.has_next,
@@ -134,19 +243,22 @@ async fn order_list(
     );
     conn.edges.reserve(paged.rows.len());
     for o in paged.rows {
-        let cursor = encode_cursor(&ListCursor::of(o.order.created_at, o.order.id));
-        let order_id = o.order.id;
-        let mut order = Order::of(o.order)?;
-        if parts.items {
-            let items = o.items.into_iter().map(OrderItem::of).collect::<Result<_, _>>()?;
+        let cursor = ListCursor::of(o.order.created_at, o.order.id);
+        let mut order = Order::read(o.order, parts.order);
+        if let Some(c) = parts.items {
+            let items = o.items.into_iter().map(|i| OrderItem::read(i, c)).collect();
             order.with.items = OnceCell::new_with(Some(items));
         }
-        if parts.invoice {
-            order.with.invoice = OnceCell::new_with(Some(o.invoice.map(Invoice::of).transpose()?));
+        if let Some(c) = parts.invoice {
+            order.with.invoice = OnceCell::new_with(Some(o.invoice.map(|i| Invoice::read(i, c))));
         }
-        if let Some(by_order) = payments.as_mut() {
-            let list = by_order.remove(&order_id).unwrap_or_default();
-            let list = list.into_iter().map(Payment::with_log).collect::<Result<_, _>>()?;
+        if let Some(p) = parts.payments {
+            let log = p.log.unwrap_or(Cols(0));
+            let list = o
+                .payments
+                .into_iter()
+                .map(|x| Payment::with_log(x, p.payment, log))
+                .collect();
             order.with.payments = OnceCell::new_with(Some(list));
         }
         conn.edges.push(Edge::new(cursor, order));
@@ -158,12 +270,7 @@ async fn order_list(
 /// beyond the relations it loaded itself: buyers, coupons, packages,
 /// gateways, the payments' invoices and the orders that invoices and
 /// payments point back at.
-async fn prime_order_relations(
-    ctx: &Context<'_>,
-    node: &NodeSelection<'_>,
-    rows: &[OrderWith],
-    payments: Option<&HashMap<Uuid, Vec<PaymentWith>>>,
-) -> Result<()> {
+async fn prime_order_relations(ctx: &Context<'_>, node: &NodeSelection<'_>, rows: &[OrderWith]) -> Result<()> {
     let all = loaders(ctx)?;
     let l = &all.commerce;
     let e = |e: std::sync::Arc<AppError>| e.to_graphql();
@@ -190,8 +297,10 @@ async fn prime_order_relations(
             .await
             .map_err(e)?;
     }
-    let Some(payments) = payments else { return Ok(()) };
-    let payments: Vec<&PaymentWith> = payments.values().flatten().collect();
+    let payments: Vec<&PaymentWith> = rows.iter().flat_map(|o| o.payments.iter()).collect();
+    if payments.is_empty() {
+        return Ok(());
+    }
     if pays.field("gateway").exists() {
         l.gateway_kinds
             .load_many(ids(&payments, |p| Some(p.payment.payment_gateway_config_id)))
@@ -199,10 +308,6 @@ async fn prime_order_relations(
             .map_err(e)?;
     }
     if pays.field("invoice").exists() {
-        // Mostly the orders' own invoices, when the page loaded those.
-        l.invoices
-            .feed_many(rows.iter().filter_map(|o| o.invoice.clone().map(|i| (i.id, i))))
-            .await;
         l.invoices
             .load_many(ids(&payments, |p| p.payment.invoice_id))
             .await
@@ -319,7 +424,7 @@ impl CommerceQuery {
         #[graphql(desc = "A cursor: the page starts after it.")] after: Option<String>,
         #[graphql(desc = "At most this many before `before` (at most 100).")] last: Option<i32>,
         #[graphql(desc = "A cursor: the page ends before it.")] before: Option<String>,
-    ) -> Result<CountedConnection<Order>> {
+    ) -> Result<OrderConnection> {
         order_list(ctx, false, filter, page(first, after, last, before)).await
     }
 
@@ -332,7 +437,7 @@ impl CommerceQuery {
         #[graphql(desc = "A cursor: the page starts after it.")] after: Option<String>,
         #[graphql(desc = "At most this many before `before` (at most 100).")] last: Option<i32>,
         #[graphql(desc = "A cursor: the page ends before it.")] before: Option<String>,
-    ) -> Result<CountedConnection<Order>> {
+    ) -> Result<OrderConnection> {
         order_list(ctx, true, filter, page(first, after, last, before)).await
     }
 

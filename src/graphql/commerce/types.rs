@@ -1,10 +1,13 @@
 //! GraphQL types of commerce. Amounts of rupees are `Int` paise in fields
 //! named `...Inr`. A gateway configuration has no field for its secrets.
-//! Data fields are plain struct fields (documented once, here); relations
-//! resolve from what a page loaded along with its rows, or else through
-//! the request's loaders.
+//! An order, its items, invoice and payments and a payment's log show the
+//! columns of their row: a page of orders reads only the columns its query
+//! shows (see [`crate::service::commerce::order_page`]), so each keeps the
+//! set it was read with and converts a column only when its field is
+//! resolved. Relations resolve from what the page loaded along with its
+//! rows, or else through the request's loaders.
 
-use async_graphql::{ComplexObject, Context, Enum, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, Enum, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::enums::{InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, PaymentTransactionType, ProductType};
 use entity::{invoices, order_items, orders, payments};
@@ -18,7 +21,7 @@ use crate::graphql::convert::{db_enum, id, ts};
 use crate::graphql::identity::types::User;
 use crate::graphql::loaders::loaders;
 use crate::service::commerce::gateway::GatewayKind;
-use crate::service::commerce::order_page::{PaymentWith, TransactionEntry};
+use crate::service::commerce::order_page::{cols, Cols, PaymentWith, TransactionEntry};
 use crate::service::commerce::orders as svc;
 
 pub use super::catalog::*;
@@ -55,51 +58,27 @@ impl From<GatewayKind> for CheckoutGateway {
     }
 }
 
-/// The amounts of an order or invoice, each an integer amount in paise.
-#[derive(SimpleObject, Clone)]
-pub struct Totals {
-    /// Before discounts and taxes: an integer amount in paise.
-    pub subtotal_inr: i64,
-    /// The discount rule's and the coupon's together: an integer amount in paise.
-    pub discount_inr: i64,
-    /// Every tax together: an integer amount in paise.
-    pub tax_inr: i64,
-    /// What the buyer pays (subtotal - discount + tax): an integer amount in paise.
-    pub total_inr: i64,
-}
-
-fn totals(subtotal: i64, discount: i64, tax: i64, total: i64) -> Totals {
-    Totals {
-        subtotal_inr: subtotal,
-        discount_inr: discount,
-        tax_inr: tax,
-        total_inr: total,
+/// Fails with an internal error unless `cols` holds `bits`: the page that
+/// read the row left out a column its query shows (a bug, never a
+/// silently blank value).
+fn need(have: Cols, bits: u32) -> Result<(), AppError> {
+    if have.has(bits) {
+        Ok(())
+    } else {
+        Err(AppError::internal(anyhow::anyhow!(
+            "a commerce field was resolved without its column being read"
+        )))
     }
 }
 
 /// A purchase.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
+#[derive(Clone)]
 pub struct Order {
-    /// The order's id.
-    pub id: ID,
-    /// The buyer's id (see `user`).
-    pub user_id: ID,
-    /// What it buys.
-    pub order_type: ProductType,
-    /// PENDING until paid; CANCELLED after a failed payment or a refund.
-    pub status: OrderStatus,
-    #[graphql(flatten)]
-    pub totals: Totals,
-    /// When it was made.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed.
-    pub updated_at: DateTime<Utc>,
-    #[graphql(skip)]
+    /// The row, with the columns of `cols` read.
     pub row: orders::Model,
+    pub cols: Cols,
     /// What its page loaded along with it; the rest resolves through the
     /// request's loaders.
-    #[graphql(skip)]
     pub with: OrderRelations,
 }
 
@@ -113,19 +92,22 @@ pub struct OrderRelations {
 }
 
 impl Order {
-    /// The order as the API shows it.
+    /// The order as the API shows it (every column read).
     pub fn of(m: orders::Model) -> Result<Self, AppError> {
-        Ok(Order {
-            id: id(m.id),
-            user_id: id(m.user_id),
-            order_type: db_enum(&m.order_type)?,
-            status: db_enum(&m.status)?,
-            totals: totals(m.subtotal_inr, m.discount_inr, m.tax_inr, m.total_inr),
-            created_at: ts(m.created_at),
-            updated_at: ts(m.updated_at),
-            row: m,
+        Ok(Order::read(m, Cols(cols::order::ALL)))
+    }
+
+    /// An order read with the columns `cols`.
+    pub fn read(row: orders::Model, cols: Cols) -> Self {
+        Order {
+            row,
+            cols,
             with: OrderRelations::default(),
-        })
+        }
+    }
+
+    fn col(&self, bits: u32) -> Result<(), AppError> {
+        need(self.cols, bits)
     }
 }
 
@@ -169,14 +151,66 @@ async fn user(ctx: &Context<'_>, user: Uuid) -> Result<Option<User>> {
         .map(User::new))
 }
 
-#[ComplexObject]
+/// A purchase.
+#[Object]
 impl Order {
+    /// The order's id.
+    async fn id(&self) -> ID {
+        id(self.row.id)
+    }
+    /// The buyer's id (see `user`).
+    async fn user_id(&self) -> Result<ID> {
+        self.col(cols::order::USER_ID)?;
+        Ok(id(self.row.user_id))
+    }
+    /// What it buys.
+    async fn order_type(&self) -> Result<ProductType> {
+        self.col(cols::order::ORDER_TYPE)?;
+        Ok(db_enum(&self.row.order_type)?)
+    }
+    /// PENDING until paid; CANCELLED after a failed payment or a refund.
+    async fn status(&self) -> Result<OrderStatus> {
+        self.col(cols::order::STATUS)?;
+        Ok(db_enum(&self.row.status)?)
+    }
+    /// Before discounts and taxes: an integer amount in paise.
+    async fn subtotal_inr(&self) -> Result<i64> {
+        self.col(cols::order::SUBTOTAL)?;
+        Ok(self.row.subtotal_inr)
+    }
+    /// The discount rule's and the coupon's together: an integer amount in paise.
+    async fn discount_inr(&self) -> Result<i64> {
+        self.col(cols::order::DISCOUNT)?;
+        Ok(self.row.discount_inr)
+    }
+    /// Every tax together: an integer amount in paise.
+    async fn tax_inr(&self) -> Result<i64> {
+        self.col(cols::order::TAX)?;
+        Ok(self.row.tax_inr)
+    }
+    /// What the buyer pays (subtotal - discount + tax): an integer amount in paise.
+    async fn total_inr(&self) -> Result<i64> {
+        self.col(cols::order::TOTAL)?;
+        Ok(self.row.total_inr)
+    }
+    /// When it was made.
+    async fn created_at(&self) -> Result<DateTime<Utc>> {
+        self.col(cols::order::CREATED_AT)?;
+        Ok(ts(self.row.created_at))
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> Result<DateTime<Utc>> {
+        self.col(cols::order::UPDATED_AT)?;
+        Ok(ts(self.row.updated_at))
+    }
     /// The buyer.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        self.col(cols::order::USER_ID)?;
         user(ctx, self.row.user_id).await
     }
     /// The code of the coupon used, if any (for everyone who may see the order).
     async fn coupon_code(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        self.col(cols::order::COUPON_ID)?;
         let Some(c) = self.row.coupon_id else { return Ok(None) };
         Ok(loaders(ctx)?
             .commerce
@@ -189,6 +223,7 @@ impl Order {
     /// The coupon used, if any (`commerce.coupons.manage`; others read `couponCode`).
     async fn coupon(&self, ctx: &Context<'_>) -> Result<Option<Coupon>> {
         crate::service::commerce::catalog::require_coupons(viewer(ctx))?;
+        self.col(cols::order::COUPON_ID)?;
         let Some(c) = self.row.coupon_id else { return Ok(None) };
         Ok(follow!(ctx, coupons, c, Coupon::of))
     }
@@ -216,215 +251,295 @@ impl Order {
 }
 
 /// One line of an order.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
+#[derive(Clone)]
 pub struct OrderItem {
-    /// The line's id.
-    pub id: ID,
-    /// What was bought: a package or a service.
-    pub item_type: ProductType,
-    /// The id of the package (or service) bought (see `package`).
-    pub item_id: ID,
-    /// Its name when it was bought.
-    pub item_name: String,
-    /// How many.
-    pub quantity: i32,
-    /// Price of one when it was bought: an integer amount in paise.
-    pub unit_price_inr: i64,
-    /// Unit price × quantity: an integer amount in paise.
-    pub total_price_inr: i64,
-    /// `item_id` as stored (`package` follows it).
-    #[graphql(skip)]
-    pub item_key: Uuid,
+    /// The row, with the columns of `cols` read.
+    pub row: order_items::Model,
+    pub cols: Cols,
 }
 
 impl OrderItem {
-    /// The line as the API shows it.
+    /// The line as the API shows it (every column read).
     pub fn of(m: order_items::Model) -> Result<Self, AppError> {
-        Ok(OrderItem {
-            id: id(m.id),
-            item_type: db_enum(&m.item_type)?,
-            item_id: id(m.item_id),
-            item_name: m.item_name,
-            quantity: m.quantity,
-            unit_price_inr: m.unit_price_inr,
-            total_price_inr: m.total_price_inr,
-            item_key: m.item_id,
-        })
+        Ok(OrderItem::read(m, Cols(cols::item::ALL)))
+    }
+
+    /// A line read with the columns `cols`.
+    pub fn read(row: order_items::Model, cols: Cols) -> Self {
+        OrderItem { row, cols }
+    }
+
+    fn col(&self, bits: u32) -> Result<(), AppError> {
+        need(self.cols, bits)
     }
 }
 
-#[ComplexObject]
+/// One line of an order.
+#[Object]
 impl OrderItem {
+    /// The line's id.
+    async fn id(&self) -> ID {
+        id(self.row.id)
+    }
+    /// What was bought: a package or a service.
+    async fn item_type(&self) -> Result<ProductType> {
+        self.col(cols::item::ITEM_TYPE)?;
+        Ok(db_enum(&self.row.item_type)?)
+    }
+    /// The id of the package (or service) bought (see `package`).
+    async fn item_id(&self) -> Result<ID> {
+        self.col(cols::item::ITEM_ID)?;
+        Ok(id(self.row.item_id))
+    }
+    /// Its name when it was bought.
+    async fn item_name(&self) -> Result<&str> {
+        self.col(cols::item::ITEM_NAME)?;
+        Ok(&self.row.item_name)
+    }
+    /// How many.
+    async fn quantity(&self) -> Result<i32> {
+        self.col(cols::item::QUANTITY)?;
+        Ok(self.row.quantity)
+    }
+    /// Price of one when it was bought: an integer amount in paise.
+    async fn unit_price_inr(&self) -> Result<i64> {
+        self.col(cols::item::UNIT_PRICE)?;
+        Ok(self.row.unit_price_inr)
+    }
+    /// Unit price × quantity: an integer amount in paise.
+    async fn total_price_inr(&self) -> Result<i64> {
+        self.col(cols::item::TOTAL_PRICE)?;
+        Ok(self.row.total_price_inr)
+    }
     /// The package bought (null for a service), as it is now.
     async fn package(&self, ctx: &Context<'_>) -> Result<Option<PricingPackage>> {
-        if self.item_type != ProductType::Package {
+        self.col(cols::item::ITEM_TYPE | cols::item::ITEM_ID)?;
+        if db_enum::<ProductType>(&self.row.item_type)? != ProductType::Package {
             return Ok(None);
         }
-        Ok(follow!(ctx, packages, self.item_key, PricingPackage::of))
+        Ok(follow!(ctx, packages, self.row.item_id, PricingPackage::of))
     }
 }
 
 /// The invoice of an order; numbers run gap-free per year (INV-2026-000042).
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
+#[derive(Clone)]
 pub struct Invoice {
-    /// The invoice's id.
-    pub id: ID,
-    /// Its number, unique and gap-free per year.
-    pub invoice_number: String,
-    /// The id of its order (see `order`).
-    pub order_id: ID,
-    /// The buyer's id (see `user`).
-    pub user_id: ID,
-    #[graphql(flatten)]
-    pub totals: Totals,
-    /// ISSUED, PAID, or VOID (a failed payment or a refund).
-    pub status: InvoiceStatus,
-    /// When it was issued.
-    pub issued_at: DateTime<Utc>,
-    /// When it is due, if it has a due date.
-    pub due_at: Option<DateTime<Utc>>,
-    /// When it was paid.
-    pub paid_at: Option<DateTime<Utc>>,
-    /// When it was made.
-    pub created_at: DateTime<Utc>,
-    /// `order_id` as stored.
-    #[graphql(skip)]
-    pub order_key: Uuid,
-    /// `user_id` as stored.
-    #[graphql(skip)]
-    pub user_key: Uuid,
+    /// The row, with the columns of `cols` read.
+    pub row: invoices::Model,
+    pub cols: Cols,
 }
 
 impl Invoice {
-    /// The invoice as the API shows it.
+    /// The invoice as the API shows it (every column read).
     pub fn of(m: invoices::Model) -> Result<Self, AppError> {
-        Ok(Invoice {
-            id: id(m.id),
-            order_id: id(m.order_id),
-            user_id: id(m.user_id),
-            totals: totals(m.subtotal_inr, m.discount_inr, m.tax_inr, m.total_inr),
-            status: db_enum(&m.status)?,
-            issued_at: ts(m.issued_at),
-            due_at: m.due_at.map(ts),
-            paid_at: m.paid_at.map(ts),
-            created_at: ts(m.created_at),
-            invoice_number: m.invoice_number,
-            order_key: m.order_id,
-            user_key: m.user_id,
-        })
+        Ok(Invoice::read(m, Cols(cols::invoice::ALL)))
+    }
+
+    /// An invoice read with the columns `cols`.
+    pub fn read(row: invoices::Model, cols: Cols) -> Self {
+        Invoice { row, cols }
+    }
+
+    fn col(&self, bits: u32) -> Result<(), AppError> {
+        need(self.cols, bits)
     }
 }
 
-#[ComplexObject]
+/// The invoice of an order; numbers run gap-free per year (INV-2026-000042).
+#[Object]
 impl Invoice {
+    /// The invoice's id.
+    async fn id(&self) -> ID {
+        id(self.row.id)
+    }
+    /// Its number, unique and gap-free per year.
+    async fn invoice_number(&self) -> Result<&str> {
+        self.col(cols::invoice::NUMBER)?;
+        Ok(&self.row.invoice_number)
+    }
+    /// The id of its order (see `order`).
+    async fn order_id(&self) -> Result<ID> {
+        self.col(cols::invoice::ORDER_ID)?;
+        Ok(id(self.row.order_id))
+    }
+    /// The buyer's id (see `user`).
+    async fn user_id(&self) -> Result<ID> {
+        self.col(cols::invoice::USER_ID)?;
+        Ok(id(self.row.user_id))
+    }
+    /// Before discounts and taxes: an integer amount in paise.
+    async fn subtotal_inr(&self) -> Result<i64> {
+        self.col(cols::invoice::SUBTOTAL)?;
+        Ok(self.row.subtotal_inr)
+    }
+    /// The discount rule's and the coupon's together: an integer amount in paise.
+    async fn discount_inr(&self) -> Result<i64> {
+        self.col(cols::invoice::DISCOUNT)?;
+        Ok(self.row.discount_inr)
+    }
+    /// Every tax together: an integer amount in paise.
+    async fn tax_inr(&self) -> Result<i64> {
+        self.col(cols::invoice::TAX)?;
+        Ok(self.row.tax_inr)
+    }
+    /// What the buyer pays (subtotal - discount + tax): an integer amount in paise.
+    async fn total_inr(&self) -> Result<i64> {
+        self.col(cols::invoice::TOTAL)?;
+        Ok(self.row.total_inr)
+    }
+    /// ISSUED, PAID, or VOID (a failed payment or a refund).
+    async fn status(&self) -> Result<InvoiceStatus> {
+        self.col(cols::invoice::STATUS)?;
+        Ok(db_enum(&self.row.status)?)
+    }
+    /// When it was issued.
+    async fn issued_at(&self) -> Result<DateTime<Utc>> {
+        self.col(cols::invoice::ISSUED_AT)?;
+        Ok(ts(self.row.issued_at))
+    }
+    /// When it is due, if it has a due date.
+    async fn due_at(&self) -> Result<Option<DateTime<Utc>>> {
+        self.col(cols::invoice::DUE_AT)?;
+        Ok(self.row.due_at.map(ts))
+    }
+    /// When it was paid.
+    async fn paid_at(&self) -> Result<Option<DateTime<Utc>>> {
+        self.col(cols::invoice::PAID_AT)?;
+        Ok(self.row.paid_at.map(ts))
+    }
+    /// When it was made.
+    async fn created_at(&self) -> Result<DateTime<Utc>> {
+        self.col(cols::invoice::CREATED_AT)?;
+        Ok(ts(self.row.created_at))
+    }
     /// The order it bills.
     async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
-        Ok(follow!(ctx, orders, self.order_key, Order::of))
+        self.col(cols::invoice::ORDER_ID)?;
+        Ok(follow!(ctx, orders, self.row.order_id, Order::of))
     }
     /// The buyer.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        user(ctx, self.user_key).await
+        self.col(cols::invoice::USER_ID)?;
+        user(ctx, self.row.user_id).await
     }
 }
 
 /// A payment of an order through a gateway.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
+#[derive(Clone)]
 pub struct Payment {
-    /// The payment's id.
-    pub id: ID,
-    /// The id of the order it pays (see `order`).
-    pub order_id: ID,
-    /// The id of the invoice it pays (see `invoice`).
-    pub invoice_id: Option<ID>,
-    /// The payer's id (see `user`).
-    pub user_id: ID,
-    /// The id of the gateway configuration it goes through (see `gateway`).
-    pub gateway_config_id: ID,
-    /// How the buyer paid, once the provider said.
-    pub payment_method: Option<PaymentMethod>,
-    /// The provider's id of the payment (`pay_...`, `pi_...`), once known.
-    pub provider_payment_ref: Option<String>,
-    /// What is paid: an integer amount in paise.
-    pub amount_inr: i64,
-    /// ISO 4217 code of the amount's currency (always INR).
-    pub currency_code: String,
-    /// PENDING until the provider reports; SUCCESS, FAILED or REFUNDED.
-    pub status: PaymentStatus,
-    /// When it was handed to the gateway.
-    pub initiated_at: DateTime<Utc>,
-    /// When it succeeded.
-    pub completed_at: Option<DateTime<Utc>>,
-    /// When it was made.
-    pub created_at: DateTime<Utc>,
-    /// The ids its relations follow, as stored.
-    #[graphql(skip)]
-    pub keys: PaymentKeys,
+    /// The row, with the columns of `cols` read.
+    pub row: payments::Model,
+    pub cols: Cols,
     /// Its log, filled by its page or else, when first resolved, by the
     /// loaders.
-    #[graphql(skip)]
     pub log: OnceCell<Vec<PaymentTransaction>>,
 }
 
-/// The ids a payment's relations follow.
-#[derive(Clone, Copy)]
-pub struct PaymentKeys {
-    pub id: Uuid,
-    pub order_id: Uuid,
-    pub invoice_id: Option<Uuid>,
-    pub user_id: Uuid,
-    pub gateway_config_id: Uuid,
-}
-
 impl Payment {
-    /// The payment as the API shows it.
+    /// The payment as the API shows it (every column read).
     pub fn of(m: payments::Model) -> Result<Self, AppError> {
-        Ok(Payment {
-            id: id(m.id),
-            order_id: id(m.order_id),
-            invoice_id: m.invoice_id.map(id),
-            user_id: id(m.user_id),
-            gateway_config_id: id(m.payment_gateway_config_id),
-            payment_method: m.payment_method.as_deref().map(db_enum).transpose()?,
-            amount_inr: m.amount_inr,
-            status: db_enum(&m.status)?,
-            initiated_at: ts(m.initiated_at),
-            completed_at: m.completed_at.map(ts),
-            created_at: ts(m.created_at),
-            keys: PaymentKeys {
-                id: m.id,
-                order_id: m.order_id,
-                invoice_id: m.invoice_id,
-                user_id: m.user_id,
-                gateway_config_id: m.payment_gateway_config_id,
-            },
-            provider_payment_ref: m.provider_payment_ref,
-            currency_code: m.currency_code,
-            log: OnceCell::new(),
-        })
+        Ok(Payment::read(m, Cols(cols::payment::ALL)))
     }
 
-    /// The payment with the log its page loaded (if it loaded one).
-    pub fn with_log(p: PaymentWith) -> Result<Self, AppError> {
-        let mut out = Payment::of(p.payment)?;
+    /// A payment read with the columns `cols`.
+    pub fn read(row: payments::Model, cols: Cols) -> Self {
+        Payment {
+            row,
+            cols,
+            log: OnceCell::new(),
+        }
+    }
+
+    /// A payment read with the columns `cols`, with the log its page read
+    /// with the columns `log_cols` (if it read one).
+    pub fn with_log(p: PaymentWith, cols: Cols, log_cols: Cols) -> Self {
+        let mut out = Payment::read(p.payment, cols);
         if let Some(log) = p.transactions {
-            let log = log.into_iter().map(PaymentTransaction::of).collect::<Result<_, _>>()?;
+            let log = log.into_iter().map(|t| PaymentTransaction::read(t, log_cols)).collect();
             out.log = OnceCell::new_with(Some(log));
         }
-        Ok(out)
+        out
+    }
+
+    fn col(&self, bits: u32) -> Result<(), AppError> {
+        need(self.cols, bits)
     }
 }
 
-#[ComplexObject]
+/// A payment of an order through a gateway.
+#[Object]
 impl Payment {
+    /// The payment's id.
+    async fn id(&self) -> ID {
+        id(self.row.id)
+    }
+    /// The id of the order it pays (see `order`).
+    async fn order_id(&self) -> Result<ID> {
+        self.col(cols::payment::ORDER_ID)?;
+        Ok(id(self.row.order_id))
+    }
+    /// The id of the invoice it pays (see `invoice`).
+    async fn invoice_id(&self) -> Result<Option<ID>> {
+        self.col(cols::payment::INVOICE_ID)?;
+        Ok(self.row.invoice_id.map(id))
+    }
+    /// The payer's id (see `user`).
+    async fn user_id(&self) -> Result<ID> {
+        self.col(cols::payment::USER_ID)?;
+        Ok(id(self.row.user_id))
+    }
+    /// The id of the gateway configuration it goes through (see `gateway`).
+    async fn gateway_config_id(&self) -> Result<ID> {
+        self.col(cols::payment::GATEWAY_CONFIG_ID)?;
+        Ok(id(self.row.payment_gateway_config_id))
+    }
+    /// How the buyer paid, once the provider said.
+    async fn payment_method(&self) -> Result<Option<PaymentMethod>> {
+        self.col(cols::payment::METHOD)?;
+        Ok(self.row.payment_method.as_deref().map(db_enum).transpose()?)
+    }
+    /// The provider's id of the payment (`pay_...`, `pi_...`), once known.
+    async fn provider_payment_ref(&self) -> Result<Option<&str>> {
+        self.col(cols::payment::PROVIDER_REF)?;
+        Ok(self.row.provider_payment_ref.as_deref())
+    }
+    /// What is paid: an integer amount in paise.
+    async fn amount_inr(&self) -> Result<i64> {
+        self.col(cols::payment::AMOUNT)?;
+        Ok(self.row.amount_inr)
+    }
+    /// ISO 4217 code of the amount's currency (always INR).
+    async fn currency_code(&self) -> Result<&str> {
+        self.col(cols::payment::CURRENCY)?;
+        Ok(&self.row.currency_code)
+    }
+    /// PENDING until the provider reports; SUCCESS, FAILED or REFUNDED.
+    async fn status(&self) -> Result<PaymentStatus> {
+        self.col(cols::payment::STATUS)?;
+        Ok(db_enum(&self.row.status)?)
+    }
+    /// When it was handed to the gateway.
+    async fn initiated_at(&self) -> Result<DateTime<Utc>> {
+        self.col(cols::payment::INITIATED_AT)?;
+        Ok(ts(self.row.initiated_at))
+    }
+    /// When it succeeded.
+    async fn completed_at(&self) -> Result<Option<DateTime<Utc>>> {
+        self.col(cols::payment::COMPLETED_AT)?;
+        Ok(self.row.completed_at.map(ts))
+    }
+    /// When it was made.
+    async fn created_at(&self) -> Result<DateTime<Utc>> {
+        self.col(cols::payment::CREATED_AT)?;
+        Ok(ts(self.row.created_at))
+    }
     /// The gateway it goes through.
     async fn gateway(&self, ctx: &Context<'_>) -> Result<CheckoutGateway> {
+        self.col(cols::payment::GATEWAY_CONFIG_ID)?;
         let kind = loaders(ctx)?
             .commerce
             .gateway_kinds
-            .load_one(self.keys.gateway_config_id)
+            .load_one(self.row.payment_gateway_config_id)
             .await
             .map_err(|e| e.to_graphql())?;
         Ok(kind
@@ -433,16 +548,19 @@ impl Payment {
     }
     /// The order it pays.
     async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
-        Ok(follow!(ctx, orders, self.keys.order_id, Order::of))
+        self.col(cols::payment::ORDER_ID)?;
+        Ok(follow!(ctx, orders, self.row.order_id, Order::of))
     }
     /// The invoice it pays.
     async fn invoice(&self, ctx: &Context<'_>) -> Result<Option<Invoice>> {
-        let Some(i) = self.keys.invoice_id else { return Ok(None) };
+        self.col(cols::payment::INVOICE_ID)?;
+        let Some(i) = self.row.invoice_id else { return Ok(None) };
         Ok(follow!(ctx, invoices, i, Invoice::of))
     }
     /// The payer.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        user(ctx, self.keys.user_id).await
+        self.col(cols::payment::USER_ID)?;
+        user(ctx, self.row.user_id).await
     }
     /// The append-only log: initiation, every webhook call, completion,
     /// failure, refund (`commerce.orders.read_all`; it holds the providers'
@@ -450,7 +568,14 @@ impl Payment {
     async fn transactions(&self, ctx: &Context<'_>) -> Result<&[PaymentTransaction]> {
         svc::require_transactions(viewer(ctx))?;
         let log = self.log.get_or_try_init(|| async {
-            Ok::<_, async_graphql::Error>(follow_many!(ctx, transactions, self.keys.id, PaymentTransaction::of))
+            let rows = loaders(ctx)?
+                .commerce
+                .transactions
+                .load_one(self.row.id)
+                .await
+                .map_err(|e| e.to_graphql())?
+                .unwrap_or_default();
+            Ok::<_, async_graphql::Error>(rows.into_iter().map(PaymentTransaction::of).collect())
         });
         Ok(log.await?)
     }
@@ -460,32 +585,31 @@ impl Payment {
 /// for (they can be large, and a list of logs rarely wants them).
 #[derive(Clone)]
 pub struct PaymentTransaction {
-    id: ID,
-    key: Uuid,
-    transaction_type: PaymentTransactionType,
-    provider_reference: Option<String>,
-    status: PaymentStatus,
-    created_at: DateTime<Utc>,
+    /// The entry, with the columns of `cols` read.
+    pub row: TransactionEntry,
+    pub cols: Cols,
 }
 
 impl PaymentTransaction {
-    /// The entry as the API shows it.
-    pub fn of(m: TransactionEntry) -> Result<Self, AppError> {
-        Ok(PaymentTransaction {
-            id: id(m.id),
-            key: m.id,
-            transaction_type: db_enum(&m.transaction_type)?,
-            status: db_enum(&m.status)?,
-            created_at: ts(m.created_at),
-            provider_reference: m.provider_reference,
-        })
+    /// The entry as the API shows it (every column read).
+    pub fn of(m: TransactionEntry) -> Self {
+        PaymentTransaction::read(m, Cols(cols::transaction::ALL))
+    }
+
+    /// An entry read with the columns `cols`.
+    pub fn read(row: TransactionEntry, cols: Cols) -> Self {
+        PaymentTransaction { row, cols }
+    }
+
+    fn col(&self, bits: u32) -> Result<(), AppError> {
+        need(self.cols, bits)
     }
 
     async fn payloads(&self, ctx: &Context<'_>) -> Result<Option<(Option<Json>, Option<Json>)>> {
         loaders(ctx)?
             .commerce
             .payloads
-            .load_one(self.key)
+            .load_one(self.row.id)
             .await
             .map_err(|e| e.to_graphql())
     }
@@ -495,16 +619,18 @@ impl PaymentTransaction {
 #[Object]
 impl PaymentTransaction {
     /// The entry's id.
-    async fn id(&self) -> &ID {
-        &self.id
+    async fn id(&self) -> ID {
+        id(self.row.id)
     }
     /// What happened.
-    async fn transaction_type(&self) -> PaymentTransactionType {
-        self.transaction_type
+    async fn transaction_type(&self) -> Result<PaymentTransactionType> {
+        self.col(cols::transaction::TYPE)?;
+        Ok(db_enum(&self.row.transaction_type)?)
     }
     /// The provider's reference it concerns.
-    async fn provider_reference(&self) -> Option<&str> {
-        self.provider_reference.as_deref()
+    async fn provider_reference(&self) -> Result<Option<&str>> {
+        self.col(cols::transaction::PROVIDER_REF)?;
+        Ok(self.row.provider_reference.as_deref())
     }
     /// What was sent (checkout parameters) or received (a webhook body).
     async fn request_payload(&self, ctx: &Context<'_>) -> Result<Option<async_graphql::Json<Json>>> {
@@ -523,11 +649,13 @@ impl PaymentTransaction {
             .map(async_graphql::Json))
     }
     /// The payment's status after this entry.
-    async fn status(&self) -> PaymentStatus {
-        self.status
+    async fn status(&self) -> Result<PaymentStatus> {
+        self.col(cols::transaction::STATUS)?;
+        Ok(db_enum(&self.row.status)?)
     }
     /// When it was written (the log's order).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
+    async fn created_at(&self) -> Result<DateTime<Utc>> {
+        self.col(cols::transaction::CREATED_AT)?;
+        Ok(ts(self.row.created_at))
     }
 }
