@@ -286,7 +286,7 @@ impl SupportTicket {
                 &[self.model().id],
                 sees_internal,
                 &page,
-                senders,
+                senders.then_some(&[]),
             )
             .await?;
             let nodes = conversation_nodes(&mut read, sees_internal, senders)

@@ -35,6 +35,16 @@ impl<'a> Cols<'a> {
     }
 }
 
+/// `NULL::type, ...` standing for an absent row of these column types (a
+/// branch of a UNION that carries another table's columns).
+pub(crate) fn nulls(types: &[&str]) -> String {
+    types
+        .iter()
+        .map(|t| format!("NULL::{t}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `alias.col, alias.col, ...` for a select list.
 pub(crate) fn select_list(alias: &str, columns: &[&str]) -> String {
     columns
@@ -146,6 +156,22 @@ pub(crate) const USER_COLUMNS: [&str; 12] = [
     "updated_at",
 ];
 
+/// The SQL types of [`USER_COLUMNS`].
+pub(crate) const USER_TYPES: [&str; 12] = [
+    "uuid",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "bool",
+    "int4",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+];
+
 /// A user for display from [`USER_COLUMNS`] of a LEFT JOIN (`None` when
 /// absent). The secrets were not read: `password_hash` and
 /// `totp_secret_encrypted` are `None` whatever the account holds, so such
@@ -176,6 +202,9 @@ pub(crate) fn user(c: &mut Cols<'_>) -> Result<Option<users::Model>, DbErr> {
 /// The columns of `clients`, in [`client`]'s order.
 pub(crate) const CLIENT_COLUMNS: [&str; 6] = ["id", "display_name", "user_id", "data", "created_at", "updated_at"];
 
+/// The SQL types of [`CLIENT_COLUMNS`].
+pub(crate) const CLIENT_TYPES: [&str; 6] = ["uuid", "text", "uuid", "jsonb", "timestamptz", "timestamptz"];
+
 /// A client from [`CLIENT_COLUMNS`] of a LEFT JOIN (`None` when absent).
 pub(crate) fn client(c: &mut Cols<'_>) -> Result<Option<clients::Model>, DbErr> {
     let Some(id) = c.next::<Option<Uuid>>()? else {
@@ -203,6 +232,19 @@ pub(crate) const MESSAGE_COLUMNS: [&str; 9] = [
     "is_internal",
     "is_system",
     "created_at",
+];
+
+/// The SQL types of [`MESSAGE_COLUMNS`].
+pub(crate) const MESSAGE_TYPES: [&str; 9] = [
+    "uuid",
+    "uuid",
+    "uuid",
+    "uuid",
+    "text",
+    "jsonb",
+    "bool",
+    "bool",
+    "timestamptz",
 ];
 
 /// A message from [`MESSAGE_COLUMNS`].
