@@ -340,7 +340,7 @@ pub async fn pages_of_many<C: ConnectionTrait>(
                 .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
                 .await?;
             for r in &found {
-                let m = rows::message(&mut rows::Cols::new(r))?;
+                let m = rows::message(&mut rows::Cols::new(r)?)?;
                 fetched.entry(m.ticket_id).or_default().push(m);
             }
         }
@@ -371,7 +371,7 @@ pub async fn pages_of_many<C: ConnectionTrait>(
                 .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
                 .await?;
             for r in &found {
-                let mut c = rows::Cols::new(r);
+                let mut c = rows::Cols::new(r)?;
                 match c.next::<i16>()? {
                     0 => {
                         let m = rows::message(&mut c)?;

@@ -7,26 +7,37 @@
 //! same order; the unit tests check they agree with the entities.
 
 use entity::{clients, departments, support_ticket_messages, support_tickets, users};
-use sea_orm::{DbErr, QueryResult, TryGetable};
+use sea_orm::sqlx::postgres::{PgRow, Postgres};
+use sea_orm::sqlx::{Decode, Row, Type};
+use sea_orm::{DbErr, QueryResult};
 use uuid::Uuid;
 
-/// Reads the columns of one row left to right.
+/// Reads the columns of one row left to right, decoding each straight
+/// from the driver's row (one type check and one decode per cell).
 pub(crate) struct Cols<'a> {
-    row: &'a QueryResult,
+    row: &'a PgRow,
     at: usize,
 }
 
 impl<'a> Cols<'a> {
     /// From the first column of `row`.
-    pub(crate) fn new(row: &'a QueryResult) -> Self {
-        Cols { row, at: 0 }
+    pub(crate) fn new(row: &'a QueryResult) -> Result<Self, DbErr> {
+        let row = row
+            .try_as_pg_row()
+            .ok_or_else(|| DbErr::Custom("a support read needs a PostgreSQL row".into()))?;
+        Ok(Cols { row, at: 0 })
     }
 
     /// The next column.
-    pub(crate) fn next<T: TryGetable>(&mut self) -> Result<T, DbErr> {
-        let v = self.row.try_get_by_index(self.at);
+    pub(crate) fn next<T>(&mut self) -> Result<T, DbErr>
+    where
+        T: for<'r> Decode<'r, Postgres> + Type<Postgres>,
+    {
+        let at = self.at;
         self.at += 1;
-        v
+        self.row
+            .try_get::<T, _>(at)
+            .map_err(|e| DbErr::Type(format!("column {at}: {e}")))
     }
 
     /// Skips `n` columns (a joined row that is absent).
