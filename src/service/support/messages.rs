@@ -393,7 +393,7 @@ pub async fn pages_of_many<C: ConnectionTrait>(
             }
             // A union keeps no order: each page is put in its SQL order.
             for rows in fetched.values_mut() {
-                rows.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+                rows.sort_by_key(|m| (m.created_at, m.id));
                 if descending {
                     rows.reverse();
                 }
