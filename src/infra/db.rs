@@ -95,6 +95,10 @@ async fn connect_pool(
         .connect_timeout(acquire_timeout)
         .acquire_timeout(acquire_timeout)
         .idle_timeout(Duration::from_secs(300))
+        // sqlx pings a pooled connection before every use by default: one
+        // more round trip per statement. Only a connection that sat idle
+        // (and may have been dropped by a proxy or a restart) is tested.
+        .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false);
     // At start the database may still be coming up (a container started
     // alongside): keep trying for a while, unlike requests, which fail fast.

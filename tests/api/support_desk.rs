@@ -895,6 +895,22 @@ const BENCH_PAGE: &str =
 const BENCH_TICKET: &str = "query($id: ID!) { viewer { id displayName email } ticket(id: $id) { id number subject status \
     messages(first: 12) { nodes { id body createdAt sender { ... on User { displayName } ... on Client { displayName } } } } } }";
 
+/// The SQL statements one repeat of `query` costs (the first run warms
+/// up; of three repeats the fewest count, so a background worker's
+/// statement that happens to land in a window is not charged to the
+/// request), and the last answer.
+async fn statements_of(server: &TestServer, who: &Persona, query: &str, vars: Value) -> (u64, Value) {
+    who.client.data(query, vars.clone()).await;
+    let mut fewest = u64::MAX;
+    let mut answer = Value::Null;
+    for _ in 0..3 {
+        let before = server.ctx.db.statement_count();
+        answer = who.client.data(query, vars.clone()).await;
+        fewest = fewest.min(server.ctx.db.statement_count() - before);
+    }
+    (fewest, answer)
+}
+
 /// Rows of a statement, each as its columns in text.
 async fn text_rows(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<Vec<Option<String>>> {
     db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_string()))
@@ -941,7 +957,7 @@ fn shown_messages(ticket: &Value) -> Vec<Value> {
 /// The benchmark's ticket page costs the same statements at 10 and 50
 /// tickets, and answers what plain SQL says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_bench_ticket_page_costs_three_statements_at_any_size() {
+async fn the_bench_ticket_page_costs_two_statements_at_any_size() {
     crate::support::test_log();
     let server = TestServer::start().await;
     switchboard::seed::scale::load_spec(
@@ -956,21 +972,19 @@ async fn the_bench_ticket_page_costs_three_statements_at_any_size() {
     let mut counts = Vec::new();
     let mut page = Value::Null;
     for n in [10, 50] {
-        admin.client.data(BENCH_PAGE, json!({"n": n})).await;
-        // The second identical request is the one measured.
-        let before = server.ctx.db.statement_count();
-        page = admin.client.data(BENCH_PAGE, json!({"n": n})).await;
-        counts.push(server.ctx.db.statement_count() - before);
+        let (count, answer) = statements_of(&server, &admin, BENCH_PAGE, json!({"n": n})).await;
+        counts.push(count);
+        page = answer;
         assert_eq!(page["tickets"]["nodes"].as_array().unwrap().len(), n as usize);
     }
     println!(
         "SQL statements per bench ticket page: first 10 -> {}, first 50 -> {}",
         counts[0], counts[1]
     );
-    // The page with its departments, tags and assignee ids, the
-    // conversations with their senders, the assignees' users; the session
-    // cache serves the session check.
-    assert_eq!(counts, vec![3, 3], "statements per page at first 10 and 50");
+    // The page with its departments, tags and assignee ids, and the
+    // conversations with their senders and the assignees' users; the
+    // session cache serves the session check.
+    assert_eq!(counts, vec![2, 2], "statements per page at first 10 and 50");
 
     // The same answer as plain SQL.
     let db = Database::connect(&server.database_url).await.unwrap();
@@ -1065,16 +1079,26 @@ async fn one_bench_ticket_costs_the_same_statements_with_3_or_12_messages() {
     session_served_from_cache(&server, &admin).await;
     let mut counts = Vec::new();
     for (id, n) in [(&short, 3), (&long, 12)] {
-        admin.client.data(BENCH_TICKET, json!({"id": id})).await;
-        let before = server.ctx.db.statement_count();
-        let d = admin.client.data(BENCH_TICKET, json!({"id": id})).await;
-        counts.push(server.ctx.db.statement_count() - before);
+        let (count, d) = statements_of(&server, &admin, BENCH_TICKET, json!({"id": id})).await;
+        counts.push(count);
         assert_eq!(d["viewer"]["id"], admin.id);
         assert_eq!(d["ticket"]["id"], id.as_str());
         let shown = shown_messages(&d["ticket"]);
         assert_eq!(shown.len(), n);
         assert_eq!(shown, first_messages(&db, id, 12).await.0, "messages of {id}");
     }
+    // Backward pages with their senders come in conversation order too.
+    let (all, _) = first_messages(&db, &long, 100).await;
+    let back = "query($id: ID!, $before: String) { ticket(id: $id) { messages(last: 5, before: $before) { \
+        pageInfo { startCursor hasPreviousPage } nodes { id body sender { ... on User { displayName } ... on Client { displayName } } } } } }";
+    let newest = admin.client.data(back, json!({"id": long})).await;
+    assert_eq!(shown_messages(&newest["ticket"]), all[all.len() - 5..].to_vec());
+    let before = &newest["ticket"]["messages"]["pageInfo"]["startCursor"];
+    let older = admin.client.data(back, json!({"id": long, "before": before})).await;
+    assert_eq!(
+        shown_messages(&older["ticket"]),
+        all[all.len() - 10..all.len() - 5].to_vec()
+    );
     println!(
         "SQL statements per bench ticket: 3 messages -> {}, 12 -> {}",
         counts[0], counts[1]

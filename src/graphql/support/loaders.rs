@@ -183,7 +183,7 @@ impl Loader<MessagesKey> for TicketMessagesLoader {
         }
         let mut out = HashMap::new();
         for ((include_internal, page), tickets) in groups {
-            let read = messages::pages_of_many(&self.0, &tickets, include_internal, &page.into(), false)
+            let read = messages::pages_of_many(&self.0, &tickets, include_internal, &page.into(), None)
                 .await
                 .map_err(Arc::new)?;
             for (ticket, paged) in read.pages {

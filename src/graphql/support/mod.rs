@@ -1,9 +1,10 @@
 //! The support desk over GraphQL: thin resolvers over `service::support`.
-//! Queries, mutations and subscriptions each have a file; types,
-//! connections, inputs and loaders theirs.
+//! Queries, mutations and subscriptions each have a file; types, a
+//! ticket's conversation, connections, inputs and loaders theirs.
 
 pub mod clients;
 pub mod connections;
+pub mod conversation;
 pub mod inputs;
 pub mod loaders;
 pub mod mutation;

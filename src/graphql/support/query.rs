@@ -107,10 +107,14 @@ async fn listed_nodes(
     } else {
         Vec::new()
     };
-    let conversations = try_join_all(pages.iter().map(|(key, senders)| {
+    // The users travel with the first conversation read with senders, if
+    // any; else in a statement of their own.
+    let carrier = pages.iter().position(|(_, senders)| *senders);
+    let conversations = try_join_all(pages.iter().enumerate().map(|(i, (key, senders))| {
         let page = MessagePage::from(*key);
         let ids = &ids;
-        async move { messages::pages_of_many(db, ids, sees_internal, &page, *senders).await }
+        let also: &[Uuid] = if carrier == Some(i) { &users } else { &[] };
+        async move { messages::pages_of_many(db, ids, sees_internal, &page, senders.then_some(also)).await }
     }));
     let counts = async {
         if counted {
@@ -120,7 +124,7 @@ async fn listed_nodes(
         }
     };
     let found_users = async {
-        if users.is_empty() {
+        if users.is_empty() || carrier.is_some() {
             Ok(HashMap::new())
         } else {
             tickets::users_for_display(db, &users).await
@@ -133,8 +137,13 @@ async fn listed_nodes(
             clients::of_many(db, &client_ids).await
         }
     };
-    let (mut conversations, counts, found_users, found_clients) =
+    let (mut conversations, counts, mut found_users, found_clients) =
         futures::try_join!(conversations, counts, found_users, found_clients)?;
+    if let Some(i) = carrier {
+        // Copied before the senders take the rows (a few users at most).
+        let read = &conversations[i];
+        found_users.extend(users.iter().filter_map(|u| read.users.get(u).map(|m| (*u, m.clone()))));
+    }
     if message_tickets {
         // A message's `ticket` is one of these: no statement needed.
         l.support

@@ -181,10 +181,28 @@ pub async fn get(ctx: &AppContext, viewer: &Viewer, id: Uuid) -> AppResult<clien
 
 /// Clients by id, for loaders (whoever was shown an id may follow it).
 pub async fn of_many<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<Vec<clients::Model>> {
-    Ok(clients::Entity::find()
-        .filter(clients::Column::Id.is_in(ids.to_vec()))
-        .all(conn)
-        .await?)
+    // One statement text for any number of ids (an IN list would make one
+    // prepared statement per count).
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT {} FROM clients c WHERE c.id = ANY($1)",
+            super::rows::select_list("c", &super::rows::CLIENT_COLUMNS)
+        )
+    });
+    let found = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            SQL.as_str(),
+            [ids.to_vec().into()],
+        ))
+        .await?;
+    let mut out = Vec::with_capacity(found.len());
+    for r in &found {
+        if let Some(c) = super::rows::client(&mut super::rows::Cols::new(r)?)? {
+            out.push(c);
+        }
+    }
+    Ok(out)
 }
 
 /// The search condition: name or any external id contains `search`.

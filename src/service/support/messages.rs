@@ -280,7 +280,8 @@ pub type MessagePage = PageRequest<MessageCursor>;
 
 /// Pages of many tickets' conversations and, when asked for, the rows of
 /// their senders (each user or client once, however many messages they
-/// wrote). User rows are for display: no password hash or TOTP secret.
+/// wrote) and of other users wanted alongside. User rows are for display:
+/// no password hash or TOTP secret.
 #[derive(Debug, Default)]
 pub struct Conversations {
     /// Every ticket asked about gets a page, empty or not.
@@ -292,17 +293,21 @@ pub struct Conversations {
 /// One page of each ticket's conversation, oldest first, in one statement
 /// for any number of tickets (a keyset page per ticket, either direction:
 /// `last: 20` is the newest twenty, `last: 20, before` the twenty before).
-/// Internal notes only when `include_internal`. With `senders`, the same
-/// statement joins each message's author: its user, or its client when it
-/// has no user (that is whom a message shows as its sender).
+/// Internal notes only when `include_internal`.
+///
+/// With `senders: Some(also)`, the same statement reads each message's
+/// author (its user, or its client when it has no user: whom a message
+/// shows as its sender), once per author, and the users `also` names (a
+/// page's assignees, say), saving them a statement of their own.
 pub async fn pages_of_many<C: ConnectionTrait>(
     conn: &C,
     ticket_ids: &[Uuid],
     include_internal: bool,
     page: &MessagePage,
-    senders: bool,
+    senders: Option<&[Uuid]>,
 ) -> AppResult<Conversations> {
-    let dir = if page.sql_descending(false) { "desc" } else { "asc" };
+    let descending = page.sql_descending(false);
+    let dir = if descending { "desc" } else { "asc" };
     let mut values: Vec<sea_orm::Value> = vec![ticket_ids.to_vec().into(), include_internal.into()];
     let mut bounds = String::new();
     for (op, key) in page.bounds(false) {
@@ -317,64 +322,83 @@ pub async fn pages_of_many<C: ConnectionTrait>(
         ));
     }
     values.push((page.fetch() as i64).into());
-    let (sender_columns, sender_joins) = if senders {
-        (
-            format!(
-                ", {}, {}",
-                select_list("u", &rows::USER_COLUMNS),
-                select_list("c", &rows::CLIENT_COLUMNS)
-            ),
-            // Looked up per message through the keys (a plain join may be
-            // planned as a scan of every client: the cached plan cannot
-            // know how few messages a page has).
-            " LEFT JOIN users u ON u.id = m.sender_user_id \
-              LEFT JOIN LATERAL (SELECT * FROM clients c WHERE c.id = m.sender_client_id \
-                AND m.sender_user_id IS NULL OFFSET 0) c ON true",
-        )
-    } else {
-        (String::new(), "")
-    };
-    let sql = format!(
-        "SELECT {m}{sender_columns} FROM unnest($1::uuid[]) AS t(id) CROSS JOIN LATERAL ( \
+    let pages = format!(
+        "SELECT {sm} FROM unnest($1::uuid[]) AS t(id) CROSS JOIN LATERAL ( \
            SELECT {sm} FROM support_ticket_messages sm \
            WHERE sm.ticket_id = t.id AND ($2 OR NOT sm.is_internal){bounds} \
-           ORDER BY sm.created_at {dir}, sm.id {dir} LIMIT ${limit}) m{sender_joins} \
-         ORDER BY m.ticket_id, m.created_at {dir}, m.id {dir}",
-        m = select_list("m", &rows::MESSAGE_COLUMNS),
+           ORDER BY sm.created_at {dir}, sm.id {dir} LIMIT ${limit}) sm",
         sm = select_list("sm", &rows::MESSAGE_COLUMNS),
         limit = values.len()
     );
-    let found = conn
-        .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-        .await?;
     let mut fetched: HashMap<Uuid, Vec<support_ticket_messages::Model>> =
         ticket_ids.iter().map(|t| (*t, Vec::new())).collect();
     let mut out = Conversations::default();
-    for r in &found {
-        let mut c = rows::Cols::new(r);
-        let m = rows::message(&mut c)?;
-        if senders {
-            // A sender met before is skipped, not decoded again.
-            match m.sender_user_id {
-                Some(u) if out.users.contains_key(&u) => c.skip(rows::USER_COLUMNS.len()),
-                _ => {
-                    if let Some(u) = rows::user(&mut c)? {
-                        out.users.insert(u.id, u);
-                    }
-                }
+    match senders {
+        None => {
+            let sql = format!("{pages} ORDER BY sm.ticket_id, sm.created_at {dir}, sm.id {dir}");
+            let found = conn
+                .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+                .await?;
+            for r in &found {
+                let m = rows::message(&mut rows::Cols::new(r)?)?;
+                fetched.entry(m.ticket_id).or_default().push(m);
             }
-            if m.sender_user_id.is_none() {
-                match m.sender_client_id {
-                    Some(id) if out.clients.contains_key(&id) => {}
+        }
+        Some(also) => {
+            values.push(also.to_vec().into());
+            // One row per message, per author and per extra user, told
+            // apart by the first column; each kind fills its own columns.
+            // Authors are looked up by key from the (few) ids the page
+            // holds: a join could be planned as a scan of every user.
+            let sql = format!(
+                "WITH m AS MATERIALIZED ({pages}) \
+                 SELECT 0::int2, {m}, {no_user}, {no_client} FROM m \
+                 UNION ALL SELECT 1::int2, {no_message}, {u}, {no_client} FROM users u \
+                   WHERE u.id = ANY(ARRAY(SELECT m.sender_user_id FROM m WHERE m.sender_user_id IS NOT NULL \
+                     UNION SELECT unnest(${also}::uuid[]))) \
+                 UNION ALL SELECT 2::int2, {no_message}, {no_user}, {c} FROM clients c \
+                   WHERE c.id = ANY(ARRAY(SELECT m.sender_client_id FROM m \
+                     WHERE m.sender_user_id IS NULL AND m.sender_client_id IS NOT NULL))",
+                m = select_list("m", &rows::MESSAGE_COLUMNS),
+                u = select_list("u", &rows::USER_COLUMNS),
+                c = select_list("c", &rows::CLIENT_COLUMNS),
+                no_message = rows::nulls(&rows::MESSAGE_TYPES),
+                no_user = rows::nulls(&rows::USER_TYPES),
+                no_client = rows::nulls(&rows::CLIENT_TYPES),
+                also = values.len()
+            );
+            let found = conn
+                .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+                .await?;
+            for r in &found {
+                let mut c = rows::Cols::new(r)?;
+                match c.next::<i16>()? {
+                    0 => {
+                        let m = rows::message(&mut c)?;
+                        fetched.entry(m.ticket_id).or_default().push(m);
+                    }
+                    1 => {
+                        c.skip(rows::MESSAGE_COLUMNS.len());
+                        if let Some(u) = rows::user(&mut c)? {
+                            out.users.insert(u.id, u);
+                        }
+                    }
                     _ => {
+                        c.skip(rows::MESSAGE_COLUMNS.len() + rows::USER_COLUMNS.len());
                         if let Some(cl) = rows::client(&mut c)? {
                             out.clients.insert(cl.id, cl);
                         }
                     }
                 }
             }
+            // A union keeps no order: each page is put in its SQL order.
+            for rows in fetched.values_mut() {
+                rows.sort_by_key(|m| (m.created_at, m.id));
+                if descending {
+                    rows.reverse();
+                }
+            }
         }
-        fetched.entry(m.ticket_id).or_default().push(m);
     }
     out.pages = fetched.into_iter().map(|(t, rows)| (t, page.finish(rows))).collect();
     Ok(out)

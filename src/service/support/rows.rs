@@ -7,32 +7,53 @@
 //! same order; the unit tests check they agree with the entities.
 
 use entity::{clients, departments, support_ticket_messages, support_tickets, users};
-use sea_orm::{DbErr, QueryResult, TryGetable};
+use sea_orm::sqlx::postgres::{PgRow, Postgres};
+use sea_orm::sqlx::{Decode, Row, Type};
+use sea_orm::{DbErr, QueryResult};
 use uuid::Uuid;
 
-/// Reads the columns of one row left to right.
+/// Reads the columns of one row left to right, decoding each straight
+/// from the driver's row (one type check and one decode per cell).
 pub(crate) struct Cols<'a> {
-    row: &'a QueryResult,
+    row: &'a PgRow,
     at: usize,
 }
 
 impl<'a> Cols<'a> {
     /// From the first column of `row`.
-    pub(crate) fn new(row: &'a QueryResult) -> Self {
-        Cols { row, at: 0 }
+    pub(crate) fn new(row: &'a QueryResult) -> Result<Self, DbErr> {
+        let row = row
+            .try_as_pg_row()
+            .ok_or_else(|| DbErr::Custom("a support read needs a PostgreSQL row".into()))?;
+        Ok(Cols { row, at: 0 })
     }
 
     /// The next column.
-    pub(crate) fn next<T: TryGetable>(&mut self) -> Result<T, DbErr> {
-        let v = self.row.try_get_by_index(self.at);
+    pub(crate) fn next<T>(&mut self) -> Result<T, DbErr>
+    where
+        T: for<'r> Decode<'r, Postgres> + Type<Postgres>,
+    {
+        let at = self.at;
         self.at += 1;
-        v
+        self.row
+            .try_get::<T, _>(at)
+            .map_err(|e| DbErr::Type(format!("column {at}: {e}")))
     }
 
     /// Skips `n` columns (a joined row that is absent).
     pub(crate) fn skip(&mut self, n: usize) {
         self.at += n;
     }
+}
+
+/// `NULL::type, ...` standing for an absent row of these column types (a
+/// branch of a UNION that carries another table's columns).
+pub(crate) fn nulls(types: &[&str]) -> String {
+    types
+        .iter()
+        .map(|t| format!("NULL::{t}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `alias.col, alias.col, ...` for a select list.
@@ -146,6 +167,22 @@ pub(crate) const USER_COLUMNS: [&str; 12] = [
     "updated_at",
 ];
 
+/// The SQL types of [`USER_COLUMNS`].
+pub(crate) const USER_TYPES: [&str; 12] = [
+    "uuid",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "bool",
+    "int4",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+];
+
 /// A user for display from [`USER_COLUMNS`] of a LEFT JOIN (`None` when
 /// absent). The secrets were not read: `password_hash` and
 /// `totp_secret_encrypted` are `None` whatever the account holds, so such
@@ -176,6 +213,9 @@ pub(crate) fn user(c: &mut Cols<'_>) -> Result<Option<users::Model>, DbErr> {
 /// The columns of `clients`, in [`client`]'s order.
 pub(crate) const CLIENT_COLUMNS: [&str; 6] = ["id", "display_name", "user_id", "data", "created_at", "updated_at"];
 
+/// The SQL types of [`CLIENT_COLUMNS`].
+pub(crate) const CLIENT_TYPES: [&str; 6] = ["uuid", "text", "uuid", "jsonb", "timestamptz", "timestamptz"];
+
 /// A client from [`CLIENT_COLUMNS`] of a LEFT JOIN (`None` when absent).
 pub(crate) fn client(c: &mut Cols<'_>) -> Result<Option<clients::Model>, DbErr> {
     let Some(id) = c.next::<Option<Uuid>>()? else {
@@ -203,6 +243,19 @@ pub(crate) const MESSAGE_COLUMNS: [&str; 9] = [
     "is_internal",
     "is_system",
     "created_at",
+];
+
+/// The SQL types of [`MESSAGE_COLUMNS`].
+pub(crate) const MESSAGE_TYPES: [&str; 9] = [
+    "uuid",
+    "uuid",
+    "uuid",
+    "uuid",
+    "text",
+    "jsonb",
+    "bool",
+    "bool",
+    "timestamptz",
 ];
 
 /// A message from [`MESSAGE_COLUMNS`].

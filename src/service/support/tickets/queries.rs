@@ -250,7 +250,7 @@ pub async fn list_in<C: ConnectionTrait>(
         .await?;
     let mut listed = Vec::with_capacity(found.len());
     for r in &found {
-        let mut c = rows::Cols::new(r);
+        let mut c = rows::Cols::new(r)?;
         let model = rows::ticket(&mut c)?;
         let department = if with.department {
             rows::department(&mut c)?
@@ -339,10 +339,11 @@ pub async fn of_many<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<Ve
             [ids.to_vec().into()],
         ))
         .await?;
-    Ok(found
-        .iter()
-        .map(|r| rows::ticket(&mut rows::Cols::new(r)))
-        .collect::<Result<_, _>>()?)
+    let mut out = Vec::with_capacity(found.len());
+    for r in &found {
+        out.push(rows::ticket(&mut rows::Cols::new(r)?)?);
+    }
+    Ok(out)
 }
 
 /// Tag names of many tickets, sorted; every ticket gets a list.
@@ -387,7 +388,7 @@ pub async fn assignees_of_many<C: ConnectionTrait>(
         .await?;
     let mut out: HashMap<Uuid, Vec<users::Model>> = ids.iter().map(|k| (*k, Vec::new())).collect();
     for r in &found {
-        let mut c = rows::Cols::new(r);
+        let mut c = rows::Cols::new(r)?;
         let ticket: Uuid = c.next()?;
         if let Some(u) = rows::user(&mut c)? {
             out.entry(ticket).or_default().push(u);
@@ -418,7 +419,7 @@ pub async fn users_for_display<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Ap
         .await?;
     let mut out = HashMap::with_capacity(found.len());
     for r in &found {
-        if let Some(u) = rows::user(&mut rows::Cols::new(r))? {
+        if let Some(u) = rows::user(&mut rows::Cols::new(r)?)? {
             out.insert(u.id, u);
         }
     }
