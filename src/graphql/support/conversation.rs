@@ -206,4 +206,3 @@ impl SupportTicketMessage {
         ts(self.model.created_at)
     }
 }
-

@@ -1,24 +1,20 @@
 //! GraphQL types of the support desk: tickets, their conversations,
 //! clients, and the connections that page through them.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject, Union, ID};
+use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::enums::{TicketCategory, TicketPriority, TicketStatus};
-use entity::{support_ticket_messages, support_tickets};
-use uuid::Uuid;
+use entity::support_tickets;
 
 pub use super::clients::{Client, ClientExternalId};
 use super::connections::SupportTicketMessageConnection;
+pub(crate) use super::conversation::{conversation_nodes, wants_senders, MessageNodes, SupportTicketMessage};
 use super::inputs::message_page;
 use super::loaders::{MessageCountKey, MessagesKey, PageKey};
 use crate::graphql::convert::{db_enum, id, ts};
 use crate::graphql::identity::types::{Department, User};
-pub(crate) use super::conversation::{
-    conversation_nodes, wants_senders, MessageNodes, MessageSender, SenderKind, SupportTicketMessage,
-};
 pub(crate) use crate::graphql::loaders::loaders;
 use crate::service::support::messages;
 use crate::service::support::shared::{attachments_of, SeenTicket};

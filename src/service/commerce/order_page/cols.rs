@@ -277,9 +277,6 @@ mod tests {
         assert_eq!(invoice::NAMES.len(), invoice::ALL.count_ones() as usize);
         assert_eq!(item::NAMES.len(), item::ALL.count_ones() as usize);
         assert_eq!(payment::NAMES.len(), payment::ALL.count_ones() as usize);
-        assert_eq!(
-            transaction::NAMES.len(),
-            transaction::ALL.count_ones() as usize
-        );
+        assert_eq!(transaction::NAMES.len(), transaction::ALL.count_ones() as usize);
     }
 }

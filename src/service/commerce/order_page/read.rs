@@ -180,4 +180,3 @@ pub(super) fn read_transaction(r: &PgRow, start: usize, c: Cols) -> AppResult<Tr
     }
     Ok(m)
 }
-
