@@ -508,6 +508,10 @@ pub enum ApprovalEntityType {
     Role,
     #[sea_orm(string_value = "KB_ARTICLE")]
     KbArticle,
+    #[sea_orm(string_value = "VERIFICATION")]
+    Verification,
+    #[sea_orm(string_value = "KYC")]
+    Kyc,
 }
 
 /// Kind of approval an approval request asks for.
@@ -536,6 +540,8 @@ pub enum ApprovalRequestStatus {
     Rejected,
     #[sea_orm(string_value = "CANCELLED")]
     Cancelled,
+    #[sea_orm(string_value = "EXPIRED")]
+    Expired,
 }
 
 /// What happened to an approval request, as logged.
@@ -550,6 +556,8 @@ pub enum ApprovalAction {
     Rejected,
     #[sea_orm(string_value = "CANCELLED")]
     Cancelled,
+    #[sea_orm(string_value = "EXPIRED")]
+    Expired,
     #[sea_orm(string_value = "COMMENTED")]
     Commented,
 }
@@ -1331,4 +1339,13 @@ pub enum AuditEntity {
     /// `APPROVAL_REQUEST`.
     #[sea_orm(string_value = "APPROVAL_REQUEST")]
     ApprovalRequest,
+    /// `VERIFICATION_REQUEST`.
+    #[sea_orm(string_value = "VERIFICATION_REQUEST")]
+    VerificationRequest,
+    /// `VERIFICATION_DOCUMENT`.
+    #[sea_orm(string_value = "VERIFICATION_DOCUMENT")]
+    VerificationDocument,
+    /// `USER_KYC`.
+    #[sea_orm(string_value = "USER_KYC")]
+    UserKyc,
 }

@@ -25,6 +25,7 @@ mod m20261122_000012_audit;
 mod m20261122_000013_oauth_providers;
 mod m20261201_000014_outbox_jobs;
 mod m20261201_000015_credentials_triggers;
+mod m20261201_000016_approval_engine;
 
 /// Runs the migrations in order; `down` undoes them in reverse.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000013_oauth_providers::Migration),
             Box::new(m20261201_000014_outbox_jobs::Migration),
             Box::new(m20261201_000015_credentials_triggers::Migration),
+            Box::new(m20261201_000016_approval_engine::Migration),
         ]
     }
 }

@@ -22,6 +22,10 @@ pub struct Model {
     pub remarks: Option<String>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub payload: Json,
+    pub expires_at: Option<DateTimeWithTimeZone>,
+    pub remarks_internal: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,6 +25,11 @@ pub struct Model {
     pub remarks: Option<String>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub storage_key: Option<String>,
+    pub size_bytes: Option<i64>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub sha256: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,10 +1,18 @@
 //! The approval engine: maker-checker requests that other domains submit
 //! and reviewers decide. Only this module writes `approval_requests` and
-//! `approval_logs`; a domain whose change needs review calls
-//! [`requests::submit`] and, when it decides, [`requests::close`], inside
-//! its own transaction.
+//! `approval_logs`. A domain whose change needs review registers an
+//! [`appliers::Applier`] for its entity type and calls [`submit`] inside
+//! its own transaction; approving, rejecting, cancelling and expiry go
+//! through [`requests::move_in`], which runs the applier in the same
+//! transaction.
 
+pub mod appliers;
+pub mod events;
+pub mod live;
 pub mod perms;
+pub mod policy;
+pub mod queue;
 pub mod requests;
 
-pub use requests::{close, submit, NewRequest, Target};
+pub use appliers::{Applier, Appliers, Decision};
+pub use requests::{submit, Move, NewRequest};

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::enums::{ApprovalEntityType, ApprovalRequestStatus, ApprovalStatus, ApprovalType, Audience};
+use entity::enums::{ApprovalEntityType, ApprovalStatus, ApprovalType, Audience};
 use entity::{roles, user_roles};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -20,7 +20,7 @@ use super::{perms, Viewer};
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
-use crate::service::approval::{self, NewRequest, Target};
+use crate::service::approval::{self, Decision, NewRequest};
 use crate::service::audit::{self, Action, Entry, Module};
 use crate::service::page::{PageRequest, Paged};
 
@@ -257,6 +257,7 @@ pub async fn request_role_in(tx: &Tx, viewer: &Viewer, role_key: &str) -> AppRes
             entity_type: ApprovalEntityType::Role,
             entity_id: row.id,
             approval_type: ApprovalType::Verification,
+            payload: json!({"roleKey": role.key, "roleName": role.name}),
             remarks: Some(format!("requests the role {}", role.key)),
         },
     )
@@ -264,19 +265,21 @@ pub async fn request_role_in(tx: &Tx, viewer: &Viewer, role_key: &str) -> AppRes
     Ok(row)
 }
 
-/// Whether the viewer may review role requests (`roles.manage` or
-/// `approvals.review`); `UNAUTHENTICATED` when anonymous.
+/// Whether the viewer may review role requests (`roles.manage`, or a
+/// reviewer of VERIFICATION requests); `UNAUTHENTICATED` when anonymous.
 fn require_reviewer(viewer: &Viewer) -> AppResult<Uuid> {
+    use crate::service::approval::perms::{APPROVALS_REVIEW, VERIFICATION_REVIEW};
     let me = viewer.require_user()?;
-    if viewer.can(perms::ROLES_MANAGE) || viewer.can(crate::service::approval::perms::APPROVALS_REVIEW) {
+    if viewer.can(perms::ROLES_MANAGE) || viewer.can(APPROVALS_REVIEW) || viewer.can(VERIFICATION_REVIEW) {
         Ok(me)
     } else {
         Err(AppError::forbidden())
     }
 }
 
-/// Approves or rejects a role request (`roles.manage` or
-/// `approvals.review`; never one's own; a rejection needs remarks).
+/// Approves or rejects a role request through the approval engine (a
+/// reviewer of VERIFICATION requests; never one's own; a rejection needs
+/// remarks).
 pub async fn review_role_request(
     ctx: &AppContext,
     viewer: &Viewer,
@@ -290,7 +293,8 @@ pub async fn review_role_request(
     Ok(row)
 }
 
-/// [`review_role_request`] inside `tx`.
+/// [`review_role_request`] inside `tx`: the engine moves the pending
+/// request and [`RoleApplier`] grants (or refuses) the role.
 pub async fn review_role_request_in(
     tx: &Tx,
     viewer: &Viewer,
@@ -299,58 +303,105 @@ pub async fn review_role_request_in(
     remarks: Option<String>,
 ) -> AppResult<user_roles::Model> {
     let db: &DatabaseTransaction = tx;
-    let me = require_reviewer(viewer)?;
-    let remarks = remarks.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
-    if !approve && remarks.is_none() {
-        return Err(AppError::invalid("remarks", "a rejection needs remarks"));
-    }
+    require_reviewer(viewer)?;
     let row = user_roles::Entity::find_by_id(user_role_id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("role request".into()))?;
-    if row.user_id == me {
-        return Err(AppError::Forbidden("nobody reviews their own request".into()));
-    }
-    if status_of(&row) != Some(ApprovalStatus::Pending) {
+    let Some(request) = approval::requests::pending_for(db, ApprovalEntityType::Role, user_role_id).await? else {
         return Err(AppError::conflict(
             None,
             format!("this request is already {}", row.status.to_lowercase()),
         ));
-    }
-    let (status, closed) = if approve {
-        (ApprovalStatus::Approved, ApprovalRequestStatus::Approved)
-    } else {
-        (ApprovalStatus::Rejected, ApprovalRequestStatus::Rejected)
     };
-    let mut a: user_roles::ActiveModel = row.clone().into();
-    a.status = Set(status.to_value());
-    a.approved_at = Set(approve.then(|| Utc::now().into()));
-    a.approved_by_user_id = Set(Some(me));
-    let updated = a.update(db).await?;
-    super::forget_sessions_on_commit(tx, updated.user_id);
-    approval::close(
+    approval::requests::move_in(
         tx,
-        Target::Entity(ApprovalEntityType::Role, user_role_id),
-        closed,
-        me,
-        remarks.as_deref(),
-    )
-    .await?;
-    audit::record(
-        db,
         Some(viewer),
-        Entry::new(
-            if approve { Action::Approve } else { Action::Reject },
-            Module::Identity,
-            crate::service::audit::AuditEntity::UserRole,
-            Some(user_role_id),
-            format!("role request {}", status.to_value().to_lowercase()),
-        )
-        .before(json!({"status": ApprovalStatus::Pending.to_value()}))
-        .after(json!({"status": status.to_value(), "remarks": remarks})),
+        approval::Move {
+            id: request.id,
+            decision: if approve {
+                Decision::Approved
+            } else {
+                Decision::Rejected
+            },
+            remarks: remarks.as_deref(),
+            internal: false,
+        },
     )
     .await?;
-    Ok(updated)
+    user_roles::Entity::find_by_id(user_role_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("role request".into()))
+}
+
+/// Registers [`RoleApplier`] for ROLE requests.
+pub fn register_applier(appliers: &mut approval::Appliers) {
+    appliers.register(ApprovalEntityType::Role, std::sync::Arc::new(RoleApplier));
+}
+
+/// Applies decisions on role requests: approval grants the role (refused,
+/// and the review undone, when the role was deactivated meanwhile); any
+/// other end refuses it.
+pub struct RoleApplier;
+
+#[async_trait::async_trait]
+impl approval::Applier for RoleApplier {
+    async fn apply(
+        &self,
+        tx: &Tx,
+        request: &entity::approval_requests::Model,
+        decision: Decision,
+        actor: Option<Uuid>,
+        remarks: Option<&str>,
+    ) -> AppResult<()> {
+        let db: &DatabaseTransaction = tx;
+        let row = user_roles::Entity::find_by_id(request.entity_id)
+            .lock_exclusive()
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::NotFound("role request".into()))?;
+        if decision == Decision::Approved {
+            let role = roles::Entity::find_by_id(row.role_id).one(db).await?;
+            if !role.is_some_and(|r| r.is_active) {
+                return Err(AppError::conflict(
+                    None,
+                    "the requested role is no longer active; the request stays pending",
+                ));
+            }
+        }
+        let status = if decision == Decision::Approved {
+            ApprovalStatus::Approved
+        } else {
+            ApprovalStatus::Rejected
+        };
+        let user_id = row.user_id;
+        let mut a: user_roles::ActiveModel = row.into();
+        a.status = Set(status.to_value());
+        a.approved_at = Set((decision == Decision::Approved).then(|| Utc::now().into()));
+        a.approved_by_user_id = Set(actor);
+        a.update(db).await?;
+        super::forget_sessions_on_commit(tx, user_id);
+        audit::record(
+            db,
+            None,
+            Entry::new(
+                match decision {
+                    Decision::Approved => Action::Approve,
+                    Decision::Rejected => Action::Reject,
+                    _ => Action::Cancel,
+                },
+                Module::Identity,
+                crate::service::audit::AuditEntity::UserRole,
+                Some(request.entity_id),
+                format!("role request {}", status.to_value().to_lowercase()),
+            )
+            .before(json!({"status": ApprovalStatus::Pending.to_value()}))
+            .after(json!({"status": status.to_value(), "remarks": remarks, "approvalRequest": request.id})),
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 /// All active roles (any signed-in user).
