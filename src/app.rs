@@ -15,6 +15,7 @@ use crate::infra::outbox::{self, Relay};
 use crate::infra::ratelimit::RateLimiter;
 use crate::infra::redis::RedisLink;
 use crate::infra::telemetry::Metrics;
+use crate::service::approval;
 use crate::service::identity::password::PasswordHasher;
 use crate::service::identity::tokens::TokenSigner;
 
@@ -180,8 +181,8 @@ impl AppContext {
 }
 
 /// Starts this instance's background work: the job worker, with the
-/// outbox relay registered as a recurring singleton job (so one instance
-/// relays at a time and another takes over when it stops or dies). Runs
+/// outbox relay and the approval expiry registered as recurring singleton
+/// jobs (so one instance runs each at a time and another takes over when it stops or dies). Runs
 /// until `stop` fires; the server stops it after draining requests, so
 /// events committed during the drain are still relayed.
 pub fn start_background(ctx: &Ctx, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
@@ -192,10 +193,14 @@ pub fn start_background(ctx: &Ctx, stop: CancellationToken) -> tokio::task::Join
         // Retried until it works: the worker is useless without its tables.
         let mut wait = Duration::from_millis(200);
         loop {
-            match jobs::ensure_recurring(&db, outbox::RELAY_JOB, poll).await {
+            let registered = async {
+                jobs::ensure_recurring(&db, outbox::RELAY_JOB, poll).await?;
+                jobs::ensure_recurring(&db, approval::requests::EXPIRY_JOB, ctx.config.expiry_every).await
+            };
+            match registered.await {
                 Ok(()) => break,
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot register the outbox relay job; retrying");
+                    tracing::warn!(error = %e, "cannot register the recurring jobs; retrying");
                     tokio::select! {
                         _ = stop.cancelled() => return,
                         _ = tokio::time::sleep(wait) => {}
@@ -215,6 +220,19 @@ pub fn start_background(ctx: &Ctx, stop: CancellationToken) -> tokio::task::Join
             async move {
                 let relay = Relay::new(db, bus, poll).await.map_err(|e| e.to_string())?;
                 relay.run(job.cancel).await.map_err(|e| e.to_string())
+            }
+        });
+        let (db2, bus2) = (ctx.background_db.clone(), ctx.bus.clone());
+        worker.register(approval::requests::EXPIRY_JOB, move |_job| {
+            let (db, bus) = (db2.clone(), bus2.clone());
+            async move {
+                let n = approval::requests::expire_due(&db, &bus)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if n > 0 {
+                    tracing::info!(expired = n, "approval requests expired");
+                }
+                Ok(())
             }
         });
         worker.run(stop).await;

@@ -48,6 +48,8 @@ pub struct Config {
     pub outbox_poll: Duration,
     /// The background job runner.
     pub jobs: crate::infra::jobs::JobSettings,
+    /// How often pending approval requests past their deadline expire.
+    pub expiry_every: Duration,
 }
 
 /// Payment gateway settings that are not stored in the database.
@@ -370,6 +372,7 @@ impl Config {
             },
             redis_timeout: Duration::from_millis(src.positive("SWITCHBOARD_REDIS_TIMEOUT_MS", 250)?.min(60_000)),
             outbox_poll: Duration::from_millis(src.positive("SWITCHBOARD_OUTBOX_POLL_MS", 100)?.min(60_000)),
+            expiry_every: Duration::from_millis(src.positive("SWITCHBOARD_EXPIRY_EVERY_MS", 60_000)?.min(3_600_000)),
             jobs: crate::infra::jobs::JobSettings {
                 poll: Duration::from_millis(src.positive("SWITCHBOARD_JOBS_POLL_MS", 500)?.min(600_000)),
                 lease: secs("SWITCHBOARD_JOBS_LEASE_SECS", 10)?,

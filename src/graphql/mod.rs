@@ -20,6 +20,7 @@
 //! A new domain adds its roots to [`Query`], [`Mutation`] and
 //! [`Subscription`] here, and nothing else in this file.
 
+pub mod approval;
 pub mod commerce;
 pub mod context;
 pub mod convert;
@@ -52,6 +53,7 @@ pub struct Query(
     notification::NotificationQuery,
     wallet::WalletQuery,
     commerce::CommerceQuery,
+    approval::ApprovalQuery,
 );
 
 /// Live updates over a WebSocket to `/graphql` (the graphql-transport-ws
@@ -61,6 +63,7 @@ pub struct Subscription(
     system::SystemSubscription,
     support::SupportSubscription,
     wallet::WalletSubscription,
+    approval::ApprovalSubscription,
 );
 
 /// Everything a client can change. Each mutation takes one `input` and
@@ -73,6 +76,7 @@ pub struct Mutation(
     notification::NotificationMutation,
     wallet::WalletMutation,
     commerce::CommerceMutation,
+    approval::ApprovalMutation,
 );
 
 /// The executable schema.

@@ -113,6 +113,37 @@ const ROWS: &[Row] = &[
         ADMIN_ONLY,
     ),
     row("unlockUser", "mutation($id: ID!) { unlockUser(input: { userId: $id }) { user { id } } }", ADMIN_ONLY),
+    // approvals (issue 12)
+    row(
+        "approvalRequests",
+        "{ approvalRequests(first: 1) { totalCount nodes { id } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "approvalRequest",
+        "query($id: ID!) { approvalRequest(id: $id) { id } }",
+        SIGNED_IN,
+    ),
+    row(
+        "submitApprovalRequest",
+        "mutation($id: ID!) { submitApprovalRequest(input: { entityType: ROLE, entityId: $id, approvalType: VERIFICATION }) { request { id } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "approveRequest",
+        "mutation($id: ID!) { approveRequest(input: { id: $id }) { request { id } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "rejectRequest",
+        r#"mutation($id: ID!) { rejectRequest(input: { id: $id, remarks: "no" }) { request { id } } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "cancelApprovalRequest",
+        "mutation($id: ID!) { cancelApprovalRequest(id: $id) { request { id } } }",
+        SIGNED_IN,
+    ),
     row(
         "setUserStatus",
         "mutation($id: ID!) { setUserStatus(input: { userId: $id, status: ACTIVE }) { user { id } } }",
@@ -521,7 +552,8 @@ struct ByIdRow {
     /// alice's ticket, `$note` an internal note on it, `$client` her
     /// client, `$spare` a client without tickets, `$bobClient`/`$bobTicket`
     /// the other customer's, `$alice`/`$aliceEmail` her account, `$session`,
-    /// `$key`, `$notice`, `$request`, `$order`, `$payment` hers, `$billing`
+    /// `$key`, `$notice`, `$request` (her role grant), `$approval` (its
+    /// approval request), `$order`, `$payment` hers, `$billing`
     /// the Billing department, `$outsider` the outside agent's id).
     op: &'static str,
     tries: &'static [(Intruder, &'static [&'static str])],
@@ -676,6 +708,28 @@ const BY_ID: &[ByIdRow] = &[
         "reviewRoleRequest",
         "mutation($request: ID!) { reviewRoleRequest(input: { id: $request, approve: true }) { request { id } } }",
         &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    // Approval requests: only their submitter and the reviewers of their
+    // type learn that they exist.
+    by_id(
+        "approveRequest",
+        "mutation($approval: ID!) { approveRequest(input: { id: $approval }) { request { id status } } }",
+        &[(OTHER_CUSTOMER, NOT_FOUND), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "rejectRequest",
+        r#"mutation($approval: ID!) { rejectRequest(input: { id: $approval, remarks: "x" }) { request { id status } } }"#,
+        &[(OTHER_CUSTOMER, NOT_FOUND), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "cancelApprovalRequest",
+        "mutation($approval: ID!) { cancelApprovalRequest(id: $approval) { request { id status } } }",
+        &[(OTHER_CUSTOMER, NOT_FOUND), (OUTSIDE_AGENT, NOT_FOUND)],
+    ),
+    by_id(
+        "submitApprovalRequest",
+        "mutation($request: ID!) { submitApprovalRequest(input: { entityType: ROLE, entityId: $request, approvalType: VERIFICATION }) { request { id } } }",
+        &[(OTHER_CUSTOMER, NOT_FOUND), (OUTSIDE_AGENT, NOT_FOUND)],
     ),
     by_id(
         "unlockUser",
@@ -925,6 +979,11 @@ async fn by_id_through_a_mutation_out_of_reach_callers_are_refused() {
         )
         .await["requestRole"]["request"]["id"]
         .clone();
+    let approval = alice
+        .client
+        .data("{ approvalRequests(filter: { entityType: ROLE }) { nodes { id } } }", json!({}))
+        .await["approvalRequests"]["nodes"][0]["id"]
+        .clone();
     let mine = alice
         .client
         .data(
@@ -950,6 +1009,7 @@ async fn by_id_through_a_mutation_out_of_reach_callers_are_refused() {
         "key": key,
         "notice": mine["viewerNotifications"]["nodes"][0]["id"],
         "request": request,
+        "approval": approval,
         "order": bought["order"]["id"],
         "payment": bought["payment"]["id"],
         "billing": billing,

@@ -4,6 +4,7 @@
 mod support;
 
 mod abuse;
+mod approvals;
 mod authz_matrix;
 mod cli;
 mod commerce;

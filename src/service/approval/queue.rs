@@ -3,6 +3,8 @@
 //! they may review, nobody else anything; each row's age and whether it is
 //! past its type's SLA come from the policies.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::approval_logs;
 use entity::approval_requests;
@@ -139,15 +141,26 @@ pub async fn one<C: ConnectionTrait>(
     Ok(super::live::sees(&policies, viewer, &row).then_some((row, policies)))
 }
 
-/// The log of a request, oldest first; internal remarks only for
-/// reviewers of its type (`reviewer`).
-pub async fn logs<C: ConnectionTrait>(conn: &C, request: Uuid, reviewer: bool) -> AppResult<Vec<approval_logs::Model>> {
-    let mut rows = approval_logs::Entity::find()
-        .filter(approval_logs::Column::ApprovalRequestId.eq(request))
+/// The logs of many requests (one statement), oldest first each.
+pub async fn logs_of_many<C: ConnectionTrait>(
+    conn: &C,
+    requests: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<approval_logs::Model>>> {
+    let rows = approval_logs::Entity::find()
+        .filter(approval_logs::Column::ApprovalRequestId.is_in(requests.to_vec()))
         .order_by_asc(approval_logs::Column::CreatedAt)
         .order_by_asc(approval_logs::Column::Id)
         .all(conn)
         .await?;
+    let mut out: HashMap<Uuid, Vec<approval_logs::Model>> = HashMap::new();
+    for r in rows {
+        out.entry(r.approval_request_id).or_default().push(r);
+    }
+    Ok(out)
+}
+
+/// `rows` as a reader sees them: internal remarks only for reviewers.
+pub fn mask_logs(mut rows: Vec<approval_logs::Model>, reviewer: bool) -> Vec<approval_logs::Model> {
     if !reviewer {
         for r in &mut rows {
             if r.is_internal {
@@ -155,7 +168,13 @@ pub async fn logs<C: ConnectionTrait>(conn: &C, request: Uuid, reviewer: bool) -
             }
         }
     }
-    Ok(rows)
+    rows
+}
+
+/// The log of one request, oldest first, as a reader sees it.
+pub async fn logs<C: ConnectionTrait>(conn: &C, request: Uuid, reviewer: bool) -> AppResult<Vec<approval_logs::Model>> {
+    let mut all = logs_of_many(conn, &[request]).await?;
+    Ok(mask_logs(all.remove(&request).unwrap_or_default(), reviewer))
 }
 
 /// The request's remarks as `viewer` may read them.

@@ -347,6 +347,49 @@ pub struct RoleApplier;
 
 #[async_trait::async_trait]
 impl approval::Applier for RoleApplier {
+    /// `submitApprovalRequest` about one of your role grants asks again for
+    /// a refused role (the grant goes back to PENDING); about a grant
+    /// already pending it is the engine's `CONFLICT`.
+    async fn prepare(
+        &self,
+        tx: &Tx,
+        submitter: &Viewer,
+        entity_id: Uuid,
+        approval_type: ApprovalType,
+        _payload: serde_json::Value,
+    ) -> AppResult<serde_json::Value> {
+        let db: &DatabaseTransaction = tx;
+        let me = submitter.require_self_service(perms::ROLES_REQUEST)?;
+        if approval_type != ApprovalType::Verification {
+            return Err(AppError::invalid("approvalType", "role requests are VERIFICATION requests"));
+        }
+        let row = user_roles::Entity::find_by_id(entity_id)
+            .lock_exclusive()
+            .one(db)
+            .await?
+            .filter(|r| r.user_id == me)
+            .ok_or_else(|| AppError::NotFound("role request".into()))?;
+        let role = roles::Entity::find_by_id(row.role_id)
+            .one(db)
+            .await?
+            .filter(|r| r.is_active && r.audience == Audience::External.to_value())
+            .ok_or_else(|| AppError::invalid("entityId", "this role cannot be requested"))?;
+        match status_of(&row) {
+            Some(ApprovalStatus::Approved) => {
+                return Err(AppError::conflict(Some("entityId"), "you already hold this role"));
+            }
+            Some(ApprovalStatus::Pending) => {}
+            _ => {
+                let mut a: user_roles::ActiveModel = row.into();
+                a.status = Set(ApprovalStatus::Pending.to_value());
+                a.approved_at = Set(None);
+                a.approved_by_user_id = Set(None);
+                a.update(db).await?;
+            }
+        }
+        Ok(json!({"roleKey": role.key, "roleName": role.name}))
+    }
+
     async fn apply(
         &self,
         tx: &Tx,
