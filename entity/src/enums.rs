@@ -494,22 +494,31 @@ pub enum ReviewStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ApprovalEntityType {
+    /// A job posting.
     #[sea_orm(string_value = "JOB")]
     Job,
+    /// A customer's lead.
     #[sea_orm(string_value = "LEAD")]
     Lead,
+    /// A professional's role profile.
     #[sea_orm(string_value = "PROFILE")]
     Profile,
+    /// A company profile.
     #[sea_orm(string_value = "COMPANY")]
     Company,
+    /// A crypto withdrawal.
     #[sea_orm(string_value = "WITHDRAWAL")]
     Withdrawal,
+    /// A requested role grant.
     #[sea_orm(string_value = "ROLE")]
     Role,
+    /// A knowledge-base article.
     #[sea_orm(string_value = "KB_ARTICLE")]
     KbArticle,
+    /// A verification request with its documents.
     #[sea_orm(string_value = "VERIFICATION")]
     Verification,
+    /// A user's KYC submission.
     #[sea_orm(string_value = "KYC")]
     Kyc,
 }
@@ -518,12 +527,16 @@ pub enum ApprovalEntityType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ApprovalType {
+    /// Content (jobs, leads, profiles, articles): moderators review.
     #[sea_orm(string_value = "CONTENT")]
     Content,
+    /// Verification, KYC and role grants: compliance reviews.
     #[sea_orm(string_value = "VERIFICATION")]
     Verification,
+    /// A featured listing: moderators review.
     #[sea_orm(string_value = "FEATURE")]
     Feature,
+    /// Money leaving (withdrawals): finance reviews.
     #[sea_orm(string_value = "FINANCIAL")]
     Financial,
 }
@@ -532,14 +545,19 @@ pub enum ApprovalType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ApprovalRequestStatus {
+    /// Waiting for a reviewer.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// Approved; the change was applied.
     #[sea_orm(string_value = "APPROVED")]
     Approved,
+    /// Rejected, with remarks.
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
+    /// Withdrawn by its submitter.
     #[sea_orm(string_value = "CANCELLED")]
     Cancelled,
+    /// Nobody decided before its deadline.
     #[sea_orm(string_value = "EXPIRED")]
     Expired,
 }
@@ -548,16 +566,22 @@ pub enum ApprovalRequestStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ApprovalAction {
+    /// The request was submitted.
     #[sea_orm(string_value = "SUBMITTED")]
     Submitted,
+    /// A reviewer approved it.
     #[sea_orm(string_value = "APPROVED")]
     Approved,
+    /// A reviewer rejected it.
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
+    /// Its submitter withdrew it.
     #[sea_orm(string_value = "CANCELLED")]
     Cancelled,
+    /// It expired undecided.
     #[sea_orm(string_value = "EXPIRED")]
     Expired,
+    /// Someone commented on it.
     #[sea_orm(string_value = "COMMENTED")]
     Commented,
 }

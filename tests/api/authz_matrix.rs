@@ -981,7 +981,10 @@ async fn by_id_through_a_mutation_out_of_reach_callers_are_refused() {
         .clone();
     let approval = alice
         .client
-        .data("{ approvalRequests(filter: { entityType: ROLE }) { nodes { id } } }", json!({}))
+        .data(
+            "{ approvalRequests(filter: { entityType: ROLE }) { nodes { id } } }",
+            json!({}),
+        )
         .await["approvalRequests"]["nodes"][0]["id"]
         .clone();
     let mine = alice

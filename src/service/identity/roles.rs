@@ -361,7 +361,10 @@ impl approval::Applier for RoleApplier {
         let db: &DatabaseTransaction = tx;
         let me = submitter.require_self_service(perms::ROLES_REQUEST)?;
         if approval_type != ApprovalType::Verification {
-            return Err(AppError::invalid("approvalType", "role requests are VERIFICATION requests"));
+            return Err(AppError::invalid(
+                "approvalType",
+                "role requests are VERIFICATION requests",
+            ));
         }
         let row = user_roles::Entity::find_by_id(entity_id)
             .lock_exclusive()
