@@ -131,7 +131,10 @@ impl AppContext {
         let db = Db::connect(
             database_url,
             config.database_read_url.as_deref(),
-            config.db_max_connections,
+            crate::infra::db::PoolSize {
+                max: config.db_max_connections,
+                min: config.db_min_connections,
+            },
             config.db_acquire_timeout,
         )
         .await

@@ -39,6 +39,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "database pool size per instance",
     ),
     (
+        "SWITCHBOARD_DB_MIN_CONNECTIONS",
+        "the pool size",
+        "connections kept open when idle (a full pool never opens connections under a burst)",
+    ),
+    (
         "SWITCHBOARD_DB_ACQUIRE_TIMEOUT_MS",
         "1500",
         "longest wait for a database connection before answering UNAVAILABLE",

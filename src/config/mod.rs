@@ -23,6 +23,8 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     pub log_format: Option<LogFormat>,
     pub db_max_connections: u32,
+    /// Connections each pool keeps open when idle (by default all of them).
+    pub db_min_connections: u32,
     /// Longest wait for a pooled connection; past it a request answers
     /// `UNAVAILABLE` instead of hanging through a database outage.
     pub db_acquire_timeout: Duration,
@@ -319,6 +321,10 @@ impl Config {
             jwt_secret,
             log_format,
             db_max_connections: src.positive("SWITCHBOARD_DB_MAX_CONNECTIONS", 20)? as u32,
+            db_min_connections: match src.get("SWITCHBOARD_DB_MIN_CONNECTIONS") {
+                None => src.positive("SWITCHBOARD_DB_MAX_CONNECTIONS", 20)? as u32,
+                Some(_) => src.positive("SWITCHBOARD_DB_MIN_CONNECTIONS", 1)? as u32,
+            },
             db_acquire_timeout: Duration::from_millis(src.positive("SWITCHBOARD_DB_ACQUIRE_TIMEOUT_MS", 1500)?),
             limits: Limits {
                 max_depth: src.positive("SWITCHBOARD_MAX_DEPTH", 12)? as usize,

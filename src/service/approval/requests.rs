@@ -320,6 +320,9 @@ pub async fn move_in(tx: &Tx, viewer: Option<&Viewer>, m: Move<'_>) -> AppResult
             Decision::Cancelled if !is_submitter => {
                 return Err(hidden_or_forbidden(db, v, &row, kind).await?);
             }
+            Decision::Cancelled => {
+                v.require_self_service(super::perms::APPROVALS_SUBMIT)?;
+            }
             Decision::Approved | Decision::Rejected => {
                 if !Policies::load(db).await?.may_review(v, kind) {
                     return Err(hidden_or_forbidden(db, v, &row, kind).await?);

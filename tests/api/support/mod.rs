@@ -284,6 +284,8 @@ impl TestServer {
         map.insert("SWITCHBOARD_JWT_SECRET".into(), TEST_JWT_SECRET.into());
         map.insert("SWITCHBOARD_ADDR".into(), "127.0.0.1:0".into());
         map.insert("SWITCHBOARD_DB_MAX_CONNECTIONS".into(), "10".into());
+        // Many test servers share one cluster: their pools open lazily.
+        map.insert("SWITCHBOARD_DB_MIN_CONNECTIONS".into(), "1".into());
         map.insert("SWITCHBOARD_SHUTDOWN_GRACE_SECS".into(), "5".into());
         // The shared, loaded test machine may keep a request waiting for a
         // pooled connection longer than production's short wait; outage
