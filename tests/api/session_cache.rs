@@ -21,6 +21,20 @@ async fn a_repeated_request_checks_its_session_without_a_statement() {
         "the credentials listener connects at start"
     );
     let p = server.customer("cached").await;
+    // Signing up grants the customer role, and the grant's notification may
+    // land after the persona's first request (a check that raced an
+    // invalidation is not cached): wait until one request is served from
+    // the cache, a barrier with a deadline, then every repeat must be.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let before = server.ctx.db.statement_count();
+        p.client.data(VIEWER, json!({})).await;
+        if server.ctx.db.statement_count() == before {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the session cache never served");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     for _ in 0..3 {
         let before = server.ctx.db.statement_count();
         let d = p.client.data(VIEWER, json!({})).await;

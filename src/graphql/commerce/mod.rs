@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod inputs;
 pub mod loaders;
 pub mod mutation;
+pub mod payments;
 pub mod query;
 pub mod types;
 
