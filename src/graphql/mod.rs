@@ -34,6 +34,7 @@ pub mod persisted;
 pub mod scalars;
 pub mod support;
 pub mod system;
+pub mod verification;
 pub mod wallet;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -52,6 +53,7 @@ pub struct Query(
     notification::NotificationQuery,
     wallet::WalletQuery,
     commerce::CommerceQuery,
+    verification::VerificationQuery,
 );
 
 /// Live updates over a WebSocket to `/graphql` (the graphql-transport-ws
@@ -73,6 +75,7 @@ pub struct Mutation(
     notification::NotificationMutation,
     wallet::WalletMutation,
     commerce::CommerceMutation,
+    verification::VerificationMutation,
 );
 
 /// The executable schema.
