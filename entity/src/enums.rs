@@ -566,10 +566,13 @@ pub enum ApprovalAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum VerificationType {
+    /// Who the person is.
     #[sea_orm(string_value = "IDENTITY")]
     Identity,
+    /// That a business is registered and real.
     #[sea_orm(string_value = "BUSINESS")]
     Business,
+    /// A particular document (a certificate, a licence).
     #[sea_orm(string_value = "DOCUMENT")]
     Document,
 }
@@ -578,12 +581,16 @@ pub enum VerificationType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum VerificationRequestStatus {
+    /// Waiting for a reviewer.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// Verified.
     #[sea_orm(string_value = "APPROVED")]
     Approved,
+    /// Refused (see the remarks).
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
+    /// A reviewer asked for more documents; uploading them returns it to PENDING.
     #[sea_orm(string_value = "DOCUMENTS_REQUESTED")]
     DocumentsRequested,
 }

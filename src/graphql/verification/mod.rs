@@ -5,6 +5,7 @@
 
 mod inputs;
 mod mutation;
+pub mod placeholders;
 mod query;
 mod types;
 

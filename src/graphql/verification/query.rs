@@ -2,10 +2,10 @@
 
 use async_graphql::{Context, Object, Result, ID};
 
-use super::types::{Kyc, VerificationDocument};
+use super::types::{Kyc, VerificationDocument, VerificationRequest};
 use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::{not_found_is_none, parse_id};
-use crate::service::verification::{files, kyc_read};
+use crate::service::verification::{files, kyc_read, requests};
 
 /// Verification and KYC queries.
 #[derive(Default)]
@@ -35,5 +35,22 @@ impl VerificationQuery {
         let doc = parse_id(&id, "id")?;
         let found = not_found_is_none(files::readable(&app(ctx)?.db.read, viewer(ctx), doc).await)?;
         Ok(found.map(|(d, _)| VerificationDocument(d)))
+    }
+
+    /// One verification request: yours, or any for reviewers. Null when
+    /// it does not exist or is not yours to read.
+    async fn verification_request(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The request's id.")] id: ID,
+    ) -> Result<Option<VerificationRequest>> {
+        let rid = parse_id(&id, "id")?;
+        Ok(not_found_is_none(requests::get(app(ctx)?, viewer(ctx), rid).await)?.map(VerificationRequest))
+    }
+
+    /// Your verification requests, newest first (at most 100).
+    async fn viewer_verification_requests(&self, ctx: &Context<'_>) -> Result<Vec<VerificationRequest>> {
+        let rows = requests::mine(app(ctx)?, viewer(ctx)).await?;
+        Ok(rows.into_iter().map(VerificationRequest).collect())
     }
 }

@@ -2,12 +2,14 @@
 
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::enums::{ApprovalStatus, IdDocumentType, KycStatus, VerificationDocumentType};
-use entity::{user_kyc, verification_documents};
+use entity::enums::{
+    ApprovalStatus, IdDocumentType, KycStatus, VerificationDocumentType, VerificationRequestStatus, VerificationType,
+};
+use entity::{user_kyc, verification_documents, verification_requests};
 
 use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::{db_enum, id, ts};
-use crate::service::verification::{files, kyc_read};
+use crate::service::verification::{files, kyc_read, requests};
 
 /// A user's KYC (know your customer) check.
 pub struct Kyc(pub user_kyc::Model);
@@ -134,4 +136,67 @@ impl VerificationDocument {
     async fn download_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(files::link_for(app(ctx)?, viewer(ctx), self.0.id))
     }
+}
+
+/// A request to verify a user (or one of their role profiles) from
+/// uploaded documents; decided through the approval engine.
+pub struct VerificationRequest(pub verification_requests::Model);
+
+/// A request to verify a user (or one of their role profiles) from
+/// uploaded documents; decided through the approval engine.
+#[Object]
+impl VerificationRequest {
+    /// Stable identifier of the request.
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// The user to verify.
+    async fn user_id(&self) -> ID {
+        id(self.0.user_id)
+    }
+    /// The role profile to verify (null: the user).
+    async fn user_role_profile_id(&self) -> Option<ID> {
+        self.0.user_role_profile_id.map(id)
+    }
+    /// What is verified.
+    async fn verification_type(&self) -> Result<VerificationType> {
+        Ok(db_enum(&self.0.verification_type)?)
+    }
+    /// Where it stands.
+    async fn status(&self) -> Result<VerificationRequestStatus> {
+        Ok(db_enum(&self.0.status)?)
+    }
+    /// When it was submitted.
+    async fn submitted_at(&self) -> DateTime<Utc> {
+        ts(self.0.submitted_at)
+    }
+    /// When it was decided.
+    async fn reviewed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.reviewed_at.map(ts)
+    }
+    /// The reviewer's latest remarks (what documents are needed, or why
+    /// it was rejected).
+    async fn remarks(&self) -> Option<&str> {
+        self.0.remarks.as_deref()
+    }
+    /// Its documents, oldest first.
+    async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<VerificationDocument>> {
+        let docs = requests::documents(app(ctx)?, viewer(ctx), &self.0).await?;
+        Ok(docs.into_iter().map(VerificationDocument).collect())
+    }
+}
+
+/// What `submitVerificationRequest`, `uploadVerificationDocuments` and
+/// `requestVerificationDocuments` return.
+#[derive(SimpleObject)]
+pub struct VerificationRequestPayload {
+    /// The request as it now stands.
+    pub verification_request: VerificationRequest,
+}
+
+/// What `reviewVerificationDocument` returns.
+#[derive(SimpleObject)]
+pub struct ReviewVerificationDocumentPayload {
+    /// The document as reviewed.
+    pub document: VerificationDocument,
 }

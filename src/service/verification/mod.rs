@@ -8,10 +8,12 @@ pub mod files;
 pub mod kyc;
 pub mod kyc_read;
 pub mod perms;
+pub mod requests;
 
 /// Registers this domain's appliers with the approval engine.
 pub fn register_applier(appliers: &mut crate::service::approval::Appliers) {
     kyc::register_applier(appliers);
+    requests::register_applier(appliers);
 }
 
 /// Schedules and registers this domain's background jobs (the KYC expiry
