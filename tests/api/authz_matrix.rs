@@ -350,7 +350,7 @@ const ROWS: &[Row] = &[
     // verification, KYC, storage (issue 12)
     row(
         "kycSubmission",
-        "query($id: ID!) { kycSubmission(userId: $id) { status idNumberMasked } }",
+        "query($id: ID!) { kycSubmission(userId: $id) { status maskedDocumentNumber } }",
         ADMIN_ONLY,
     ),
     row(
@@ -360,7 +360,7 @@ const ROWS: &[Row] = &[
     ),
     row(
         "submitKyc",
-        r#"mutation { submitKyc(input: { fullName: "", dateOfBirth: "2000-01-01", country: "", addressLine: "", idDocumentType: OTHER, idNumber: "", front: null, back: null, selfie: null }) { kyc { status } } }"#,
+        r#"mutation { submitKyc(input: { fullName: "", dateOfBirth: "2000-01-01", country: "", addressLine: "", idDocumentType: OTHER, documentNumber: "", front: null, back: null, selfie: null }) { kyc { status } } }"#,
         SIGNED_IN,
     ),
     row(
@@ -603,6 +603,23 @@ const ID_EXEMPT: &[(&str, &str)] = &[
     ("deleteTaxRule", "catalogue (commerce.tax.manage)"),
     ("updatePricingPackage", "catalogue (commerce.packages.manage)"),
     ("updatePaymentGatewayConfig", "configuration (payments.gateways.manage)"),
+    // verification, KYC, storage (issue 12)
+    (
+        "submitVerificationRequest",
+        "another's role profile is NOT_FOUND and nothing is written (verification.rs)",
+    ),
+    (
+        "uploadVerificationDocuments",
+        "another's request is NOT_FOUND and nothing is stored (verification.rs)",
+    ),
+    (
+        "reviewVerificationDocument",
+        "reviewers only (verification.review), never their own",
+    ),
+    (
+        "requestVerificationDocuments",
+        "reviewers only (verification.review), never their own",
+    ),
 ];
 
 const BY_ID: &[ByIdRow] = &[

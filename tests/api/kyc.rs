@@ -78,7 +78,7 @@ async fn decide(server: &TestServer, reviewer: &Persona, request: &str, decision
 }
 
 const VIEWER_KYC: &str =
-    "{ viewer { kyc { status expiresAt verifiedAt rejectionReason idNumberMasked approvalRequestId } } }";
+    "{ viewer { kyc { status expiresAt verifiedAt rejectionReason maskedDocumentNumber approvalRequestId } } }";
 
 #[tokio::test]
 async fn kyc_is_submitted_reviewed_and_verified_without_leaking_the_id_number() {
@@ -100,7 +100,7 @@ async fn kyc_is_submitted_reviewed_and_verified_without_leaking_the_id_number() 
     bodies.push(reply.body.to_string());
     let kyc = reply.data()["submitKyc"]["kyc"].clone();
     assert_eq!(kyc["status"], "PENDING");
-    assert_eq!(kyc["idNumberMasked"], "****5544");
+    assert_eq!(kyc["maskedDocumentNumber"], "****5544");
 
     let again = submit_kyc(&alice.client, ID_NUMBER).await;
     bodies.push(again.body.to_string());
@@ -112,11 +112,11 @@ async fn kyc_is_submitted_reviewed_and_verified_without_leaking_the_id_number() 
     let request = mine["viewer"]["kyc"]["approvalRequestId"].as_str().unwrap().to_string();
 
     // Reviewers read it masked, with links to the images.
-    let q = "query($u: ID!) { kycSubmission(userId: $u) { status fullName idNumberMasked \
+    let q = "query($u: ID!) { kycSubmission(userId: $u) { status fullName maskedDocumentNumber \
              documents { documentType downloadUrl } } }";
     let seen = compliance.client.data(q, json!({"u": alice.id})).await;
     bodies.push(seen.to_string());
-    assert_eq!(seen["kycSubmission"]["idNumberMasked"], "****5544");
+    assert_eq!(seen["kycSubmission"]["maskedDocumentNumber"], "****5544");
     assert_eq!(seen["kycSubmission"]["documents"].as_array().unwrap().len(), 3);
     let link = seen["kycSubmission"]["documents"][2]["downloadUrl"].as_str().unwrap();
     let res = crate::storage::fetch(&server, link, Some(&compliance.access_token)).await;

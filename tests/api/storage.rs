@@ -97,14 +97,14 @@ pub async fn upload(client: &Client, query: &str, variables: Value, files: Vec<F
 }
 
 pub const SUBMIT_KYC: &str = "mutation($input: SubmitKycInput!) { submitKyc(input: $input) { kyc { id status \
-     idNumberMasked documents { id documentType mimeType sizeBytes sha256 fileName downloadUrl } } } }";
+     maskedDocumentNumber documents { id documentType mimeType sizeBytes sha256 fileName downloadUrl } } } }";
 
 /// The KYC input without its files (they go in as parts).
 pub fn kyc_input(id_number: &str) -> Value {
     json!({"input": {
         "fullName": "Ada Lovelace", "dateOfBirth": "1990-12-10", "country": "GB",
         "addressLine": "12 St James's Square, London", "idDocumentType": "PASSPORT",
-        "idNumber": id_number, "front": null, "back": null, "selfie": null,
+        "documentNumber": id_number, "front": null, "back": null, "selfie": null,
     }})
 }
 
@@ -170,6 +170,7 @@ struct Setup {
 }
 
 async fn local(extra: Vec<(&'static str, String)>) -> Setup {
+    crate::support::test_log();
     let data = scratch_dir("storage-local");
     let mut env = vec![("SWITCHBOARD_DATA_DIR", data.display().to_string())];
     env.extend(extra);

@@ -88,6 +88,9 @@ const REVIEW_DOC: &str = "mutation($i: ReviewVerificationDocumentInput!) { revie
      { document { id status remarks } } }";
 const ASK: &str = "mutation($i: RequestVerificationDocumentsInput!) { requestVerificationDocuments(input: $i) \
      { verificationRequest { status remarks } } }";
+const UPLOAD: &str =
+    "mutation($input: UploadVerificationDocumentsInput!) { uploadVerificationDocuments(input: $input) \
+     { verificationRequest { status documents { id } } } }";
 const READ: &str = "query($id: ID!) { verificationRequest(id: $id) { status remarks documents { id status } } }";
 
 #[tokio::test]
@@ -123,6 +126,15 @@ async fn documents_are_reviewed_more_are_requested_and_the_engine_decides() {
         .data("{ viewerVerificationRequests { id } }", json!({}))
         .await;
     assert_eq!(mine["viewerVerificationRequests"], json!([]));
+    let intrusion = upload(
+        &bob.client,
+        UPLOAD,
+        json!({"input": {"verificationRequestId": id, "documents": [{"documentType": "OTHER", "file": null}]}}),
+        vec![FilePart::new("input.documents.0.file", "x.png", "image/png", png())],
+    )
+    .await;
+    assert_eq!(intrusion.error_code(), Some("NOT_FOUND"), "another's request");
+    assert_eq!(count(&db, "SELECT count(*) FROM verification_documents").await, 2);
     let refused = alice
         .client
         .run(REVIEW_DOC, json!({"i": {"documentId": d0, "approve": true}}))
@@ -179,8 +191,7 @@ async fn documents_are_reviewed_more_are_requested_and_the_engine_decides() {
     // The upload returns it to PENDING.
     let up = upload(
         &alice.client,
-        "mutation($input: UploadVerificationDocumentsInput!) { uploadVerificationDocuments(input: $input) \
-         { verificationRequest { status documents { id } } } }",
+        UPLOAD,
         json!({"input": {"verificationRequestId": id, "documents": [{"documentType": "TAX_CERTIFICATE", "file": null}]}}),
         vec![FilePart::new("input.documents.0.file", "tax2.jpg", "image/jpeg", jpeg())],
     )

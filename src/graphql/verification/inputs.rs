@@ -19,7 +19,7 @@ pub struct SubmitKycInput {
     /// Kind of the ID document.
     pub id_document_type: IdDocumentType,
     /// The document's number. Stored encrypted; shown back masked only.
-    pub id_number: String,
+    pub document_number: String,
     /// The document's front (PDF, PNG, JPEG or WebP, judged by content).
     /// Required; nullable only so that a missing file is an error that
     /// names its field.

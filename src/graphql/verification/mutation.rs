@@ -88,7 +88,7 @@ impl VerificationMutation {
             country: input.country,
             address_line: input.address_line,
             id_document_type: input.id_document_type,
-            id_number: input.id_number,
+            id_number: input.document_number,
         };
         let row = kyc::submit(app(ctx)?, viewer(ctx), submission).await?;
         Ok(SubmitKycPayload { kyc: Kyc(row) })

@@ -50,7 +50,7 @@ impl Kyc {
         Ok(self.0.id_document_type.as_deref().map(db_enum).transpose()?)
     }
     /// The ID number masked to its last four characters (`****1234`).
-    async fn id_number_masked(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+    async fn masked_document_number(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(kyc_read::masked_id_number(app(ctx)?, viewer(ctx), &self.0))
     }
     /// When it was submitted.

@@ -80,7 +80,7 @@ fn validate(s: &KycSubmission) -> AppResult<()> {
     let id_ok =
         (4..=64).contains(&id.chars().count()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ');
     if !id_ok {
-        bad("idNumber", "4 to 64 letters, digits, spaces or hyphens");
+        bad("documentNumber", "4 to 64 letters, digits, spaces or hyphens");
     }
     if errors.is_empty() {
         Ok(())
@@ -193,6 +193,7 @@ async fn submit_in(
     .await?;
     let sealed = ctx.keys.cipher.seal(f.id_number.as_bytes());
     let doc = |i: usize| Set(doc_ids.get(i).map(Uuid::to_string));
+    let fresh = existing.is_none();
     let mut a: user_kyc::ActiveModel = match existing {
         Some(row) => row.into(),
         None => user_kyc::ActiveModel {
@@ -217,11 +218,12 @@ async fn submit_in(
     a.reviewed_by_user_id = Set(None);
     a.rejection_reason = Set(None);
     a.approval_request_id = Set(None);
-    let kyc = a.save(db).await?;
-    let kyc_id = match kyc.id {
-        sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => id,
-        sea_orm::ActiveValue::NotSet => return Err(AppError::internal(anyhow::anyhow!("KYC row without id"))),
-    };
+    let kyc_id = if fresh {
+        a.insert(db).await?
+    } else {
+        a.update(db).await?
+    }
+    .id;
     let review = approval::submit(
         tx,
         me,
@@ -232,7 +234,7 @@ async fn submit_in(
             payload: json!({
                 "verificationRequestId": request.id,
                 "idDocumentType": f.id_document_type.to_value(),
-                "idNumber": mask(&f.id_number),
+                "documentNumber": mask(&f.id_number),
                 "country": f.country,
                 "documents": doc_ids,
             }),
