@@ -32,6 +32,8 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(has_many = "super::approval_logs::Entity")]
     ApprovalLogs,
+    #[sea_orm(has_many = "super::user_kyc::Entity")]
+    UserKyc,
     #[sea_orm(
         belongs_to = "super::users::Entity",
         from = "Column::ReviewedByUserId",
@@ -55,6 +57,12 @@ pub enum Relation {
 impl Related<super::approval_logs::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::ApprovalLogs.def()
+    }
+}
+
+impl Related<super::user_kyc::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::UserKyc.def()
     }
 }
 

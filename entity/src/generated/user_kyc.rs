@@ -42,6 +42,14 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     #[sea_orm(
+        belongs_to = "super::approval_requests::Entity",
+        from = "Column::ApprovalRequestId",
+        to = "super::approval_requests::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Restrict"
+    )]
+    ApprovalRequests,
+    #[sea_orm(
         belongs_to = "super::users::Entity",
         from = "Column::ReviewedByUserId",
         to = "super::users::Column::Id",
@@ -57,6 +65,12 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     Users1,
+}
+
+impl Related<super::approval_requests::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ApprovalRequests.def()
+    }
 }
 
 impl ActiveModelBehavior for ActiveModel {}
