@@ -28,6 +28,8 @@ pub struct Keys {
     pub tokens: TokenSigner,
     /// Hashes and checks passwords.
     pub passwords: PasswordHasher,
+    /// Signs download links (a key derived from the master key).
+    pub file_links: crate::infra::storage::LinkSigner,
 }
 
 impl Keys {
@@ -61,6 +63,7 @@ impl Keys {
         };
         Ok(Keys {
             cipher: Cipher::new(&master),
+            file_links: crate::infra::storage::LinkSigner::derive(&master),
             tokens: TokenSigner::new(jwt.as_bytes(), config.access_token_ttl.as_secs() as i64),
             passwords: PasswordHasher::with_concurrency(config.argon2, config.password_hash_concurrency)
                 .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?,
@@ -109,6 +112,8 @@ pub struct AppContext {
     /// background work neither waits for nor crowds out requests.
     pub background_db: sea_orm::DatabaseConnection,
     pub metrics: Arc<Metrics>,
+    /// Uploaded files (local directory or S3-compatible bucket).
+    pub storage: crate::infra::storage::Storage,
     /// Sign-in and other rate limits (Redis-backed when configured).
     pub limiter: RateLimiter,
     /// Local once-per-interval gate for bookkeeping writes (last activity).
@@ -165,6 +170,8 @@ impl AppContext {
             .await
             .context("connecting the background pool")?;
         let jobs = JobQueue::new(config.jobs.clone());
+        let storage = crate::infra::storage::Storage::open(&config.storage, &config.data_dir)
+            .context("opening the file storage")?;
         Ok(Arc::new(AppContext {
             config: Arc::new(config),
             db,
@@ -174,6 +181,7 @@ impl AppContext {
             jobs,
             background_db,
             limiter,
+            storage,
             throttle: Throttle::default(),
             sessions: crate::service::identity::session_cache::SessionCache::registered(),
             metrics: Arc::new(Metrics::new()),
@@ -217,6 +225,7 @@ pub fn start_background(ctx: &Ctx, stop: CancellationToken) -> tokio::task::Join
             ctx.config.jobs.clone(),
             format!("{}:{}", ctx.instance_id, std::process::id()),
         );
+        crate::service::verification::register_jobs(&db, &mut worker, &ctx.bus).await;
         let bus = ctx.bus.clone();
         worker.register(outbox::RELAY_JOB, move |job| {
             let (db, bus) = (db.clone(), bus.clone());

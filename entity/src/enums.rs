@@ -590,10 +590,13 @@ pub enum ApprovalAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum VerificationType {
+    /// Who the person is.
     #[sea_orm(string_value = "IDENTITY")]
     Identity,
+    /// That a business is registered and real.
     #[sea_orm(string_value = "BUSINESS")]
     Business,
+    /// A particular document (a certificate, a licence).
     #[sea_orm(string_value = "DOCUMENT")]
     Document,
 }
@@ -602,12 +605,16 @@ pub enum VerificationType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum VerificationRequestStatus {
+    /// Waiting for a reviewer.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// Verified.
     #[sea_orm(string_value = "APPROVED")]
     Approved,
+    /// Refused (see the remarks).
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
+    /// A reviewer asked for more documents; uploading them returns it to PENDING.
     #[sea_orm(string_value = "DOCUMENTS_REQUESTED")]
     DocumentsRequested,
 }
@@ -616,22 +623,31 @@ pub enum VerificationRequestStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum VerificationDocumentType {
+    /// The front of an identity document.
     #[sea_orm(string_value = "ID_FRONT")]
     IdFront,
+    /// The back of an identity document.
     #[sea_orm(string_value = "ID_BACK")]
     IdBack,
+    /// A photo of the person holding the document.
     #[sea_orm(string_value = "SELFIE")]
     Selfie,
+    /// A passport page.
     #[sea_orm(string_value = "PASSPORT")]
     Passport,
+    /// A proof of address.
     #[sea_orm(string_value = "ADDRESS_PROOF")]
     AddressProof,
+    /// A business registration certificate.
     #[sea_orm(string_value = "BUSINESS_REGISTRATION")]
     BusinessRegistration,
+    /// A tax certificate.
     #[sea_orm(string_value = "TAX_CERTIFICATE")]
     TaxCertificate,
+    /// A professional certification.
     #[sea_orm(string_value = "CERTIFICATION")]
     Certification,
+    /// Another document.
     #[sea_orm(string_value = "OTHER")]
     Other,
 }
@@ -746,12 +762,16 @@ pub enum WithdrawalStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum KycStatus {
+    /// Submitted, waiting for a reviewer.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// A reviewer verified it; valid until `expiresAt`.
     #[sea_orm(string_value = "VERIFIED")]
     Verified,
+    /// A reviewer rejected it (see the reason); submit again.
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
+    /// Its validity ended, or its review lapsed; submit again.
     #[sea_orm(string_value = "EXPIRED")]
     Expired,
 }
@@ -760,18 +780,25 @@ pub enum KycStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum IdDocumentType {
+    /// A passport.
     #[sea_orm(string_value = "PASSPORT")]
     Passport,
+    /// A national identity card.
     #[sea_orm(string_value = "NATIONAL_ID")]
     NationalId,
+    /// A driving licence.
     #[sea_orm(string_value = "DRIVING_LICENSE")]
     DrivingLicense,
+    /// A voter identity card.
     #[sea_orm(string_value = "VOTER_ID")]
     VoterId,
+    /// An Indian PAN card.
     #[sea_orm(string_value = "PAN")]
     Pan,
+    /// An Indian Aadhaar card.
     #[sea_orm(string_value = "AADHAAR")]
     Aadhaar,
+    /// Another official identity document.
     #[sea_orm(string_value = "OTHER")]
     Other,
 }

@@ -250,4 +250,36 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "4",
         "background jobs one instance runs at once",
     ),
+    (
+        "SWITCHBOARD_STORAGE_URL",
+        "unset: the local directory `<data dir>/files`",
+        "where uploaded documents are kept: `s3://bucket` for an S3-compatible bucket",
+    ),
+    (
+        "SWITCHBOARD_S3_ENDPOINT",
+        "unset: AWS",
+        "endpoint of an S3-compatible service (MinIO, Ceph); `http://` allows plain HTTP",
+    ),
+    ("SWITCHBOARD_S3_REGION", "us-east-1", "region of the bucket"),
+    (
+        "SWITCHBOARD_S3_ACCESS_KEY_ID",
+        "unset: the AWS environment or instance credentials",
+        "access key of the bucket (with SWITCHBOARD_S3_SECRET_ACCESS_KEY)",
+    ),
+    (
+        "SWITCHBOARD_S3_SECRET_ACCESS_KEY",
+        "unset",
+        "secret key of the bucket; never logged",
+    ),
+    (
+        "SWITCHBOARD_UPLOAD_MAX_FILE_BYTES",
+        "10485760",
+        "largest uploaded file (10 MiB); larger ones refuse the whole request and nothing is stored",
+    ),
+    ("SWITCHBOARD_UPLOAD_MAX_FILES", "10", "most files in one upload request"),
+    (
+        "SWITCHBOARD_FILE_LINK_TTL_SECS",
+        "300",
+        "lifetime of a signed download link (`/files/{id}`)",
+    ),
 ];

@@ -52,6 +52,39 @@ pub struct Config {
     pub jobs: crate::infra::jobs::JobSettings,
     /// How often pending approval requests past their deadline expire.
     pub expiry_every: Duration,
+    /// Where uploaded files are kept, and the upload limits.
+    pub storage: StorageConfig,
+}
+
+/// Uploaded files: the object store and the limits of an upload.
+#[derive(Clone)]
+pub struct StorageConfig {
+    /// `s3://bucket`; unset: the local directory `<data dir>/files`.
+    pub url: Option<String>,
+    /// An S3-compatible endpoint (MinIO, Ceph, a test server).
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_access_key_id: Option<String>,
+    /// Never logged.
+    pub s3_secret_access_key: Option<String>,
+    /// Largest file accepted, in bytes.
+    pub max_file_bytes: usize,
+    /// Most files in one request.
+    pub max_files: usize,
+    /// How long a download link stays valid.
+    pub link_ttl: Duration,
+}
+
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageConfig")
+            .field("url", &self.url)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("max_file_bytes", &self.max_file_bytes)
+            .field("max_files", &self.max_files)
+            .field("link_ttl", &self.link_ttl)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Payment gateway settings that are not stored in the database.
@@ -387,6 +420,7 @@ impl Config {
                 max_attempts: src.positive("SWITCHBOARD_JOBS_MAX_ATTEMPTS", 10)?.min(1_000_000) as i32,
                 concurrency: src.positive("SWITCHBOARD_JOBS_CONCURRENCY", 4)?.min(1024) as usize,
             },
+            storage: sections::storage_config(&src)?,
         })
     }
 

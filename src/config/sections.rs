@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{ConfigError, OidcProvider, PaymentsConfig, Source, KEYS};
+use super::{ConfigError, OidcProvider, PaymentsConfig, Source, StorageConfig, KEYS};
 
 /// Past a few hundred levels the recursive GraphQL parser overflows its
 /// stack, and serde_json stops at 128: the nesting bound stays below both.
@@ -148,4 +148,36 @@ pub(super) fn read_file(path: &Path) -> Result<HashMap<String, String>, ConfigEr
         values.insert(upper, text);
     }
     Ok(values)
+}
+
+/// The object store of uploaded files and the upload limits.
+pub(super) fn storage_config(src: &Source) -> Result<StorageConfig, ConfigError> {
+    let url = src.get("SWITCHBOARD_STORAGE_URL").map(str::to_string);
+    if let Some(u) = &url {
+        let bucket = u.strip_prefix("s3://").unwrap_or("");
+        if bucket.trim_end_matches('/').is_empty() || bucket.trim_end_matches('/').contains('/') {
+            return Err(ConfigError::invalid("SWITCHBOARD_STORAGE_URL", "expected s3://bucket"));
+        }
+    }
+    let opt = |k: &str| src.get(k).map(str::to_string);
+    let access = opt("SWITCHBOARD_S3_ACCESS_KEY_ID");
+    let secret = opt("SWITCHBOARD_S3_SECRET_ACCESS_KEY");
+    if access.is_some() != secret.is_some() {
+        return Err(ConfigError::invalid(
+            "SWITCHBOARD_S3_SECRET_ACCESS_KEY",
+            "set both SWITCHBOARD_S3_ACCESS_KEY_ID and SWITCHBOARD_S3_SECRET_ACCESS_KEY, or neither",
+        ));
+    }
+    Ok(StorageConfig {
+        url,
+        s3_endpoint: opt("SWITCHBOARD_S3_ENDPOINT"),
+        s3_region: opt("SWITCHBOARD_S3_REGION"),
+        s3_access_key_id: access,
+        s3_secret_access_key: secret,
+        max_file_bytes: src
+            .positive("SWITCHBOARD_UPLOAD_MAX_FILE_BYTES", 10 * 1024 * 1024)?
+            .min(1 << 30) as usize,
+        max_files: src.positive("SWITCHBOARD_UPLOAD_MAX_FILES", 10)?.min(100) as usize,
+        link_ttl: Duration::from_secs(src.positive("SWITCHBOARD_FILE_LINK_TTL_SECS", 300)?.min(86_400)),
+    })
 }

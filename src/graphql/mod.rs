@@ -35,6 +35,7 @@ pub mod persisted;
 pub mod scalars;
 pub mod support;
 pub mod system;
+pub mod verification;
 pub mod wallet;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -54,6 +55,7 @@ pub struct Query(
     wallet::WalletQuery,
     commerce::CommerceQuery,
     approval::ApprovalQuery,
+    verification::VerificationQuery,
 );
 
 /// Live updates over a WebSocket to `/graphql` (the graphql-transport-ws
@@ -77,6 +79,7 @@ pub struct Mutation(
     wallet::WalletMutation,
     commerce::CommerceMutation,
     approval::ApprovalMutation,
+    verification::VerificationMutation,
 );
 
 /// The executable schema.

@@ -46,6 +46,13 @@ pub const SCALARS: &[(&str, &str, &str)] = &[
          JSON, not as a string holding JSON.",
         "https://www.rfc-editor.org/rfc/rfc8259",
     ),
+    (
+        "Upload",
+        "A file sent as a part of a multipart request (the GraphQL multipart request specification); \
+         its variable is null in `operations` and named in `map`. Only PDF, PNG, JPEG and WebP files \
+         are accepted, judged by their bytes. Not available over WebSocket.",
+        "https://github.com/jaydenseric/graphql-multipart-request-spec",
+    ),
 ];
 
 const MONEY_DESCRIPTION: &str = "An amount of money as a decimal string, such as \"12.50\" or \

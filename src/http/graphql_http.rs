@@ -24,7 +24,7 @@ pub use super::media::{negotiate, MediaType};
 use super::media::{prefers_html, APPLICATION_JSON};
 
 /// A request refused before execution: status, message, media type.
-fn refuse(status: StatusCode, media: MediaType, message: &str) -> Response {
+pub(super) fn refuse(status: StatusCode, media: MediaType, message: &str) -> Response {
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": code_for_status(status) } }]
     });
@@ -169,10 +169,21 @@ impl Params {
                 }
             }
         }
-        req.data(viewer.clone())
-            .data(meta)
-            .data(crate::graphql::loaders::Loaders::new(state.ctx.db.primary.clone()))
+        with_data(state, viewer, meta, req)
     }
+}
+
+/// What every request's resolvers read: the viewer, the request's meta
+/// and fresh loaders.
+pub(super) fn with_data(
+    state: &AppState,
+    viewer: &Viewer,
+    meta: std::sync::Arc<RequestMeta>,
+    req: async_graphql::Request,
+) -> async_graphql::Request {
+    req.data(viewer.clone())
+        .data(meta)
+        .data(crate::graphql::loaders::Loaders::new(state.ctx.db.primary.clone()))
 }
 
 /// A response whose errors all arose before execution: no data, no paths.
@@ -236,11 +247,15 @@ pub async fn post(State(state): State<AppState>, client: auth::ClientInfo, heade
     };
     match headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         Some(ct) if is_json_content_type(ct) => {}
+        Some(ct) if super::uploads::is_multipart(ct) => {
+            let ct = ct.to_string();
+            return super::uploads::post(&state, media, client, &headers, &ct, body).await;
+        }
         Some(_) => {
             return refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 media,
-                "send the request as application/json",
+                "send the request as application/json (or multipart/form-data with files)",
             )
         }
         None => {
@@ -361,9 +376,20 @@ fn not_acceptable() -> Response {
 }
 
 async fn execute_one(state: &AppState, media: MediaType, viewer: &Viewer, params: Params, get: bool) -> Response {
-    let started = Instant::now();
     let meta = RequestMeta::new(get, params.operation_name.clone());
     let request = params.into_request(state, viewer, meta.clone());
+    execute_built(state, media, meta, request).await
+}
+
+/// Runs one request that already carries its data (see [`with_data`]):
+/// the JSON path and multipart uploads share it.
+pub(super) async fn execute_built(
+    state: &AppState,
+    media: MediaType,
+    meta: std::sync::Arc<RequestMeta>,
+    request: async_graphql::Request,
+) -> Response {
+    let started = Instant::now();
     let res = state.schema.execute(request).await;
     state.ctx.metrics.record(
         "http",
@@ -463,7 +489,7 @@ fn set_retry_after(res: &mut Response) {
 /// Refuses a request whose credentials could not be checked: 503 with
 /// `Retry-After` when the database is unreachable, else as
 /// [`auth::refuse_credentials`] says.
-fn refuse_viewer(err: crate::error::AppError, media: MediaType) -> Response {
+pub(super) fn refuse_viewer(err: crate::error::AppError, media: MediaType) -> Response {
     if err.code() != crate::error::ErrorCode::Unavailable {
         return auth::refuse_credentials(err, media.header());
     }

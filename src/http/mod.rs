@@ -2,11 +2,13 @@
 //! `/healthz`, `/readyz`, `/metrics`; and the server's life cycle.
 
 pub mod auth;
+pub mod files;
 pub mod graphiql;
 pub mod graphql_http;
 pub mod media;
 pub mod ops;
 pub mod sockets;
+pub mod uploads;
 pub mod webhooks;
 pub mod ws;
 
@@ -79,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/webhooks/payments/{gateway}", post(webhooks::payment))
+        .route("/files/{id}", get(files::download))
         .with_state(state)
         .layer(axum::Extension(trusted_proxies))
         .layer(CatchPanicLayer::custom(panic_response))

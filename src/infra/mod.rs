@@ -9,5 +9,6 @@ pub mod jobs;
 pub mod outbox;
 pub mod ratelimit;
 pub mod redis;
+pub mod storage;
 pub mod telemetry;
 pub mod tx;

@@ -11,4 +11,5 @@ pub mod money;
 pub mod notification;
 pub mod page;
 pub mod support;
+pub mod verification;
 pub mod wallet;

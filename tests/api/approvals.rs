@@ -20,6 +20,22 @@ const REJECT: &str = "mutation($i: ReviewApprovalRequestInput!) { rejectRequest(
 const ONE: &str = "query($id: ID!) { approvalRequest(id: $id) { id status entityType approvalType payload remarks \
     remarksInternal ageSeconds overdue expiresAt submittedBy { id } logs { action oldStatus newStatus remarks isInternal } } }";
 
+/// `who` approves (or, with remarks, rejects) request `id` through the
+/// pinned mutations; the reply, whatever it says.
+pub(crate) async fn review(
+    who: &Persona,
+    id: &str,
+    approve: bool,
+    remarks: Option<&str>,
+) -> crate::support::gql::Reply {
+    let (query, input) = if approve {
+        (APPROVE, json!({"id": id, "remarks": remarks}))
+    } else {
+        (REJECT, json!({"id": id, "remarks": remarks}))
+    };
+    who.client.run(query, json!({"i": input})).await
+}
+
 async fn sql_i64(server: &TestServer, sql: &str, values: Vec<sea_orm::Value>) -> i64 {
     let row = server
         .ctx

@@ -378,6 +378,52 @@ const ROWS: &[Row] = &[
         "mutation($id: ID!) { updatePaymentGatewayConfig(input: { id: $id }) { config { id } } }",
         ADMIN_ONLY,
     ),
+    // verification, KYC, storage (issue 12)
+    row(
+        "kycSubmission",
+        "query($id: ID!) { kycSubmission(userId: $id) { status maskedDocumentNumber } }",
+        ADMIN_ONLY,
+    ),
+    row(
+        "verificationDocument",
+        "query($id: ID!) { verificationDocument(id: $id) { id downloadUrl } }",
+        SIGNED_IN,
+    ),
+    row(
+        "submitKyc",
+        r#"mutation { submitKyc(input: { fullName: "", dateOfBirth: "2000-01-01", country: "", addressLine: "", idDocumentType: OTHER, documentNumber: "", front: null, back: null, selfie: null }) { kyc { status } } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "verificationRequest",
+        "query($id: ID!) { verificationRequest(id: $id) { id status } }",
+        SIGNED_IN,
+    ),
+    row(
+        "viewerVerificationRequests",
+        "{ viewerVerificationRequests { id status } }",
+        SIGNED_IN,
+    ),
+    row(
+        "submitVerificationRequest",
+        "mutation { submitVerificationRequest(input: { verificationType: IDENTITY, documents: [] }) { verificationRequest { id } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "uploadVerificationDocuments",
+        "mutation($id: ID!) { uploadVerificationDocuments(input: { verificationRequestId: $id, documents: [] }) { verificationRequest { id } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "reviewVerificationDocument",
+        "mutation($id: ID!) { reviewVerificationDocument(input: { documentId: $id, approve: true }) { document { id } } }",
+        ADMIN_ONLY,
+    ),
+    row(
+        "requestVerificationDocuments",
+        r#"mutation($id: ID!) { requestVerificationDocuments(input: { verificationRequestId: $id, remarks: "more" }) { verificationRequest { id } } }"#,
+        ADMIN_ONLY,
+    ),
 ];
 
 /// What a response says about authorization; panics on a request error
@@ -589,6 +635,23 @@ const ID_EXEMPT: &[(&str, &str)] = &[
     ("deleteTaxRule", "catalogue (commerce.tax.manage)"),
     ("updatePricingPackage", "catalogue (commerce.packages.manage)"),
     ("updatePaymentGatewayConfig", "configuration (payments.gateways.manage)"),
+    // verification, KYC, storage (issue 12)
+    (
+        "submitVerificationRequest",
+        "another's role profile is NOT_FOUND and nothing is written (verification.rs)",
+    ),
+    (
+        "uploadVerificationDocuments",
+        "another's request is NOT_FOUND and nothing is stored (verification.rs)",
+    ),
+    (
+        "reviewVerificationDocument",
+        "reviewers only (verification.review), never their own",
+    ),
+    (
+        "requestVerificationDocuments",
+        "reviewers only (verification.review), never their own",
+    ),
 ];
 
 const BY_ID: &[ByIdRow] = &[

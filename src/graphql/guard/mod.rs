@@ -383,6 +383,7 @@ impl Extension for GuardExtension {
             Some(store) => persisted::resolve(store, request).await?,
             None => request,
         };
+        crate::graphql::verification::placeholders::check(&request)?;
         let large = request.query.len() > INLINE_PARSE_BYTES;
         let (request, report, checked) = self.check(request).await?;
         {

@@ -81,6 +81,7 @@ impl Appliers {
     pub fn standard() -> Self {
         let mut a = Appliers::default();
         crate::service::identity::roles::register_applier(&mut a);
+        crate::service::verification::register_applier(&mut a);
         a
     }
 }

@@ -218,6 +218,14 @@ impl User {
         )))
     }
 
+    /// The user's KYC check: your own, or anyone's for KYC reviewers;
+    /// null otherwise or when none was submitted.
+    async fn kyc(&self, ctx: &Context<'_>) -> Result<Option<crate::graphql::verification::Kyc>> {
+        let row =
+            crate::service::verification::kyc_read::of_user(&app(ctx)?.db.read, viewer(ctx), self.model.id).await?;
+        Ok(row.map(crate::graphql::verification::Kyc))
+    }
+
     /// Your sessions, newest first: active ones and those ended in the
     /// last 30 days (only your own; null for anyone else's).
     async fn sessions(
