@@ -483,6 +483,53 @@ async fn pending_requests_expire_and_the_applier_refuses_the_grant() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn two_instances_expiring_at_once_expire_each_request_once() {
+    let fast = || vec![("SWITCHBOARD_EXPIRY_EVERY_MS", "50".to_string())];
+    let a = TestServer::with(ServerOptions {
+        env: fast(),
+        ..Default::default()
+    })
+    .await;
+    let b = TestServer::with(ServerOptions {
+        env: fast(),
+        database_url: Some(a.database_url.clone()),
+        ..Default::default()
+    })
+    .await;
+    let admin = a.admin().await;
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        let p = a.customer(&format!("exp{n}")).await;
+        ids.push(role_request(&a, &p, "tutor").await.1);
+    }
+    sql_exec(
+        &a,
+        "UPDATE approval_requests SET expires_at = now() - interval '1 second' WHERE status = 'PENDING'",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while sql_i64(&a, "SELECT count(*) FROM approval_requests WHERE status = 'PENDING'", vec![]).await > 0 {
+        assert!(std::time::Instant::now() < deadline, "the requests never expired");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for id in &ids {
+        let one = admin.client.data(ONE, json!({"id": id})).await["approvalRequest"].clone();
+        assert_eq!(one["status"], "EXPIRED");
+        let expired = one["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["action"] == "EXPIRED")
+            .count();
+        assert_eq!(expired, 1, "{id}: {one}");
+    }
+    b.stop().await;
+    a.stop().await;
+}
+
 /// The next data message on `s`, skipping pings.
 async fn next_change(s: &mut crate::websocket::Socket) -> Value {
     loop {
