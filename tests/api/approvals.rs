@@ -511,7 +511,14 @@ async fn two_instances_expiring_at_once_expire_each_request_once() {
     .await
     .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while sql_i64(&a, "SELECT count(*) FROM approval_requests WHERE status = 'PENDING'", vec![]).await > 0 {
+    while sql_i64(
+        &a,
+        "SELECT count(*) FROM approval_requests WHERE status = 'PENDING'",
+        vec![],
+    )
+    .await
+        > 0
+    {
         assert!(std::time::Instant::now() < deadline, "the requests never expired");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
