@@ -3,7 +3,8 @@
 //! under the configured limits (`SWITCHBOARD_UPLOAD_MAX_FILE_BYTES`,
 //! `SWITCHBOARD_UPLOAD_MAX_FILES`). A request over a limit is refused with
 //! HTTP 413 and `BAD_USER_INPUT` before anything executes, so nothing is
-//! stored. One operation per request (no batches). WebSocket transport
+//! stored. Only a signed-in caller may send one (checked before the body
+//! is read). One operation per request (no batches). WebSocket transport
 //! carries no files.
 
 use async_graphql::http::{receive_batch_body, MultipartOptions};
@@ -33,6 +34,15 @@ pub async fn post(
     content_type: &str,
     body: Body,
 ) -> Response {
+    // Who is asking comes first: an anonymous caller cannot upload, and
+    // must not make the server buffer a body of up to the upload limit.
+    let viewer = match auth::viewer_from_headers(&state.ctx, headers, client).await {
+        Ok(v) => v,
+        Err(e) => return refuse_viewer(e, media),
+    };
+    if viewer.user_id.is_none() {
+        return refuse(StatusCode::UNAUTHORIZED, media, "sign in to upload files");
+    }
     let storage = &state.ctx.storage;
     let (max_file, max_files) = (storage.max_file_bytes, storage.max_files);
     let limit = state
@@ -88,10 +98,6 @@ pub async fn post(
             &format!("at most {max_files} files per request; nothing was stored"),
         );
     }
-    let viewer = match auth::viewer_from_headers(&state.ctx, headers, client).await {
-        Ok(v) => v,
-        Err(e) => return refuse_viewer(e, media),
-    };
     let meta = RequestMeta::new(false, request.operation_name.clone());
     let request = with_data(state, &viewer, meta.clone(), request);
     execute_built(state, media, meta, request).await

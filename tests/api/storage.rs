@@ -274,6 +274,10 @@ async fn judged_by_bytes(s: &Setup) {
 /// pending submission) leaves no orphan object.
 async fn refusals_store_nothing(s: &Setup) {
     let db = db(&s.server).await;
+    // Without credentials nothing is read past the headers.
+    let anon = submit_kyc(&s.server.anon(), "P0000001").await;
+    assert_eq!(anon.status, 401, "{:?}", anon.body);
+    assert_eq!(anon.error_code(), Some("UNAUTHENTICATED"));
     let bob = s.server.customer("bob").await;
     let big = {
         let mut v = png();
