@@ -10,6 +10,7 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 
+use crate::identity_typed::scalar_i64;
 use crate::support::personas::Persona;
 use crate::support::{ServerOptions, TestServer};
 use crate::websocket::{connect, init, recv, send};
@@ -36,22 +37,6 @@ pub(crate) async fn review(
     who.client.run(query, json!({"i": input})).await
 }
 
-async fn sql_i64(server: &TestServer, sql: &str, values: Vec<sea_orm::Value>) -> i64 {
-    let row = server
-        .ctx
-        .db
-        .primary
-        .query_one_raw(Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
 async fn sql_exec(server: &TestServer, sql: &str, values: Vec<sea_orm::Value>) -> Result<u64, sea_orm::DbErr> {
     server
         .ctx
@@ -67,7 +52,7 @@ async fn sql_exec(server: &TestServer, sql: &str, values: Vec<sea_orm::Value>) -
 }
 
 /// `who` asks for `role`; returns (the grant's id, the approval request's id).
-async fn role_request(server: &TestServer, who: &Persona, role: &str) -> (String, String) {
+async fn role_request(who: &Persona, role: &str) -> (String, String) {
     let grant = who.client.data(REQUEST_ROLE, json!({"k": role})).await["requestRole"]["request"]["id"]
         .as_str()
         .unwrap()
@@ -82,7 +67,6 @@ async fn role_request(server: &TestServer, who: &Persona, role: &str) -> (String
         .find(|n| n["entityId"] == grant.as_str())
         .map(|n| n["id"].as_str().unwrap().to_string())
         .expect("the submitter sees their request");
-    let _ = server;
     (grant, id)
 }
 
@@ -98,7 +82,7 @@ async fn four_eyes_remarks_and_the_role_applier() {
     let officer = server.with_role(&admin, "compliance", "officer").await;
     let hank = server.customer("hank").await;
 
-    let (grant, id) = role_request(&server, &hank, "photographer").await;
+    let (grant, id) = role_request(&hank, "photographer").await;
     let one = hank.client.data(ONE, json!({"id": id})).await["approvalRequest"].clone();
     assert_eq!(one["status"], "PENDING");
     assert_eq!(one["entityType"], "ROLE");
@@ -202,7 +186,7 @@ async fn four_eyes_remarks_and_the_role_applier() {
     assert_eq!(r.error_code(), Some("CONFLICT"));
 
     // Nobody reviews their own request: the officer asks for a role herself.
-    let (_, own) = role_request(&server, &officer, "tutor").await;
+    let (_, own) = role_request(&officer, "tutor").await;
     let r = officer.client.run(APPROVE, json!({"i": {"id": own}})).await;
     assert_eq!(r.error_code(), Some("FORBIDDEN"));
     assert!(r.error_message().contains("own request"), "{}", r.error_message());
@@ -232,7 +216,7 @@ async fn four_eyes_remarks_and_the_role_applier() {
         assert!(sql_exec(&server, sql, vec![id.clone().into()]).await.is_err(), "{sql}");
     }
     // Every transition has its audit row.
-    let audited = sql_i64(
+    let audited = scalar_i64(
         &server,
         "SELECT count(*) FROM audit_logs WHERE entity_type = 'APPROVAL_REQUEST' AND entity_id = ANY($1::uuid[])",
         vec![vec![id.clone(), id2.clone()]
@@ -252,7 +236,7 @@ async fn a_failing_applier_leaves_the_request_pending() {
     let admin = server.admin().await;
     let officer = server.with_role(&admin, "compliance", "officer").await;
     let ann = server.customer("ann").await;
-    let (grant, id) = role_request(&server, &ann, "catering_service").await;
+    let (grant, id) = role_request(&ann, "catering_service").await;
     // The role is withdrawn while the request waits: its applier refuses.
     sql_exec(
         &server,
@@ -270,14 +254,14 @@ async fn a_failing_applier_leaves_the_request_pending() {
         1,
         "only the submission is logged"
     );
-    let grant_status = sql_i64(
+    let grant_status = scalar_i64(
         &server,
         "SELECT count(*) FROM user_roles WHERE id = $1::uuid AND status = 'PENDING'",
         vec![grant.into()],
     )
     .await;
     assert_eq!(grant_status, 1);
-    let audits = sql_i64(
+    let audits = scalar_i64(
         &server,
         "SELECT count(*) FROM audit_logs WHERE entity_id = $1::uuid AND action = 'APPROVE'",
         vec![id.clone().into()],
@@ -304,7 +288,7 @@ async fn twenty_concurrent_reviews_have_one_winner() {
     let admin = server.admin().await;
     let officer = server.with_role(&admin, "compliance", "officer").await;
     let joe = server.customer("joe").await;
-    let (_, id) = role_request(&server, &joe, "tutor").await;
+    let (_, id) = role_request(&joe, "tutor").await;
     let calls = (0..20).map(|n| {
         let (who, query, input) = if n % 2 == 0 {
             (&officer, APPROVE, json!({"id": id}))
@@ -324,7 +308,7 @@ async fn twenty_concurrent_reviews_have_one_winner() {
     for r in replies.iter().filter(|r| r.error_code().is_some()) {
         assert_eq!(r.error_code(), Some("CONFLICT"), "{:?}", r.body);
     }
-    let logs = sql_i64(
+    let logs = scalar_i64(
         &server,
         "SELECT count(*) FROM approval_logs WHERE approval_request_id = $1::uuid",
         vec![id.clone().into()],
@@ -361,7 +345,7 @@ async fn the_queue_filters_pages_both_ways_and_shows_each_reviewer_their_types()
         .enumerate()
     {
         let p = server.customer(&format!("q{n}")).await;
-        submitted.push(role_request(&server, &p, role).await.1);
+        submitted.push(role_request(&p, role).await.1);
         people.push(p);
     }
     // One of them has waited three days: past the 48-hour SLA of its type.
@@ -452,7 +436,7 @@ async fn pending_requests_expire_and_the_applier_refuses_the_grant() {
     .await;
     let admin = server.admin().await;
     let kim = server.customer("kim").await;
-    let (grant, id) = role_request(&server, &kim, "fitness_trainer").await;
+    let (grant, id) = role_request(&kim, "fitness_trainer").await;
     sql_exec(
         &server,
         "UPDATE approval_requests SET expires_at = now() - interval '1 second' WHERE id = $1::uuid",
@@ -473,7 +457,7 @@ async fn pending_requests_expire_and_the_applier_refuses_the_grant() {
     assert_eq!(one["status"], "EXPIRED");
     let last = one["logs"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["action"], "EXPIRED");
-    let refused = sql_i64(
+    let refused = scalar_i64(
         &server,
         "SELECT count(*) FROM user_roles WHERE id = $1::uuid AND status = 'REJECTED'",
         vec![grant.into()],
@@ -501,7 +485,7 @@ async fn two_instances_expiring_at_once_expire_each_request_once() {
     let mut ids = Vec::new();
     for n in 0..6 {
         let p = a.customer(&format!("exp{n}")).await;
-        ids.push(role_request(&a, &p, "tutor").await.1);
+        ids.push(role_request(&p, "tutor").await.1);
     }
     sql_exec(
         &a,
@@ -511,7 +495,7 @@ async fn two_instances_expiring_at_once_expire_each_request_once() {
     .await
     .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while sql_i64(
+    while scalar_i64(
         &a,
         "SELECT count(*) FROM approval_requests WHERE status = 'PENDING'",
         vec![],
@@ -574,20 +558,20 @@ async fn the_live_queue_reaches_reviewers_of_the_type_and_the_submitter_only() {
     // to start listening (as the wallet's live test does).
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let (cal_grant, cal_req) = role_request(&server, &cal, "photographer").await;
+    let (cal_grant, cal_req) = role_request(&cal, "photographer").await;
     let got = next_change(&mut to_officer).await;
     assert_eq!(got["id"], cal_req.as_str());
     assert_eq!(got["status"], "PENDING");
     assert_eq!(got["entityId"], cal_grant.as_str());
 
     // Dee's first event is her own request: Cal's never reached her.
-    let (_, dee_req) = role_request(&server, &dee, "tutor").await;
+    let (_, dee_req) = role_request(&dee, "tutor").await;
     let got = next_change(&mut to_dee).await;
     assert_eq!(got["id"], dee_req.as_str());
     assert_eq!(next_change(&mut to_officer).await["id"], dee_req.as_str());
 
     // Finance reviews FINANCIAL requests only: its first event is its own.
-    let (_, fin_req) = role_request(&server, &finance, "developer").await;
+    let (_, fin_req) = role_request(&finance, "developer").await;
     assert_eq!(next_change(&mut to_finance).await["id"], fin_req.as_str());
 
     // A decision reaches the submitter and the reviewers of the type.

@@ -22,7 +22,7 @@ async fn sql(server: &TestServer, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
-async fn scalar_i64(server: &TestServer, sql: &str, values: Vec<sea_orm::Value>) -> i64 {
+pub(crate) async fn scalar_i64(server: &TestServer, sql: &str, values: Vec<sea_orm::Value>) -> i64 {
     let row = server
         .ctx
         .db

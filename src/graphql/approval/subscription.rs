@@ -9,7 +9,6 @@ use crate::app::Ctx;
 use crate::error::AppError;
 use crate::graphql::context::viewer;
 use crate::service::approval::live;
-use crate::service::approval::policy::Policies;
 use crate::service::approval::requests::approval_type_of;
 
 /// Approval subscriptions.
@@ -29,19 +28,15 @@ impl ApprovalSubscription {
             .cloned()
             .map_err(|_| AppError::internal(anyhow::anyhow!("no context")))?;
         let v = viewer(ctx).clone();
-        let stream = live::changes(app.clone(), v.clone())?;
-        Ok(stream.then(move |item| {
-            let (app, v) = (app.clone(), v.clone());
-            async move {
-                let row = item?;
-                let policies = Policies::load(&app.db.primary).await?;
-                let kind = approval_type_of(&row)?;
-                Ok(ApprovalRequest::new(
-                    row,
-                    policies.of(kind),
-                    policies.may_review(&v, kind),
-                ))
-            }
+        let stream = live::changes(app, v.clone())?;
+        Ok(stream.map(move |item| {
+            let (row, policies) = item?;
+            let kind = approval_type_of(&row)?;
+            Ok(ApprovalRequest::new(
+                row,
+                policies.of(kind),
+                policies.may_review(&v, kind),
+            ))
         }))
     }
 }

@@ -79,7 +79,11 @@ pub fn sees(policies: &Policies, viewer: &Viewer, row: &approval_requests::Model
 }
 
 /// The stream of requests `viewer` may see as they are submitted and move.
-pub fn changes(app: Ctx, viewer: Viewer) -> AppResult<impl Stream<Item = AppResult<approval_requests::Model>> + Send> {
+/// Each item comes with the policies it was checked against.
+pub fn changes(
+    app: Ctx,
+    viewer: Viewer,
+) -> AppResult<impl Stream<Item = AppResult<(approval_requests::Model, Policies)>> + Send> {
     viewer.require_user()?;
     let events = Box::pin(app.bus.subscribe(TOPIC));
     let viewer = Arc::new(viewer);
@@ -116,7 +120,7 @@ pub fn changes(app: Ctx, viewer: Viewer) -> AppResult<impl Stream<Item = AppResu
                     }
                 };
                 if sees(&policies, &now, &row) {
-                    return Some((Ok(row), (events, false)));
+                    return Some((Ok((row, policies)), (events, false)));
                 }
             }
         }
