@@ -101,6 +101,13 @@ pub const ENUM_COLUMNS: &[EnumColumn] = &[
     enum_column!("currencies", "rotation_policy", RotationPolicy),
     enum_column!("exchange_orders", "rate_type", RateType),
     enum_column!("exchange_orders", "status", ExchangeOrderStatus),
+    enum_column!("exchange_orders", "hold_reason", HoldReason),
+    enum_column!("currencies", "network", ChainNetwork),
+    enum_column!("exchange_order_transitions", "from_status", ExchangeOrderStatus),
+    enum_column!("exchange_order_transitions", "to_status", ExchangeOrderStatus),
+    enum_column!("exchange_order_transitions", "actor", TransitionActor),
+    enum_column!("chain_transactions", "kind", ChainTxKind),
+    enum_column!("chain_transactions", "matched", ChainTxMatch),
     enum_column!("fee_config", "fee_type", FeeType),
     enum_column!("withdrawals", "status", WithdrawalStatus),
     enum_column!("user_kyc", "status", KycStatus),
@@ -696,8 +703,10 @@ pub enum RotationPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum RateType {
+    /// The rate is locked by a quote when the order is placed.
     #[sea_orm(string_value = "FIXED")]
     Fixed,
+    /// The rate is the market's when the deposit is exchanged.
     #[sea_orm(string_value = "FLOAT")]
     Float,
 }
@@ -706,24 +715,120 @@ pub enum RateType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ExchangeOrderStatus {
+    /// Waiting for the customer's deposit.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// The deposit is seen on chain, waiting for its confirmations.
     #[sea_orm(string_value = "CONFIRMING")]
     Confirming,
+    /// The deposit is confirmed; the exchange is being made.
     #[sea_orm(string_value = "EXCHANGING")]
     Exchanging,
+    /// The payout is being sent to the receiving address.
     #[sea_orm(string_value = "SENDING")]
     Sending,
+    /// The payout is on chain; the order is done.
     #[sea_orm(string_value = "COMPLETED")]
     Completed,
+    /// No deposit arrived in time.
     #[sea_orm(string_value = "EXPIRED")]
     Expired,
+    /// The deposit was sent back to the refund address.
     #[sea_orm(string_value = "REFUNDED")]
     Refunded,
+    /// The order cannot complete; an operator has the ticket.
     #[sea_orm(string_value = "FAILED")]
     Failed,
+    /// Waiting for an operator (see the hold reason).
     #[sea_orm(string_value = "HOLD")]
     Hold,
+}
+
+/// The chain whose address rules and confirmations a currency follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ChainNetwork {
+    /// Bitcoin: bech32, bech32m and base58check addresses.
+    #[sea_orm(string_value = "BITCOIN")]
+    Bitcoin,
+    /// Ethereum and ERC-20 tokens: 20-byte hex addresses, EIP-55 checksums.
+    #[sea_orm(string_value = "ETHEREUM")]
+    Ethereum,
+    /// Tron and TRC-20 tokens: base58check addresses starting with T.
+    #[sea_orm(string_value = "TRON")]
+    Tron,
+}
+
+/// Why an exchange order waits for an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum HoldReason {
+    /// A FIXED order received less than it asked for.
+    #[sea_orm(string_value = "UNDERPAID")]
+    Underpaid,
+    /// A FIXED order received more than it asked for.
+    #[sea_orm(string_value = "OVERPAID")]
+    Overpaid,
+    /// The deposit is below the pair's minimum.
+    #[sea_orm(string_value = "BELOW_MINIMUM")]
+    BelowMinimum,
+    /// The deposit is above the pair's maximum.
+    #[sea_orm(string_value = "ABOVE_MAXIMUM")]
+    AboveMaximum,
+    /// The deposit reached the address after the order had ended.
+    #[sea_orm(string_value = "LATE_DEPOSIT")]
+    LateDeposit,
+    /// The payout is larger than the reserve of the currency to send.
+    #[sea_orm(string_value = "RESERVE_SHORT")]
+    ReserveShort,
+    /// An operator put the order on hold.
+    #[sea_orm(string_value = "MANUAL")]
+    Manual,
+}
+
+/// Who moved an exchange order to a new status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum TransitionActor {
+    /// The customer who placed the order.
+    #[sea_orm(string_value = "CUSTOMER")]
+    Customer,
+    /// A staff member deciding an order on hold.
+    #[sea_orm(string_value = "OPERATOR")]
+    Operator,
+    /// The chain watcher reporting a deposit or a payout.
+    #[sea_orm(string_value = "CHAIN")]
+    Chain,
+    /// The server itself (expiry, exchange, reserve checks).
+    #[sea_orm(string_value = "SYSTEM")]
+    System,
+}
+
+/// What a chain transaction reported by the watcher is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ChainTxKind {
+    /// Coins arriving at one of our addresses.
+    #[sea_orm(string_value = "DEPOSIT")]
+    Deposit,
+    /// Coins we sent to a customer.
+    #[sea_orm(string_value = "PAYOUT")]
+    Payout,
+}
+
+/// Which order a reported chain transaction was matched to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ChainTxMatch {
+    /// The open order holding the address.
+    #[sea_orm(string_value = "ORDER")]
+    Order,
+    /// The order that held the address before it ended.
+    #[sea_orm(string_value = "LATE")]
+    Late,
+    /// No order ever held the address.
+    #[sea_orm(string_value = "UNKNOWN")]
+    Unknown,
 }
 
 /// Operation an exchange fee applies to.

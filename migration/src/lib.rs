@@ -26,6 +26,7 @@ mod m20261122_000013_oauth_providers;
 mod m20261201_000014_outbox_jobs;
 mod m20261201_000015_credentials_triggers;
 mod m20261201_000016_approval_engine;
+mod m20261201_000017_exchange_engine;
 
 /// Runs the migrations in order; `down` undoes them in reverse.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_outbox_jobs::Migration),
             Box::new(m20261201_000015_credentials_triggers::Migration),
             Box::new(m20261201_000016_approval_engine::Migration),
+            Box::new(m20261201_000017_exchange_engine::Migration),
         ]
     }
 }

@@ -282,4 +282,55 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "300",
         "lifetime of a signed download link (`/files/{id}`)",
     ),
+    (
+        "SWITCHBOARD_QUOTE_TTL_SECS",
+        "900",
+        "how long a FIXED exchange quote locks its rate",
+    ),
+    (
+        "SWITCHBOARD_ORDER_TTL_SECS",
+        "3600",
+        "how long an exchange order waits for its deposit before it expires",
+    ),
+    (
+        "SWITCHBOARD_ADDRESS_QUARANTINE_SECS",
+        "604800",
+        "how long a released deposit address rests before it serves another order",
+    ),
+    (
+        "SWITCHBOARD_POOL_MIN_FREE",
+        "20",
+        "free addresses the refill job keeps in each currency's pool",
+    ),
+    (
+        "SWITCHBOARD_POOL_SEED",
+        "unset: derived from the master key",
+        "hex BIP32 seed (16 to 64 bytes) of the pool's keys; never logged",
+    ),
+    (
+        "SWITCHBOARD_POOL_XPUBS",
+        "unset",
+        "watch-only pools, `BTC=zpub...,ETH=xpub...`: addresses derived from extended public keys, no private key held",
+    ),
+    (
+        "SWITCHBOARD_BITCOIN_NETWORK",
+        "mainnet",
+        "the network Bitcoin addresses must belong to: mainnet, testnet or regtest",
+    ),
+    (
+        "SWITCHBOARD_CHAIN_WEBHOOK_SECRET",
+        "unset: the chain webhook is off",
+        "HMAC secret (at least 16 bytes) of `POST /webhooks/chain/{currency}`",
+    ),
+    (
+        "SWITCHBOARD_CHAIN_WEBHOOK_TOLERANCE_SECS",
+        "300",
+        "how far a chain webhook's timestamp may be from now",
+    ),
+    (
+        "SWITCHBOARD_PRICE_API_URL",
+        "unset: manual rates only",
+        "public price API polled for USD prices",
+    ),
+    ("SWITCHBOARD_PRICE_POLL_SECS", "60", "how often the price API is polled"),
 ];

@@ -6,9 +6,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod exchange;
 mod keys;
 mod sections;
 
+pub use exchange::{BitcoinNetwork, ExchangeConfig};
 pub use keys::KEYS;
 
 /// Validated configuration. Built once; shared read-only.
@@ -54,6 +56,8 @@ pub struct Config {
     pub expiry_every: Duration,
     /// Where uploaded files are kept, and the upload limits.
     pub storage: StorageConfig,
+    /// Quotes, orders, the address pool, the chain webhook, the price feed.
+    pub exchange: ExchangeConfig,
 }
 
 /// Uploaded files: the object store and the limits of an upload.
@@ -421,6 +425,7 @@ impl Config {
                 concurrency: src.positive("SWITCHBOARD_JOBS_CONCURRENCY", 4)?.min(1024) as usize,
             },
             storage: sections::storage_config(&src)?,
+            exchange: exchange::exchange_config(&src)?,
         })
     }
 

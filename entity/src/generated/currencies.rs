@@ -19,10 +19,17 @@ pub struct Model {
     pub rotation_threshold: Option<Decimal>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub network: Option<String>,
+    pub confirmations_required: i32,
+    #[sea_orm(column_type = "Decimal(Some((38, 18)))")]
+    pub network_fee: Decimal,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    #[sea_orm(has_many = "super::chain_transactions::Entity")]
+    ChainTransactions,
     #[sea_orm(has_many = "super::deposit_addresses::Entity")]
     DepositAddresses,
     #[sea_orm(has_many = "super::fee_config::Entity")]
@@ -35,6 +42,12 @@ pub enum Relation {
     Wallets,
     #[sea_orm(has_many = "super::withdrawals::Entity")]
     Withdrawals,
+}
+
+impl Related<super::chain_transactions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ChainTransactions.def()
+    }
 }
 
 impl Related<super::deposit_addresses::Entity> for Entity {

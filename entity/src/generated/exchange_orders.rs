@@ -37,10 +37,28 @@ pub struct Model {
     pub expires_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "VarBinary(StringLen::None)", nullable)]
+    pub access_token_hash: Option<Vec<u8>>,
+    #[sea_orm(unique)]
+    pub quote_id: Option<Uuid>,
+    #[sea_orm(column_type = "Decimal(Some((38, 18)))")]
+    pub network_fee: Decimal,
+    #[sea_orm(column_type = "Decimal(Some((38, 18)))", nullable)]
+    pub deposit_amount: Option<Decimal>,
+    pub deposit_confirmations: Option<i32>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub hold_reason: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub status_reason: Option<String>,
+    pub support_ticket_id: Option<Uuid>,
+    pub reserves_moved_at: Option<DateTimeWithTimeZone>,
+    pub completed_at: Option<DateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    #[sea_orm(has_many = "super::chain_transactions::Entity")]
+    ChainTransactions,
     #[sea_orm(
         belongs_to = "super::currencies::Entity",
         from = "Column::FromCurrency",
@@ -57,8 +75,24 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     Currencies1,
-    #[sea_orm(has_many = "super::rotating_addresses::Entity")]
-    RotatingAddresses,
+    #[sea_orm(has_many = "super::exchange_order_transitions::Entity")]
+    ExchangeOrderTransitions,
+    #[sea_orm(
+        belongs_to = "super::exchange_quotes::Entity",
+        from = "Column::QuoteId",
+        to = "super::exchange_quotes::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Restrict"
+    )]
+    ExchangeQuotes,
+    #[sea_orm(
+        belongs_to = "super::support_tickets::Entity",
+        from = "Column::SupportTicketId",
+        to = "super::support_tickets::Column::Id",
+        on_update = "NoAction",
+        on_delete = "SetNull"
+    )]
+    SupportTickets,
     #[sea_orm(
         belongs_to = "super::users::Entity",
         from = "Column::UserId",
@@ -69,9 +103,27 @@ pub enum Relation {
     Users,
 }
 
-impl Related<super::rotating_addresses::Entity> for Entity {
+impl Related<super::chain_transactions::Entity> for Entity {
     fn to() -> RelationDef {
-        Relation::RotatingAddresses.def()
+        Relation::ChainTransactions.def()
+    }
+}
+
+impl Related<super::exchange_order_transitions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ExchangeOrderTransitions.def()
+    }
+}
+
+impl Related<super::exchange_quotes::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ExchangeQuotes.def()
+    }
+}
+
+impl Related<super::support_tickets::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::SupportTickets.def()
     }
 }
 

@@ -7,17 +7,23 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    #[sea_orm(column_type = "Text")]
+    #[sea_orm(
+        column_type = "Text",
+        unique_key = "rotating_addresses_currency_derivation_index_key"
+    )]
     pub currency: String,
     #[sea_orm(column_type = "Text", unique)]
     pub address: String,
-    #[sea_orm(column_type = "VarBinary(StringLen::None)")]
-    pub private_key_encrypted: Vec<u8>,
+    #[sea_orm(column_type = "VarBinary(StringLen::None)", nullable)]
+    pub private_key_encrypted: Option<Vec<u8>>,
     pub order_id: Option<Uuid>,
     pub used_at: Option<DateTimeWithTimeZone>,
     pub released_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(unique_key = "rotating_addresses_currency_derivation_index_key")]
+    pub derivation_index: Option<i32>,
+    pub last_order_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -32,23 +38,25 @@ pub enum Relation {
     Currencies,
     #[sea_orm(
         belongs_to = "super::exchange_orders::Entity",
+        from = "Column::LastOrderId",
+        to = "super::exchange_orders::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Restrict"
+    )]
+    ExchangeOrders2,
+    #[sea_orm(
+        belongs_to = "super::exchange_orders::Entity",
         from = "Column::OrderId",
         to = "super::exchange_orders::Column::Id",
         on_update = "NoAction",
         on_delete = "Restrict"
     )]
-    ExchangeOrders,
+    ExchangeOrders1,
 }
 
 impl Related<super::currencies::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Currencies.def()
-    }
-}
-
-impl Related<super::exchange_orders::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::ExchangeOrders.def()
     }
 }
 

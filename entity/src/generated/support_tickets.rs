@@ -54,6 +54,8 @@ pub enum Relation {
         on_delete = "SetNull"
     )]
     Departments,
+    #[sea_orm(has_many = "super::exchange_orders::Entity")]
+    ExchangeOrders,
     #[sea_orm(has_many = "super::support_ticket_messages::Entity")]
     SupportTicketMessages,
     #[sea_orm(has_many = "super::ticket_assignments::Entity")]
@@ -79,6 +81,12 @@ impl Related<super::clients::Entity> for Entity {
 impl Related<super::departments::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Departments.def()
+    }
+}
+
+impl Related<super::exchange_orders::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ExchangeOrders.def()
     }
 }
 

@@ -53,6 +53,8 @@ pub enum Relation {
     EmailLogs,
     #[sea_orm(has_one = "super::employees::Entity")]
     Employees,
+    #[sea_orm(has_many = "super::exchange_order_transitions::Entity")]
+    ExchangeOrderTransitions,
     #[sea_orm(has_many = "super::exchange_orders::Entity")]
     ExchangeOrders,
     #[sea_orm(has_many = "super::invoices::Entity")]
@@ -166,6 +168,12 @@ impl Related<super::email_logs::Entity> for Entity {
 impl Related<super::employees::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Employees.def()
+    }
+}
+
+impl Related<super::exchange_order_transitions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ExchangeOrderTransitions.def()
     }
 }
 
