@@ -1504,4 +1504,13 @@ pub enum AuditEntity {
     /// `USER_KYC`.
     #[sea_orm(string_value = "USER_KYC")]
     UserKyc,
+    /// `EXCHANGE_ORDER`.
+    #[sea_orm(string_value = "EXCHANGE_ORDER")]
+    ExchangeOrder,
+    /// `RESERVE`.
+    #[sea_orm(string_value = "RESERVE")]
+    Reserve,
+    /// `EXCHANGE_RATE`.
+    #[sea_orm(string_value = "EXCHANGE_RATE")]
+    ExchangeRate,
 }

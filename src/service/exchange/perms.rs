@@ -2,8 +2,13 @@
 
 use crate::service::identity::Permission;
 
-/// `exchange.orders.create`.
+/// `exchange.orders.create`: placing orders (also the scope a customer's
+/// API key needs to read its own orders).
 pub const EXCHANGE_ORDERS_CREATE: Permission = Permission::new("exchange.orders.create");
+/// `exchange.orders.read_all`: every order, the admin list.
+pub const EXCHANGE_ORDERS_READ_ALL: Permission = Permission::new("exchange.orders.read_all");
+/// `exchange.orders.manage`: deciding orders on hold (exchange, refund, fail).
+pub const EXCHANGE_ORDERS_MANAGE: Permission = Permission::new("exchange.orders.manage");
 
 /// Every key above, for the check that each exists in the database.
-pub const ALL: &[Permission] = &[EXCHANGE_ORDERS_CREATE];
+pub const ALL: &[Permission] = &[EXCHANGE_ORDERS_CREATE, EXCHANGE_ORDERS_READ_ALL, EXCHANGE_ORDERS_MANAGE];
