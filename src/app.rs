@@ -30,6 +30,9 @@ pub struct Keys {
     pub passwords: PasswordHasher,
     /// Signs download links (a key derived from the master key).
     pub file_links: crate::infra::storage::LinkSigner,
+    /// The exchange pool's key source: the configured seed (or one derived
+    /// from the master key) and the watch-only currencies' public keys.
+    pub pool: crate::service::exchange::keys::PoolKeys,
 }
 
 impl Keys {
@@ -61,7 +64,10 @@ impl Keys {
                 s
             }
         };
+        let pool = crate::service::exchange::keys::PoolKeys::load(&config.exchange, &master)
+            .map_err(|e| anyhow::anyhow!("SWITCHBOARD_POOL_SEED / SWITCHBOARD_POOL_XPUBS: {e}"))?;
         Ok(Keys {
+            pool,
             cipher: Cipher::new(&master),
             file_links: crate::infra::storage::LinkSigner::derive(&master),
             tokens: TokenSigner::new(jwt.as_bytes(), config.access_token_ttl.as_secs() as i64),

@@ -9,6 +9,7 @@ pub mod address;
 pub mod chain;
 pub mod events;
 pub mod expiry;
+pub mod keys;
 pub mod lifecycle;
 pub mod live;
 pub mod orders;
@@ -25,11 +26,21 @@ use crate::app::Ctx;
 use crate::infra::jobs::{self, Worker};
 
 /// Schedules the exchange's recurring jobs and registers their handlers
-/// (each runs on one instance at a time).
+/// (each runs on one instance at a time): the pool refill (due at once on
+/// a fresh database, so a new server has addresses, then every minute)
+/// and the expiry of orders that waited too long for their deposit.
 pub async fn register_jobs(ctx: &Ctx, worker: &mut Worker) {
+    if let Err(e) = jobs::ensure_recurring(&ctx.background_db, pool::REFILL_JOB, pool::REFILL_EVERY).await {
+        tracing::warn!(error = %e, "cannot schedule the address pool refill");
+    }
     if let Err(e) = jobs::ensure_recurring(&ctx.background_db, expiry::EXPIRY_JOB, ctx.config.expiry_every).await {
         tracing::warn!(error = %e, "cannot schedule the exchange expiry job");
     }
+    let c = ctx.clone();
+    worker.register(pool::REFILL_JOB, move |_job| {
+        let c = c.clone();
+        async move { pool::refill(&c).await.map(|_| ()).map_err(|e| pool::describe(&e)) }
+    });
     let c = ctx.clone();
     worker.register(expiry::EXPIRY_JOB, move |_job| {
         let c = c.clone();

@@ -9,6 +9,14 @@ pub const EXCHANGE_ORDERS_CREATE: Permission = Permission::new("exchange.orders.
 pub const EXCHANGE_ORDERS_READ_ALL: Permission = Permission::new("exchange.orders.read_all");
 /// `exchange.orders.manage`: deciding orders on hold (exchange, refund, fail).
 pub const EXCHANGE_ORDERS_MANAGE: Permission = Permission::new("exchange.orders.manage");
+/// `exchange.addresses.manage`: see and manage the rotating address pools
+/// (admins).
+pub const EXCHANGE_ADDRESSES_MANAGE: Permission = Permission::new("exchange.addresses.manage");
 
 /// Every key above, for the check that each exists in the database.
-pub const ALL: &[Permission] = &[EXCHANGE_ORDERS_CREATE, EXCHANGE_ORDERS_READ_ALL, EXCHANGE_ORDERS_MANAGE];
+pub const ALL: &[Permission] = &[
+    EXCHANGE_ORDERS_CREATE,
+    EXCHANGE_ORDERS_READ_ALL,
+    EXCHANGE_ORDERS_MANAGE,
+    EXCHANGE_ADDRESSES_MANAGE,
+];
