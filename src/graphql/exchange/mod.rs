@@ -4,6 +4,7 @@
 //! map the rows.
 
 mod inputs;
+pub mod loaders;
 mod mutation;
 mod query;
 mod subscription;

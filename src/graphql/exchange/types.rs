@@ -4,13 +4,12 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use entity::enums::{ExchangeOrderStatus, HoldReason, RateType, TransitionActor};
+use entity::enums::{ChainNetwork, ExchangeOrderStatus, HoldReason, RateType, TransitionActor};
 
-use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::{db_enum, id};
+use crate::graphql::loaders::loaders;
 use crate::graphql::scalars::Money;
-use crate::graphql::support::types::SupportTicket;
-use crate::service::exchange::orders::{self, Transition};
+use crate::service::exchange::orders::Transition;
 use crate::service::exchange::pairs::Pair;
 use crate::service::exchange::quotes::Quote;
 use crate::service::exchange::view::OrderView;
@@ -34,6 +33,10 @@ pub struct ExchangePair {
     pub to_decimals: i32,
     /// Confirmations a deposit needs before it is exchanged.
     pub confirmations_required: i32,
+    /// The chain deposits arrive on (its address rules apply to refunds).
+    pub from_network: Option<ChainNetwork>,
+    /// The chain payouts leave on (its address rules apply to the receiving address).
+    pub to_network: Option<ChainNetwork>,
 }
 
 impl From<Pair> for ExchangePair {
@@ -47,6 +50,8 @@ impl From<Pair> for ExchangePair {
             from_decimals: p.from.decimals as i32,
             to_decimals: p.to.decimals as i32,
             confirmations_required: p.from.confirmations,
+            from_network: p.from.network,
+            to_network: p.to.network,
         }
     }
 }
@@ -266,30 +271,17 @@ impl ExchangeOrder {
     async fn support_ticket_id(&self) -> Option<ID> {
         self.view.support_ticket_id.map(id)
     }
-    /// That ticket, when you may read it (its customer or staff).
-    async fn support_ticket(&self, ctx: &Context<'_>) -> Result<Option<SupportTicket>> {
-        let Some(t) = self.view.support_ticket_id else {
-            return Ok(None);
-        };
-        let a = app(ctx)?;
-        match crate::service::support::tickets::get(a, viewer(ctx), t).await {
-            Ok(seen) => Ok(Some(SupportTicket::one(seen))),
-            Err(crate::error::AppError::NotFound(_)) | Err(crate::error::AppError::Forbidden(_)) => Ok(None),
-            Err(crate::error::AppError::Unauthenticated(_)) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
     /// Every step of the order's life, oldest first.
     async fn transitions(&self, ctx: &Context<'_>) -> Result<Vec<ExchangeOrderTransition>> {
         let list = match &self.transitions {
             Some(t) => t.as_ref().clone(),
-            None => {
-                let a = app(ctx)?;
-                orders::transitions_of_many(&a.db.read, &[self.view.id])
-                    .await?
-                    .remove(&self.view.id)
-                    .unwrap_or_default()
-            }
+            None => loaders(ctx)?
+                .exchange
+                .transitions
+                .load_one(self.view.id)
+                .await
+                .map_err(|e| e.to_graphql())?
+                .unwrap_or_default(),
         };
         Ok(list.into_iter().map(ExchangeOrderTransition).collect())
     }

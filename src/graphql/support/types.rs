@@ -70,10 +70,13 @@ impl RelatedEntity {
         if self.entity_type != RelatedEntityType::ExchangeOrder {
             return Ok(None);
         }
-        let a = crate::graphql::context::app(ctx)?;
         let order = crate::graphql::convert::parse_id(&self.entity_id, "entityId")?;
-        Ok(crate::service::exchange::orders::of_ticket(&a.db.read, order)
-            .await?
+        Ok(crate::graphql::loaders::loaders(ctx)?
+            .exchange
+            .orders
+            .load_one(order)
+            .await
+            .map_err(|e| e.to_graphql())?
             .map(|o| crate::graphql::exchange::ExchangeOrder::new(o.into())))
     }
 }

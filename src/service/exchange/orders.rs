@@ -221,12 +221,6 @@ pub async fn get<C: ConnectionTrait>(
     Ok(o.filter(|o| may_read(viewer, o, token)))
 }
 
-/// The order a ticket is about, for whoever may read that ticket (the
-/// caller has checked the ticket; the order carries no secret).
-pub async fn of_ticket<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<Option<exchange_orders::Model>> {
-    Ok(exchange_orders::Entity::find_by_id(id).one(conn).await?)
-}
-
 /// Which orders a list shows.
 #[derive(Clone, Debug, Default)]
 pub struct OrderFilter {

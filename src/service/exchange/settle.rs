@@ -55,6 +55,16 @@ pub async fn apply(ctx: &AppContext, currency: &str, report: Report) -> AppResul
             format!("{} is not on a chain", info.code),
         ));
     }
+    if let Report::Deposit { amount, .. } = &report {
+        // NUMERIC(38, 18) holds 20 integer digits; finer than the currency
+        // is not an amount of it.
+        if amount.normalize().scale() > info.decimals || *amount >= Decimal::from(10u64.pow(19)) {
+            return Err(AppError::invalid(
+                "amount",
+                format!("not an amount of {} ({} decimal places)", info.code, info.decimals),
+            ));
+        }
+    }
     let tx = Tx::begin(&ctx.db.primary).await?;
     let out = match report {
         Report::Deposit {
