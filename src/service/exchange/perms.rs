@@ -4,6 +4,18 @@ use crate::service::identity::Permission;
 
 /// `exchange.orders.create`.
 pub const EXCHANGE_ORDERS_CREATE: Permission = Permission::new("exchange.orders.create");
+/// `exchange.orders.read_all`: reads every order (finance, admins); also
+/// lets staff read the reserves the orders draw on.
+pub const EXCHANGE_ORDERS_READ_ALL: Permission = Permission::new("exchange.orders.read_all");
+/// `exchange.reserves.manage`: adjusts reserves (finance, admins).
+pub const EXCHANGE_RESERVES_MANAGE: Permission = Permission::new("exchange.reserves.manage");
+/// `exchange.rates.manage`: records manual rates and prices (admins).
+pub const EXCHANGE_RATES_MANAGE: Permission = Permission::new("exchange.rates.manage");
 
 /// Every key above, for the check that each exists in the database.
-pub const ALL: &[Permission] = &[EXCHANGE_ORDERS_CREATE];
+pub const ALL: &[Permission] = &[
+    EXCHANGE_ORDERS_CREATE,
+    EXCHANGE_ORDERS_READ_ALL,
+    EXCHANGE_RESERVES_MANAGE,
+    EXCHANGE_RATES_MANAGE,
+];
