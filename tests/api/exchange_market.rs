@@ -551,3 +551,56 @@ async fn exchange_market_a_slow_or_broken_feed_breaks_nothing() {
     assert_eq!(rate(&server.anon(), "BTC", "USD").await, Value::Null);
     server.stop().await;
 }
+
+/// The reserves of `currency` as staff read them.
+async fn reserve_amount(staff: &Persona, currency: &str) -> Value {
+    let list = staff.client.data(RESERVES, json!({})).await;
+    list["reserves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["currency"] == currency)
+        .map(|r| r["amount"].clone())
+        .unwrap_or(Value::Null)
+}
+
+/// What the order code calls when an order completes, in its transaction.
+async fn move_for_order(server: &TestServer, from: &str, deposit: &str, to: &str, payout: &str) -> bool {
+    use sea_orm::TransactionTrait;
+    let txn = server.ctx.db.primary.begin().await.unwrap();
+    let moved = switchboard::service::exchange::reserves::move_for_order(
+        &txn,
+        from,
+        deposit.parse().unwrap(),
+        to,
+        payout.parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    moved
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchange_market_an_order_moves_both_reserves_or_neither() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    admin.client.data(ADJUST, adjust_vars("ETH", "1", "float")).await;
+
+    // A payout beyond the reserve moves nothing.
+    assert!(!move_for_order(&server, "BTC", "0.5", "ETH", "2").await);
+    assert_eq!(reserve_amount(&admin, "BTC").await, "0.00000000");
+    assert_eq!(reserve_amount(&admin, "ETH").await, "1.000000000000000000");
+
+    assert!(move_for_order(&server, "BTC", "0.5", "ETH", "0.75").await);
+    assert_eq!(reserve_amount(&admin, "BTC").await, "0.50000000");
+    assert_eq!(reserve_amount(&admin, "ETH").await, "0.250000000000000000");
+    // Exactly what is left can be paid out; a currency without a reserve
+    // gets one for its deposit.
+    assert!(move_for_order(&server, "INR", "100", "ETH", "0.25").await);
+    assert_eq!(reserve_amount(&admin, "ETH").await, "0.000000000000000000");
+    assert_eq!(reserve_amount(&admin, "INR").await, "100.00");
+    assert!(!move_for_order(&server, "BTC", "1", "ETH", "0.000000000000000001").await);
+    assert_eq!(reserve_amount(&admin, "BTC").await, "0.50000000");
+    server.stop().await;
+}

@@ -150,13 +150,11 @@ pub fn parse_simple_price(body: &[u8]) -> Result<Fetched, String> {
             volume_24h_usd: non_negative(field("usd_24h_vol")?),
             change_24h_pct: change,
         });
-        if price > Decimal::ZERO {
-            out.rates.push(NewRate {
-                base: *code,
-                quote: USD,
-                rate: price,
-            });
-        }
+        out.rates.push(NewRate {
+            base: *code,
+            quote: USD,
+            rate: price,
+        });
     }
     Ok(out)
 }
