@@ -1507,10 +1507,10 @@ pub enum AuditEntity {
     /// `EXCHANGE_ORDER`.
     #[sea_orm(string_value = "EXCHANGE_ORDER")]
     ExchangeOrder,
-    /// `RESERVE`.
+    /// `RESERVE`: an exchange reserve (its label is the currency code).
     #[sea_orm(string_value = "RESERVE")]
     Reserve,
-    /// `EXCHANGE_RATE`.
+    /// `EXCHANGE_RATE`: a rate recorded by hand.
     #[sea_orm(string_value = "EXCHANGE_RATE")]
     ExchangeRate,
 }

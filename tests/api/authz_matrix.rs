@@ -456,6 +456,33 @@ const ROWS: &[Row] = &[
         r#"mutation($id: ID!) { requestVerificationDocuments(input: { verificationRequestId: $id, remarks: "more" }) { verificationRequest { id } } }"#,
         ADMIN_ONLY,
     ),
+    // exchange market data and reserves (issue 13)
+    row(
+        "exchangeRate",
+        r#"{ exchangeRate(baseCurrency: "BTC", quoteCurrency: "USD") }"#,
+        ALL,
+    ),
+    row(
+        "priceHistory",
+        r#"{ priceHistory(currency: "BTC", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { priceUsd } }"#,
+        ALL,
+    ),
+    row(
+        "priceCandles",
+        r#"{ priceCandles(currency: "BTC", interval: H1, from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { open } }"#,
+        ALL,
+    ),
+    row("reserves", "{ reserves { currency amount } }", ADMIN_ONLY),
+    row(
+        "adjustReserve",
+        r#"mutation { adjustReserve(input: { currency: "BTC", delta: "0", reason: "matrix" }) { reserve { amount } } }"#,
+        ADMIN_ONLY,
+    ),
+    row(
+        "setExchangeRate",
+        r#"mutation { setExchangeRate(input: { baseCurrency: "BTC", quoteCurrency: "USD", rate: "0" }) { rate { rate } } }"#,
+        ADMIN_ONLY,
+    ),
 ];
 
 /// What a response says about authorization; panics on a request error

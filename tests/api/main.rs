@@ -13,6 +13,7 @@ mod entities;
 mod enums;
 mod events;
 mod exchange;
+mod exchange_market;
 mod graphiql;
 mod hardening;
 mod http_conformance;

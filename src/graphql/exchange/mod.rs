@@ -1,12 +1,16 @@
-//! The exchange over GraphQL: pairs, quotes, orders (placing, reading,
-//! the staff list, operators' decisions) and the live
-//! `exchangeOrderUpdated`. Resolvers parse, call `service::exchange` and
-//! map the rows.
+//! The exchange over GraphQL. Each part keeps its roots in its own file
+//! (pairs, quotes and orders in [`query`] and [`mutation`], market data in
+//! [`market`], reserves in [`reserves`]) and they merge here into the
+//! domain's roots; the live `exchangeOrderUpdated` is in [`subscription`].
+//! Resolvers parse, call one service function (`service::exchange`) and
+//! map the result.
 
 mod inputs;
 pub mod loaders;
+pub mod market;
 mod mutation;
 mod query;
+pub mod reserves;
 mod subscription;
 mod types;
 
@@ -15,10 +19,14 @@ use async_graphql::MergedObject;
 pub use subscription::ExchangeSubscription;
 pub use types::ExchangeOrder;
 
-/// Exchange queries.
+/// The exchange's queries.
 #[derive(MergedObject, Default)]
-pub struct ExchangeQuery(query::OrderQuery);
+pub struct ExchangeQuery(query::OrderQuery, market::MarketQuery, reserves::ReserveQuery);
 
-/// Exchange mutations.
+/// The exchange's mutations.
 #[derive(MergedObject, Default)]
-pub struct ExchangeMutation(mutation::OrderMutation);
+pub struct ExchangeMutation(
+    mutation::OrderMutation,
+    market::MarketMutation,
+    reserves::ReserveMutation,
+);

@@ -27,8 +27,9 @@ use crate::infra::jobs::{self, Worker};
 
 /// Schedules the exchange's recurring jobs and registers their handlers
 /// (each runs on one instance at a time): the pool refill (due at once on
-/// a fresh database, so a new server has addresses, then every minute)
-/// and the expiry of orders that waited too long for their deposit.
+/// a fresh database, so a new server has addresses, then every minute),
+/// the expiry of orders that waited too long for their deposit, and the
+/// price feed's poll when a feed URL is configured.
 pub async fn register_jobs(ctx: &Ctx, worker: &mut Worker) {
     if let Err(e) = jobs::ensure_recurring(&ctx.background_db, pool::REFILL_JOB, pool::REFILL_EVERY).await {
         tracing::warn!(error = %e, "cannot schedule the address pool refill");
@@ -52,4 +53,12 @@ pub async fn register_jobs(ctx: &Ctx, worker: &mut Worker) {
             Ok(())
         }
     });
+    let exchange = &ctx.config.exchange;
+    rates::register_feed_job(
+        &ctx.background_db,
+        worker,
+        exchange.price_api_url.as_deref(),
+        exchange.price_poll,
+    )
+    .await;
 }
