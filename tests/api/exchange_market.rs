@@ -256,6 +256,14 @@ async fn exchange_market_latest_rate_is_direct_else_inverse_else_crossed_through
     // 64123.123456789012345678 ÷ 3456.789012345678901234
     assert_eq!(rate(&anon, "BTC", "ETH").await, "18.549909533899172207");
     assert_eq!(rate(&anon, "BTC", "BTC").await, "1");
+    // The four look-ups (direct, inverse, both USD legs) are one statement.
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        let before = server.ctx.db.statement_count();
+        assert_eq!(rate(&anon, "BTC", "ETH").await, "18.549909533899172207");
+        counts.push(server.ctx.db.statement_count() - before);
+    }
+    assert_eq!(counts.iter().min(), Some(&1), "statements per exchangeRate: {counts:?}");
     assert_eq!(rate(&anon, "BTC", "INR").await, Value::Null);
 
     // A direct rate wins over the cross; the newest of a pair wins.
