@@ -119,6 +119,8 @@ ALTER TABLE exchange_orders
         CHECK (hold_reason IN ('UNDERPAID', 'OVERPAID', 'BELOW_MINIMUM', 'ABOVE_MAXIMUM',
                                'LATE_DEPOSIT', 'RESERVE_SHORT', 'MANUAL'));
 CREATE INDEX exchange_orders_support_ticket_id_idx ON exchange_orders (support_ticket_id);
+-- Candle volumes: completed orders of a currency by completion time.
+CREATE INDEX exchange_orders_completed_idx ON exchange_orders (completed_at) WHERE status = 'COMPLETED';
 CREATE INDEX exchange_orders_pending_expiry_idx ON exchange_orders (expires_at) WHERE status = 'PENDING';
 CREATE INDEX exchange_orders_status_created_at_idx ON exchange_orders (status, created_at DESC, id DESC);
 
