@@ -313,11 +313,7 @@ async fn an_anonymous_order_runs_its_whole_life_through_graphql_and_the_webhook(
     );
     let db = db(&server).await;
     assert_eq!(
-        count(
-            &db,
-            &format!("SELECT count(*) FROM chain_transactions WHERE tx_hash = 'btctx-1'")
-        )
-        .await,
+        count(&db, "SELECT count(*) FROM chain_transactions WHERE tx_hash = 'btctx-1'").await,
         1
     );
     server.stop().await;

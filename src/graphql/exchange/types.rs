@@ -131,7 +131,8 @@ pub struct ExchangeOrderTransition(Transition);
 #[Object]
 impl ExchangeOrderTransition {
     /// The status before (none for the order's creation).
-    async fn from_status(&self) -> Result<Option<ExchangeOrderStatus>> {
+    #[graphql(name = "fromStatus")]
+    async fn status_before(&self) -> Result<Option<ExchangeOrderStatus>> {
         Ok(self.0.from_status.as_deref().map(db_enum).transpose()?)
     }
     /// The status after.

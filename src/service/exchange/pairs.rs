@@ -75,11 +75,7 @@ impl Pair {
         if self.rate_types.contains(&kind) {
             return Ok(());
         }
-        let offered: Vec<String> = self
-            .rate_types
-            .iter()
-            .map(|r| sea_orm::ActiveEnum::to_value(r))
-            .collect();
+        let offered: Vec<String> = self.rate_types.iter().map(sea_orm::ActiveEnum::to_value).collect();
         Err(AppError::invalid(
             field,
             format!(

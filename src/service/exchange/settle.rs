@@ -83,18 +83,30 @@ pub async fn apply(ctx: &AppContext, currency: &str, report: Report) -> AppResul
     Ok(out)
 }
 
-/// Records the chain transaction, or finds it; `(first sighting, order)`.
-async fn record(
-    tx: &Tx,
-    currency: &str,
-    kind: &str,
-    hash: &str,
-    address: Option<&str>,
+/// A chain transaction as reported.
+struct Reported<'a> {
+    currency: &'a str,
+    kind: &'a str,
+    hash: &'a str,
+    address: Option<&'a str>,
     amount: Option<Decimal>,
     confirmations: i32,
     order: Option<Uuid>,
-    matched: &str,
-) -> AppResult<(bool, Option<Uuid>)> {
+    matched: &'a str,
+}
+
+/// Records the chain transaction, or finds it; `(first sighting, order)`.
+async fn record(tx: &Tx, r: Reported<'_>) -> AppResult<(bool, Option<Uuid>)> {
+    let Reported {
+        currency,
+        kind,
+        hash,
+        address,
+        amount,
+        confirmations,
+        order,
+        matched,
+    } = r;
     let inserted = tx
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -157,14 +169,16 @@ async fn deposit(
     };
     let (first, order) = record(
         tx,
-        &info.code,
-        "DEPOSIT",
-        hash,
-        Some(address),
-        Some(amount),
-        confirmations,
-        order,
-        matched,
+        Reported {
+            currency: &info.code,
+            kind: "DEPOSIT",
+            hash,
+            address: Some(address),
+            amount: Some(amount),
+            confirmations,
+            order,
+            matched,
+        },
     )
     .await?;
     let Some(order_id) = order else {
@@ -427,14 +441,16 @@ async fn payout(
     }
     let (first, _) = record(
         tx,
-        &info.code,
-        "PAYOUT",
-        hash,
-        None,
-        None,
-        confirmations,
-        Some(order_id),
-        "ORDER",
+        Reported {
+            currency: &info.code,
+            kind: "PAYOUT",
+            hash,
+            address: None,
+            amount: None,
+            confirmations,
+            order: Some(order_id),
+            matched: "ORDER",
+        },
     )
     .await?;
     if o.status != S::Sending.to_value() {
