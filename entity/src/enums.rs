@@ -1507,6 +1507,12 @@ pub enum AuditEntity {
     /// `EXCHANGE_ORDER`.
     #[sea_orm(string_value = "EXCHANGE_ORDER")]
     ExchangeOrder,
+    /// `CURRENCY`: a currency's exchange settings (its label is the code).
+    #[sea_orm(string_value = "CURRENCY")]
+    Currency,
+    /// `EXCHANGE_PAIR`: a pair's limits and rate types (label `FROM/TO`).
+    #[sea_orm(string_value = "EXCHANGE_PAIR")]
+    ExchangePair,
     /// `RESERVE`: an exchange reserve (its label is the currency code).
     #[sea_orm(string_value = "RESERVE")]
     Reserve,

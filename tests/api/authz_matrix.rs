@@ -141,6 +141,16 @@ const ROWS: &[Row] = &[
         ALL,
     ),
     row(
+        "updateExchangeCurrency",
+        r#"mutation { updateExchangeCurrency(input: { code: "XX", confirmationsRequired: -1 }) { currency { code } } }"#,
+        ADMIN_ONLY,
+    ),
+    row(
+        "saveExchangePair",
+        r#"mutation { saveExchangePair(input: { fromCurrency: "BTC", toCurrency: "BTC", minAmount: "0", maxAmount: "0", rateTypes: [] }) { pair { fromCurrency } } }"#,
+        ADMIN_ONLY,
+    ),
+    row(
         "decideExchangeOrder",
         r#"mutation($id: ID!) { decideExchangeOrder(input: { orderId: $id, decision: FAIL, reason: "x" }) { order { id } } }"#,
         ADMIN_ONLY,

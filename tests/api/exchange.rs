@@ -776,3 +776,85 @@ async fn an_order_page_and_tickets_showing_their_orders_cost_the_same_statements
     assert_eq!(measure(tickets(5)).await, measure(tickets(30)).await);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn operators_set_confirmations_limits_and_rate_types_and_customers_cannot() {
+    let server = server().await;
+    let admin = server.admin().await;
+    market(&server, &admin, "20", "100").await;
+    let carol = server.customer("carol").await;
+    const CURRENCY: &str = "mutation($i: UpdateExchangeCurrencyInput!) { updateExchangeCurrency(input: $i) { currency { code confirmationsRequired networkFee rotationPolicy rotationThreshold } } }";
+    const PAIR: &str = "mutation($i: SaveExchangePairInput!) { saveExchangePair(input: $i) { pair { fromCurrency minAmount maxAmount rateTypes } } }";
+    let one_conf = json!({"i": {"code": "BTC", "confirmationsRequired": 1}});
+    assert_eq!(
+        carol.client.run(CURRENCY, one_conf.clone()).await.error_code(),
+        Some("FORBIDDEN")
+    );
+    let r = admin.client.run(CURRENCY, one_conf).await;
+    assert_eq!(
+        r.data()["updateExchangeCurrency"]["currency"]["confirmationsRequired"],
+        1,
+        "{:?}",
+        r.body
+    );
+    let r = admin
+        .client
+        .run(CURRENCY, json!({"i": {"code": "BTC", "networkFee": "0.000000001"}}))
+        .await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "finer than a satoshi");
+    let r = admin
+        .client
+        .run(PAIR, json!({"i": {"fromCurrency": "BTC", "toCurrency": "ETH", "minAmount": "0.01", "maxAmount": "2", "rateTypes": ["FLOAT"]}}))
+        .await;
+    assert_eq!(
+        r.data()["saveExchangePair"]["pair"]["rateTypes"],
+        json!(["FLOAT"]),
+        "{:?}",
+        r.body
+    );
+    let r = admin
+        .client
+        .run(PAIR, json!({"i": {"fromCurrency": "BTC", "toCurrency": "ETH", "minAmount": "3", "maxAmount": "2", "rateTypes": ["FLOAT"]}}))
+        .await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"));
+    // The new limits and rate types apply at once.
+    let r = carol
+        .client
+        .run(
+            "{ exchangeQuote(fromCurrency: \"BTC\", toCurrency: \"ETH\", fromAmount: \"0.005\") { toAmount } }",
+            json!({}),
+        )
+        .await;
+    assert!(r.error_message().contains("0.01"), "{:?}", r.body);
+    let r = carol
+        .client
+        .run(
+            "{ exchangeQuote(fromCurrency: \"BTC\", toCurrency: \"ETH\", fromAmount: \"0.1\", rateType: FIXED) { quoteId } }",
+            json!({}),
+        )
+        .await;
+    assert!(r.error_message().contains("only FLOAT"), "{:?}", r.body);
+    // One confirmation now exchanges the deposit.
+    let (order, _) = float_order(&carol.client, "0.1").await;
+    let (s, b) = deliver(
+        &server,
+        "BTC",
+        deposit(order["depositAddress"].as_str().unwrap(), "one-conf", "0.1", 1),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        read(&carol.client, order["id"].as_str().unwrap(), None).await["status"],
+        "SENDING"
+    );
+    let db = db(&server).await;
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM audit_logs WHERE entity_type IN ('CURRENCY', 'EXCHANGE_PAIR')"
+        )
+        .await,
+        2
+    );
+    server.stop().await;
+}

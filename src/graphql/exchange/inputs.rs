@@ -2,11 +2,12 @@
 
 use async_graphql::{Enum, InputObject, ID};
 use chrono::{DateTime, Utc};
-use entity::enums::{ExchangeOrderStatus, RateType};
+use entity::enums::{ExchangeOrderStatus, RateType, RotationPolicy};
 
 use crate::error::AppError;
 use crate::graphql::convert::parse_opt_id;
 use crate::graphql::scalars::Money;
+use crate::service::exchange::catalog::{CurrencyEdit, PairEdit};
 use crate::service::exchange::orders::{NewOrder, OrderFilter};
 use crate::service::exchange::quotes::QuoteAsk;
 use crate::service::exchange::settle::Decision;
@@ -104,4 +105,76 @@ pub struct DecideExchangeOrderInput {
     pub decision: ExchangeHoldDecision,
     /// Why (kept in the order's log and the audit trail).
     pub reason: String,
+}
+
+/// Changes to a currency's exchange settings (omitted fields keep theirs).
+#[derive(InputObject)]
+pub struct UpdateExchangeCurrencyInput {
+    /// The currency's code.
+    pub code: String,
+    /// Confirmations a deposit needs before it is exchanged (0 to 1000).
+    pub confirmations_required: Option<i32>,
+    /// What a payout costs on chain, taken from the payout.
+    pub network_fee: Option<Money>,
+    /// PER_ORDER: every order gets a never-used address; POOLED: recycled
+    /// ones below the threshold.
+    pub rotation_policy: Option<RotationPolicy>,
+    /// Orders of at least this amount get a never-used address.
+    pub rotation_threshold: Option<Money>,
+    /// Removes the threshold.
+    #[graphql(default)]
+    pub clear_rotation_threshold: bool,
+}
+
+impl UpdateExchangeCurrencyInput {
+    /// The service's edit, and the currency.
+    pub fn service(self) -> Result<(CurrencyCode, CurrencyEdit), AppError> {
+        let code = CurrencyCode::parse_field(&self.code, "code")?;
+        let threshold = if self.clear_rotation_threshold {
+            Some(None)
+        } else {
+            self.rotation_threshold.map(|m| Some(m.0))
+        };
+        Ok((
+            code,
+            CurrencyEdit {
+                confirmations_required: self.confirmations_required,
+                network_fee: self.network_fee.map(|m| m.0),
+                rotation_policy: self.rotation_policy,
+                rotation_threshold: threshold,
+            },
+        ))
+    }
+}
+
+/// A pair the exchange trades, as an operator saves it.
+#[derive(InputObject)]
+pub struct SaveExchangePairInput {
+    /// The currency sent.
+    pub from_currency: String,
+    /// The currency received.
+    pub to_currency: String,
+    /// Smallest amount of `fromCurrency` accepted.
+    pub min_amount: Money,
+    /// Largest amount of `fromCurrency` accepted.
+    pub max_amount: Money,
+    /// The rate types offered.
+    pub rate_types: Vec<RateType>,
+    /// false takes the pair off the list (orders in flight go on).
+    #[graphql(default = true)]
+    pub is_active: bool,
+}
+
+impl SaveExchangePairInput {
+    /// The service's edit.
+    pub fn service(self) -> Result<PairEdit, AppError> {
+        Ok(PairEdit {
+            from: CurrencyCode::parse_field(&self.from_currency, "fromCurrency")?,
+            to: CurrencyCode::parse_field(&self.to_currency, "toCurrency")?,
+            min_amount: self.min_amount.0,
+            max_amount: self.max_amount.0,
+            rate_types: self.rate_types,
+            is_active: self.is_active,
+        })
+    }
 }

@@ -3,11 +3,16 @@
 
 use async_graphql::{Context, Object, Result};
 
-use super::inputs::{CreateExchangeOrderInput, DecideExchangeOrderInput};
-use super::types::{CreateExchangeOrderPayload, ExchangeOrder, ExchangeOrderPayload};
+use super::inputs::{
+    CreateExchangeOrderInput, DecideExchangeOrderInput, SaveExchangePairInput, UpdateExchangeCurrencyInput,
+};
+use super::types::{
+    CreateExchangeOrderPayload, ExchangeCurrency, ExchangeCurrencyPayload, ExchangeOrder, ExchangeOrderPayload,
+    ExchangePair, ExchangePairPayload,
+};
 use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::parse_id;
-use crate::service::exchange::{orders, settle};
+use crate::service::exchange::{catalog, orders, settle};
 
 /// Exchange order mutations.
 #[derive(Default)]
@@ -41,6 +46,29 @@ impl OrderMutation {
         let order = settle::decide(app(ctx)?, viewer(ctx), id, input.decision.into(), &input.reason).await?;
         Ok(ExchangeOrderPayload {
             order: ExchangeOrder::new(order.into()),
+        })
+    }
+
+    /// Changes a currency's confirmations, network fee or rotation policy
+    /// (admins: `exchange.rates.manage`; audited).
+    async fn update_exchange_currency(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateExchangeCurrencyInput,
+    ) -> Result<ExchangeCurrencyPayload> {
+        let (code, edit) = input.service()?;
+        let c = catalog::edit_currency(app(ctx)?, viewer(ctx), code, edit).await?;
+        Ok(ExchangeCurrencyPayload {
+            currency: ExchangeCurrency::new(c),
+        })
+    }
+
+    /// Creates or changes a pair's limits and rate types (admins:
+    /// `exchange.rates.manage`; audited).
+    async fn save_exchange_pair(&self, ctx: &Context<'_>, input: SaveExchangePairInput) -> Result<ExchangePairPayload> {
+        let pair = catalog::save_pair(app(ctx)?, viewer(ctx), input.service()?).await?;
+        Ok(ExchangePairPayload {
+            pair: pair.map(ExchangePair::from),
         })
     }
 }

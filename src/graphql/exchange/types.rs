@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use entity::enums::{ChainNetwork, ExchangeOrderStatus, HoldReason, RateType, TransitionActor};
+use entity::enums::{ChainNetwork, ExchangeOrderStatus, HoldReason, RateType, RotationPolicy, TransitionActor};
 
 use crate::graphql::convert::{db_enum, id};
 use crate::graphql::loaders::loaders;
 use crate::graphql::scalars::Money;
 use crate::service::exchange::orders::Transition;
-use crate::service::exchange::pairs::Pair;
+use crate::service::exchange::pairs::{CurrencyInfo, Pair};
 use crate::service::exchange::quotes::Quote;
 use crate::service::exchange::view::OrderView;
 
@@ -303,4 +303,52 @@ pub struct CreateExchangeOrderPayload {
 pub struct ExchangeOrderPayload {
     /// The order as it now is.
     pub order: ExchangeOrder,
+}
+
+/// A currency's exchange settings.
+#[derive(SimpleObject)]
+pub struct ExchangeCurrency {
+    /// The currency's code.
+    pub code: String,
+    /// Decimal places of its amounts.
+    pub decimals: i32,
+    /// The chain it travels on.
+    pub network: Option<ChainNetwork>,
+    /// Confirmations a deposit needs before it is exchanged.
+    pub confirmations_required: i32,
+    /// What a payout costs on chain.
+    pub network_fee: Money,
+    /// How deposit addresses are given out.
+    pub rotation_policy: Option<RotationPolicy>,
+    /// Orders of at least this amount get a never-used address.
+    pub rotation_threshold: Option<Money>,
+}
+
+impl ExchangeCurrency {
+    /// From the service's view.
+    pub fn new(c: CurrencyInfo) -> Self {
+        ExchangeCurrency {
+            code: c.code.clone(),
+            decimals: c.decimals as i32,
+            network: c.network,
+            confirmations_required: c.confirmations,
+            network_fee: Money(c.network_fee.normalize()),
+            rotation_policy: crate::service::exchange::view::parse(&c.row.rotation_policy).ok(),
+            rotation_threshold: c.row.rotation_threshold.map(|t| Money(t.normalize())),
+        }
+    }
+}
+
+/// A currency after an edit.
+#[derive(SimpleObject)]
+pub struct ExchangeCurrencyPayload {
+    /// The currency as it now is.
+    pub currency: ExchangeCurrency,
+}
+
+/// A pair after an edit.
+#[derive(SimpleObject)]
+pub struct ExchangePairPayload {
+    /// The pair, or null once deactivated.
+    pub pair: Option<ExchangePair>,
 }

@@ -6,6 +6,7 @@
 //! ([`rates`]).
 
 pub mod address;
+pub mod catalog;
 pub mod chain;
 pub mod events;
 pub mod expiry;
