@@ -693,8 +693,10 @@ pub enum CurrencyKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum RotationPolicy {
+    /// Every order gets a never-used address.
     #[sea_orm(string_value = "PER_ORDER")]
     PerOrder,
+    /// Orders below the rotation threshold get a recycled address.
     #[sea_orm(string_value = "POOLED")]
     Pooled,
 }

@@ -26,7 +26,7 @@ impl OrderMutation {
     async fn create_exchange_order(
         &self,
         ctx: &Context<'_>,
-        input: CreateExchangeOrderInput,
+        #[graphql(desc = "The order.")] input: CreateExchangeOrderInput,
     ) -> Result<CreateExchangeOrderPayload> {
         let placed = orders::place(app(ctx)?, viewer(ctx), input.service()?).await?;
         Ok(CreateExchangeOrderPayload {
@@ -40,7 +40,7 @@ impl OrderMutation {
     async fn decide_exchange_order(
         &self,
         ctx: &Context<'_>,
-        input: DecideExchangeOrderInput,
+        #[graphql(desc = "The decision.")] input: DecideExchangeOrderInput,
     ) -> Result<ExchangeOrderPayload> {
         let id = parse_id(&input.order_id, "orderId")?;
         let order = settle::decide(app(ctx)?, viewer(ctx), id, input.decision.into(), &input.reason).await?;
@@ -54,7 +54,7 @@ impl OrderMutation {
     async fn update_exchange_currency(
         &self,
         ctx: &Context<'_>,
-        input: UpdateExchangeCurrencyInput,
+        #[graphql(desc = "The changes.")] input: UpdateExchangeCurrencyInput,
     ) -> Result<ExchangeCurrencyPayload> {
         let (code, edit) = input.service()?;
         let c = catalog::edit_currency(app(ctx)?, viewer(ctx), code, edit).await?;
@@ -65,7 +65,11 @@ impl OrderMutation {
 
     /// Creates or changes a pair's limits and rate types (admins:
     /// `exchange.rates.manage`; audited).
-    async fn save_exchange_pair(&self, ctx: &Context<'_>, input: SaveExchangePairInput) -> Result<ExchangePairPayload> {
+    async fn save_exchange_pair(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The pair.")] input: SaveExchangePairInput,
+    ) -> Result<ExchangePairPayload> {
         let pair = catalog::save_pair(app(ctx)?, viewer(ctx), input.service()?).await?;
         Ok(ExchangePairPayload {
             pair: pair.map(ExchangePair::from),

@@ -59,6 +59,8 @@ impl From<Pair> for ExchangePair {
 /// What an exchange would give, now.
 pub struct ExchangeQuote(pub Quote);
 
+/// What an exchange would give, now: rate, fees, amount received and the
+/// pair's limits (a FIXED quote also its id and expiry).
 #[Object]
 impl ExchangeQuote {
     /// FIXED only: pass it to `createExchangeOrder` before `expiresAt`.
@@ -128,6 +130,7 @@ enum ActorKind {
 /// One step of an order's life.
 pub struct ExchangeOrderTransition(Transition);
 
+/// One step of an order's life: from which status to which, who and why.
 #[Object]
 impl ExchangeOrderTransition {
     /// The status before (none for the order's creation).
@@ -174,6 +177,8 @@ impl ExchangeOrder {
     }
 }
 
+/// An exchange order: what is sent and received, where, and where it is
+/// in its life.
 #[Object]
 impl ExchangeOrder {
     /// The order's id.
