@@ -25,6 +25,7 @@ pub mod commerce;
 pub mod context;
 pub mod convert;
 pub mod docs;
+pub mod exchange;
 pub mod extensions;
 pub mod guard;
 pub mod identity;
@@ -56,6 +57,7 @@ pub struct Query(
     commerce::CommerceQuery,
     approval::ApprovalQuery,
     verification::VerificationQuery,
+    exchange::ExchangeQuery,
 );
 
 /// Live updates over a WebSocket to `/graphql` (the graphql-transport-ws

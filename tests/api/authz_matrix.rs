@@ -424,6 +424,8 @@ const ROWS: &[Row] = &[
         r#"mutation($id: ID!) { requestVerificationDocuments(input: { verificationRequestId: $id, remarks: "more" }) { verificationRequest { id } } }"#,
         ADMIN_ONLY,
     ),
+    // exchange (issue 13)
+    row("addressPools", "{ addressPools { currency network watchOnly free inUse quarantined total } }", ADMIN_ONLY),
 ];
 
 /// What a response says about authorization; panics on a request error

@@ -12,6 +12,7 @@ mod commerce_loaders;
 mod entities;
 mod enums;
 mod events;
+mod exchange_pool;
 mod graphiql;
 mod hardening;
 mod http_conformance;

@@ -265,9 +265,9 @@ impl PoolKeys {
     /// every `pool_xpubs` entry parsed (a bad one fails start-up).
     pub fn load(config: &ExchangeConfig, master_key: &[u8; 32]) -> Result<Self, KeyError> {
         let seed = match &config.pool_seed {
-            Some(hex) => Zeroizing::new(
-                alloy_primitives::hex::decode(hex).map_err(|_| KeyError::Seed("expected hex".into()))?,
-            ),
+            Some(hex) => {
+                Zeroizing::new(alloy_primitives::hex::decode(hex).map_err(|_| KeyError::Seed("expected hex".into()))?)
+            }
             None => seed_from_master(master_key),
         };
         master(&seed, BitcoinNetwork::Mainnet)?;

@@ -131,7 +131,10 @@ fn bip84_vectors_from_the_abandon_mnemonic() {
     }
     // The first change address, m/84'/0'/0'/1/0.
     let change = account
-        .derive_priv(&secp, &[ChildNumber::Normal { index: 1 }, ChildNumber::Normal { index: 0 }])
+        .derive_priv(
+            &secp,
+            &[ChildNumber::Normal { index: 1 }, ChildNumber::Normal { index: 0 }],
+        )
         .unwrap();
     assert_eq!(
         address_of(&change.private_key.public_key(&secp), ChainNetwork::Bitcoin, Mainnet),
@@ -153,7 +156,10 @@ fn watch_only_derivation_equals_private_derivation() {
         assert!(w.private_key.is_none());
         assert!(p.private_key.is_some());
     }
-    assert_eq!(watch.derive(&secp, ChainNetwork::Bitcoin, Mainnet, 0).unwrap().address, BIP84_RECEIVE[0]);
+    assert_eq!(
+        watch.derive(&secp, ChainNetwork::Bitcoin, Mainnet, 0).unwrap().address,
+        BIP84_RECEIVE[0]
+    );
     // The same for the account chains, from their xpub.
     for network in [ChainNetwork::Ethereum, ChainNetwork::Tron] {
         let Account::Private(xprv) = account_from_seed(&secp, &seed, network, Mainnet).unwrap() else {
@@ -234,15 +240,24 @@ fn pool_keys_seed_comes_from_config_or_the_master_key_and_never_prints() {
     let master_key = [7u8; 32];
     let derived = PoolKeys::load(&config, &master_key).unwrap();
     assert_ne!(derived.seed.as_slice(), &master_key[..]);
-    assert_eq!(derived.seed.as_slice(), PoolKeys::load(&config, &master_key).unwrap().seed.as_slice());
+    assert_eq!(
+        derived.seed.as_slice(),
+        PoolKeys::load(&config, &master_key).unwrap().seed.as_slice()
+    );
     config.pool_seed = Some(ABANDON_SEED.to_string());
     config.pool_xpubs.insert("ETH".into(), BIP84_ZPUB.into());
     let keys = PoolKeys::load(&config, &master_key).unwrap();
     assert!(keys.is_watch_only("eth") && !keys.is_watch_only("BTC"));
     let got = keys.derive_range("BTC", ChainNetwork::Bitcoin, Mainnet, 0, 2).unwrap();
-    assert_eq!(got.iter().map(|k| k.address.as_str()).collect::<Vec<_>>(), BIP84_RECEIVE);
+    assert_eq!(
+        got.iter().map(|k| k.address.as_str()).collect::<Vec<_>>(),
+        BIP84_RECEIVE
+    );
     let printed = format!("{keys:?} {got:?}");
-    assert!(!printed.contains("5eb00bbd") && printed.contains("redacted"), "{printed}");
+    assert!(
+        !printed.contains("5eb00bbd") && printed.contains("redacted"),
+        "{printed}"
+    );
     let secret = got[0].private_key.as_ref().unwrap().secret_bytes();
     let secret_hex = alloy_primitives::hex::encode(secret);
     assert!(!printed.contains(&secret_hex));

@@ -256,7 +256,11 @@ async fn derive_inline<C: ConnectionTrait>(
             ))
             .await?;
         if let Some(row) = row {
-            tracing::info!(currency, index = key.index, "address pool was empty: derived one for an order");
+            tracing::info!(
+                currency,
+                index = key.index,
+                "address pool was empty: derived one for an order"
+            );
             return Ok(row.try_get::<String>("", "address")?);
         }
         index = index.saturating_add(1);
