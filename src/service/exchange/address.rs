@@ -219,6 +219,9 @@ mod tests {
     use super::*;
     use BitcoinNetwork::{Mainnet, Regtest, Testnet};
 
+    /// What a vector's refusal must say.
+    type Expect = fn(&AddressError) -> bool;
+
     fn btc(net: BitcoinNetwork, raw: &str) -> Result<String, AddressError> {
         validate(ChainNetwork::Bitcoin, net, raw)
     }
@@ -262,7 +265,7 @@ mod tests {
     #[test]
     fn bip173_invalid_addresses_are_refused_with_a_reason() {
         use AddressError as E;
-        let cases: &[(&str, fn(&AddressError) -> bool)] = &[
+        let cases: &[(&str, Expect)] = &[
             ("tc1qw508d6qejxtdg4y5r3zarvary0c5xw7kg3g4ty", |e| {
                 matches!(e, E::Format(_))
             }),
@@ -322,54 +325,54 @@ mod tests {
     #[test]
     fn bip350_invalid_addresses_are_refused_with_a_reason() {
         use AddressError as E;
-        let checksum = |e: &AddressError| matches!(e, E::Checksum(_));
-        let program = |e: &AddressError| matches!(e, E::WitnessProgram(_));
-        let cases: &[(&str, &dyn Fn(&AddressError) -> bool)] = &[
-            ("tc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vq5zuyut", &|e| {
+        let checksum: Expect = |e| matches!(e, E::Checksum(_));
+        let program: Expect = |e| matches!(e, E::WitnessProgram(_));
+        let cases: &[(&str, Expect)] = &[
+            ("tc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vq5zuyut", |e| {
                 matches!(e, E::Format(_))
             }),
             (
                 "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqh2y7hd",
-                &checksum,
+                checksum,
             ),
             (
                 "tb1z0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqglt7rf",
-                &checksum,
+                checksum,
             ),
             (
                 "BC1S0XLXVLHEMJA6C4DQV22UAPCTQUPFHLXM9H8Z3K2E72Q4K9HCZ7VQ54WELL",
-                &checksum,
+                checksum,
             ),
-            ("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh", &checksum),
+            ("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh", checksum),
             (
                 "tb1q0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vq24jc47",
-                &checksum,
+                checksum,
             ),
-            ("bc1p38j9r5y49hruaue7wxjce0updqjuyyx0kh56v8s25huc6995vvpql3jow4", &|e| {
+            ("bc1p38j9r5y49hruaue7wxjce0updqjuyyx0kh56v8s25huc6995vvpql3jow4", |e| {
                 matches!(e, E::Character(_))
             }),
             (
                 "BC130XLXVLHEMJA6C4DQV22UAPCTQUPFHLXM9H8Z3K2E72Q4K9HCZ7VQ7ZWS8R",
-                &program,
+                program,
             ),
-            ("bc1pw5dgrnzv", &program),
+            ("bc1pw5dgrnzv", program),
             (
                 "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7v8n0nx0muaewav253zgeav",
-                &program,
+                program,
             ),
-            ("BC1QR508D6QEJXTDG4Y5R3ZARVARYV98GJ9P", &program),
-            ("tb1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vq47Zagq", &|e| {
+            ("BC1QR508D6QEJXTDG4Y5R3ZARVARYV98GJ9P", program),
+            ("tb1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vq47Zagq", |e| {
                 matches!(e, E::MixedCase)
             }),
             (
                 "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7v07qwwzcrf",
-                &program,
+                program,
             ),
             (
                 "tb1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vpggkg4j",
-                &program,
+                program,
             ),
-            ("bc1gmk9yu", &|e| matches!(e, E::Length(_) | E::Checksum(_))),
+            ("bc1gmk9yu", |e| matches!(e, E::Length(_) | E::Checksum(_))),
         ];
         let wrong: Vec<String> = cases
             .iter()
