@@ -60,6 +60,14 @@ pub enum AddressError {
     Format(&'static str),
 }
 
+impl AddressError {
+    /// The refusal as `BAD_USER_INPUT` on `field` (the client's name for
+    /// the address it sent, such as `receivingAddress`).
+    pub fn on_field(&self, field: &str) -> crate::error::AppError {
+        crate::error::AppError::invalid(field, self.to_string())
+    }
+}
+
 /// Checks `raw` as an address of `network` (Bitcoin ones on `btc`) and
 /// returns the form to store: bech32 lower-case, Ethereum EIP-55, Tron as
 /// given. Surrounding white space is ignored.
@@ -489,6 +497,9 @@ mod tests {
             Err(AddressError::Character(_))
         ));
         assert_eq!(eth("  "), Err(AddressError::Empty));
+        let app = AddressError::Empty.on_field("receivingAddress");
+        assert_eq!(app.code(), crate::error::ErrorCode::BadUserInput);
+        assert_eq!(app.to_string(), "receivingAddress: the address is empty");
     }
 
     #[test]
