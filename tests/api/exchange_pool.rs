@@ -188,6 +188,17 @@ async fn exchange_pool_fills_from_the_bip84_seed_with_sealed_keys_and_no_leak() 
     bodies.push(r.body.to_string());
     assert_eq!(r.error_code(), Some("UNAUTHENTICATED"));
 
+    // The refill tops a pool back up and says so (run here, on this
+    // test's thread, so its log line is captured for certain).
+    db.execute_unprepared(
+        "DELETE FROM rotating_addresses WHERE id IN (SELECT id FROM rotating_addresses \
+         WHERE currency = 'BTC' AND used_at IS NULL ORDER BY derivation_index DESC LIMIT 2)",
+    )
+    .await
+    .unwrap();
+    tracing::callsite::rebuild_interest_cache();
+    assert_eq!(pool::refill(&server.ctx).await.unwrap(), 2);
+
     // No seed or private key in the SDL, the logs or any response.
     let captured = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
     assert!(
