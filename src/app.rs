@@ -122,6 +122,9 @@ pub struct AppContext {
     pub storage: crate::infra::storage::Storage,
     /// Sign-in and other rate limits (Redis-backed when configured).
     pub limiter: RateLimiter,
+    /// Sends exchange payouts and refunds; the fake chain unless a real
+    /// signer is wired in (nothing here reaches a network).
+    pub chain: Arc<dyn crate::service::exchange::chain::Chain>,
     /// Local once-per-interval gate for bookkeeping writes (last activity).
     pub throttle: Throttle,
     /// Session checks of this instance, dropped when credentials change.
@@ -187,6 +190,7 @@ impl AppContext {
             jobs,
             background_db,
             limiter,
+            chain: Arc::new(crate::service::exchange::chain::FakeChain::default()),
             storage,
             throttle: Throttle::default(),
             sessions: crate::service::identity::session_cache::SessionCache::registered(),

@@ -61,6 +61,9 @@ pub enum AppError {
     Conflict { message: String, field: Option<String> },
     #[error("insufficient funds")]
     InsufficientFunds,
+    /// `INSUFFICIENT_FUNDS` that says what is short (a reserve's amount).
+    #[error("{0}")]
+    InsufficientFundsDetail(String),
     #[error("{reason}; retry in {retry_after_secs} s")]
     RateLimited {
         retry_after_secs: u64,
@@ -85,7 +88,7 @@ impl AppError {
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::BadUserInput { .. } => ErrorCode::BadUserInput,
             AppError::Conflict { .. } => ErrorCode::Conflict,
-            AppError::InsufficientFunds => ErrorCode::InsufficientFunds,
+            AppError::InsufficientFunds | AppError::InsufficientFundsDetail(_) => ErrorCode::InsufficientFunds,
             AppError::RateLimited { .. } => ErrorCode::RateLimited,
             AppError::Unavailable => ErrorCode::Unavailable,
             AppError::Internal(_) => ErrorCode::Internal,

@@ -1504,4 +1504,13 @@ pub enum AuditEntity {
     /// `USER_KYC`.
     #[sea_orm(string_value = "USER_KYC")]
     UserKyc,
+    /// `EXCHANGE_ORDER`.
+    #[sea_orm(string_value = "EXCHANGE_ORDER")]
+    ExchangeOrder,
+    /// `RESERVE`: an exchange reserve (its label is the currency code).
+    #[sea_orm(string_value = "RESERVE")]
+    Reserve,
+    /// `EXCHANGE_RATE`: a rate recorded by hand.
+    #[sea_orm(string_value = "EXCHANGE_RATE")]
+    ExchangeRate,
 }

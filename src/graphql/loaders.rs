@@ -14,6 +14,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::error::AppError;
 use crate::graphql::commerce::loaders::CommerceLoaders;
+use crate::graphql::exchange::loaders::ExchangeLoaders;
 use crate::graphql::identity::loaders::IdentityLoaders;
 use crate::graphql::support::loaders::SupportLoaders;
 
@@ -54,6 +55,7 @@ pub struct Loaders {
     pub identity: IdentityLoaders,
     pub support: SupportLoaders,
     pub commerce: CommerceLoaders,
+    pub exchange: ExchangeLoaders,
 }
 
 impl Loaders {
@@ -64,7 +66,8 @@ impl Loaders {
         Loaders {
             identity: IdentityLoaders::new(db.clone()),
             support: SupportLoaders::new(db.clone()),
-            commerce: CommerceLoaders::new(db),
+            commerce: CommerceLoaders::new(db.clone()),
+            exchange: ExchangeLoaders::new(db),
         }
     }
 
@@ -75,6 +78,7 @@ impl Loaders {
         l.identity.disable_caches();
         l.support.disable_caches();
         l.commerce.disable_caches();
+        l.exchange.disable_caches();
         l
     }
 }

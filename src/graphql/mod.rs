@@ -68,6 +68,7 @@ pub struct Subscription(
     support::SupportSubscription,
     wallet::WalletSubscription,
     approval::ApprovalSubscription,
+    exchange::ExchangeSubscription,
 );
 
 /// Everything a client can change. Each mutation takes one `input` and
@@ -82,6 +83,7 @@ pub struct Mutation(
     commerce::CommerceMutation,
     approval::ApprovalMutation,
     verification::VerificationMutation,
+    exchange::ExchangeMutation,
 );
 
 /// The executable schema.

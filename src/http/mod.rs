@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/webhooks/payments/{gateway}", post(webhooks::payment))
+        .route("/webhooks/chain/{currency}", post(webhooks::chain))
         .route("/files/{id}", get(files::download))
         .with_state(state)
         .layer(axum::Extension(trusted_proxies))

@@ -59,3 +59,60 @@ pub async fn payment(
         }
     }
 }
+
+/// `POST /webhooks/chain/{currency}`: the chain watcher's deposits and
+/// payouts (see `service::exchange::chain` for the signature and bodies).
+/// Answers 200 `{"status": "applied" | "recorded"}`; 401 bad signature
+/// (nothing written); 404 when the webhook is not configured; 400 signed
+/// but unreadable or about no currency of ours; 409 a transaction hash
+/// reported again with other details; 413 body too large; 500 otherwise
+/// (the watcher retries; nothing was written).
+pub async fn chain(
+    State(state): State<AppState>,
+    Path(currency): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    use crate::service::exchange::{chain, settle};
+    let bytes: Bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            return reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"error": "the body exceeds 64 KiB"}),
+            )
+        }
+    };
+    let cfg = &state.ctx.config.exchange;
+    let header = headers.get(chain::SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    let now = chrono::Utc::now().timestamp();
+    let tolerance = cfg.chain_webhook_tolerance.as_secs() as i64;
+    let report = match chain::verify(cfg.chain_webhook_secret.as_deref(), tolerance, header, &bytes, now) {
+        Ok(r) => r,
+        Err(chain::Refused::Off) => {
+            return reply(
+                StatusCode::NOT_FOUND,
+                json!({"error": "the chain webhook is not configured"}),
+            )
+        }
+        Err(chain::Refused::BadSignature) => return reply(StatusCode::UNAUTHORIZED, json!({"error": "bad signature"})),
+        Err(chain::Refused::Malformed(why)) => return reply(StatusCode::BAD_REQUEST, json!({"error": why})),
+    };
+    match settle::apply(&state.ctx, &currency, report).await {
+        Ok(settle::Outcome::Applied) => reply(StatusCode::OK, json!({"status": "applied"})),
+        Ok(settle::Outcome::Recorded) => reply(StatusCode::OK, json!({"status": "recorded"})),
+        Err(e @ AppError::BadUserInput { .. }) => reply(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
+        Err(e @ AppError::Conflict { .. }) => {
+            tracing::warn!(currency = %currency, error = %e, "chain webhook conflicts with stored data");
+            reply(StatusCode::CONFLICT, json!({"error": e.to_string()}))
+        }
+        Err(e) => {
+            let cause = match &e {
+                AppError::Internal(cause) => format!("{cause:#}"),
+                other => other.to_string(),
+            };
+            tracing::error!(currency = %currency, error = cause, "chain webhook failed");
+            reply(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "internal error"}))
+        }
+    }
+}

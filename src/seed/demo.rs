@@ -663,8 +663,8 @@ fn statements(password_hash: &str, cipher: &Cipher) -> Vec<String> {
     for (key, user, from, to, from_amount, to_amount, rate, fee, status) in orders {
         sql.push(format!(
             "INSERT INTO exchange_orders (id, user_id, from_currency, to_currency, from_amount, to_amount, rate, fee_amount, rate_type, status, \
-             deposit_address, receiving_address, refund_address, transaction_hash, expires_at) VALUES \
-             ({}, {}, {}, {}, {}, {}, {}, {}, 'FLOAT', {}, {}, {}, {}, {}, now() + interval '30 minutes')",
+             deposit_address, receiving_address, refund_address, transaction_hash, expires_at, hold_reason) VALUES \
+             ({}, {}, {}, {}, {}, {}, {}, {}, 'FLOAT', {}, {}, {}, {}, {}, now() + interval '30 minutes', {})",
             id(&format!("exchange:{key}")),
             user.map(id).unwrap_or_else(|| "NULL".into()),
             q(from),
@@ -678,6 +678,7 @@ fn statements(password_hash: &str, cipher: &Cipher) -> Vec<String> {
             q(&format!("demo-receive-{key}")),
             q(&format!("demo-refund-{key}")),
             if *status == "COMPLETED" { q(&format!("0xdemo{}", demo_id(key).simple())) } else { "NULL".into() },
+            if *status == "HOLD" { q("MANUAL") } else { "NULL".into() },
         ));
     }
     for (n, currency, order) in [

@@ -113,6 +113,38 @@ const ROWS: &[Row] = &[
         ADMIN_ONLY,
     ),
     row("unlockUser", "mutation($id: ID!) { unlockUser(input: { userId: $id }) { user { id } } }", ADMIN_ONLY),
+    // exchange (issue 13): quotes, pairs and placing an order are public
+    row("exchangePairs", "{ exchangePairs { fromCurrency } }", ALL),
+    row(
+        "exchangeQuote",
+        r#"{ exchangeQuote(fromCurrency: "BTC", toCurrency: "XX", fromAmount: "1") { toAmount } }"#,
+        ALL,
+    ),
+    row(
+        "exchangeOrder",
+        r#"query($id: ID!) { exchangeOrder(id: $id, accessToken: "xo_guess") { id } }"#,
+        ALL,
+    ),
+    row(
+        "exchangeOrders",
+        "{ exchangeOrders(first: 1) { totalCount nodes { id } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "needsRotatingAddress",
+        r#"{ needsRotatingAddress(currency: "BTC", amount: "1") }"#,
+        ALL,
+    ),
+    row(
+        "createExchangeOrder",
+        r#"mutation { createExchangeOrder(input: { fromCurrency: "BTC", toCurrency: "XX", fromAmount: "1", receivingAddress: "x" }) { accessToken } }"#,
+        ALL,
+    ),
+    row(
+        "decideExchangeOrder",
+        r#"mutation($id: ID!) { decideExchangeOrder(input: { orderId: $id, decision: FAIL, reason: "x" }) { order { id } } }"#,
+        ADMIN_ONLY,
+    ),
     // approvals (issue 12)
     row(
         "approvalRequests",
@@ -424,7 +456,34 @@ const ROWS: &[Row] = &[
         r#"mutation($id: ID!) { requestVerificationDocuments(input: { verificationRequestId: $id, remarks: "more" }) { verificationRequest { id } } }"#,
         ADMIN_ONLY,
     ),
-    // exchange (issue 13)
+    // exchange market data and reserves (issue 13)
+    row(
+        "exchangeRate",
+        r#"{ exchangeRate(baseCurrency: "BTC", quoteCurrency: "USD") }"#,
+        ALL,
+    ),
+    row(
+        "priceHistory",
+        r#"{ priceHistory(currency: "BTC", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { priceUsd } }"#,
+        ALL,
+    ),
+    row(
+        "priceCandles",
+        r#"{ priceCandles(currency: "BTC", interval: H1, from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { open } }"#,
+        ALL,
+    ),
+    row("reserves", "{ reserves { currency amount } }", ADMIN_ONLY),
+    row(
+        "adjustReserve",
+        r#"mutation { adjustReserve(input: { currency: "BTC", delta: "0", reason: "matrix" }) { reserve { amount } } }"#,
+        ADMIN_ONLY,
+    ),
+    row(
+        "setExchangeRate",
+        r#"mutation { setExchangeRate(input: { baseCurrency: "BTC", quoteCurrency: "USD", rate: "0" }) { rate { rate } } }"#,
+        ADMIN_ONLY,
+    ),
+    // exchange address pools (issue 13)
     row("addressPools", "{ addressPools { currency network watchOnly free inUse quarantined total } }", ADMIN_ONLY),
 ];
 
@@ -619,6 +678,14 @@ const fn by_id(
 /// configuration, for their managers only: the table above pins that), or
 /// whose ids are all covered elsewhere.
 const ID_EXEMPT: &[(&str, &str)] = &[
+    (
+        "createExchangeOrder",
+        "a quote id is a bearer reference to a public price; the order made is the caller's (exchange.rs)",
+    ),
+    (
+        "decideExchangeOrder",
+        "operators only (exchange.orders.manage), pinned by the table above; customers are FORBIDDEN (exchange.rs)",
+    ),
     ("saveDepartment", "the department catalogue (departments.manage)"),
     ("createDesignation", "the designation catalogue (departments.manage)"),
     (

@@ -12,6 +12,8 @@ mod commerce_loaders;
 mod entities;
 mod enums;
 mod events;
+mod exchange;
+mod exchange_market;
 mod exchange_pool;
 mod graphiql;
 mod hardening;

@@ -50,11 +50,35 @@ pub(crate) fn attachments(v: &serde_json::Value) -> Vec<Attachment> {
 /// What a ticket is about: one of the customer's own orders, payments and
 /// the like.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct RelatedEntity {
     /// The kind of entity.
     pub entity_type: RelatedEntityType,
     /// The entity's id (look it up with the query for its kind).
     pub entity_id: ID,
+}
+
+#[async_graphql::ComplexObject]
+impl RelatedEntity {
+    /// The exchange order itself, live (status, amounts, transaction
+    /// hashes), when the entity is one: whoever sees the ticket sees the
+    /// order it is about, so nobody has to ask the customer for them.
+    async fn exchange_order(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<crate::graphql::exchange::ExchangeOrder>> {
+        if self.entity_type != RelatedEntityType::ExchangeOrder {
+            return Ok(None);
+        }
+        let order = crate::graphql::convert::parse_id(&self.entity_id, "entityId")?;
+        Ok(crate::graphql::loaders::loaders(ctx)?
+            .exchange
+            .orders
+            .load_one(order)
+            .await
+            .map_err(|e| e.to_graphql())?
+            .map(|o| crate::graphql::exchange::ExchangeOrder::new(o.into())))
+    }
 }
 
 /// A support ticket, seen through the viewer's eyes: internal notes appear

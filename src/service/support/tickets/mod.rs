@@ -6,6 +6,7 @@
 
 pub mod intake;
 pub mod queries;
+pub mod system;
 pub mod workflow;
 
 pub use intake::{create, create_in, ingest, ingest_in, CreateTicket, Inbound, RelatedEntityType};
