@@ -493,6 +493,8 @@ const ROWS: &[Row] = &[
         r#"mutation { setExchangeRate(input: { baseCurrency: "BTC", quoteCurrency: "USD", rate: "0" }) { rate { rate } } }"#,
         ADMIN_ONLY,
     ),
+    // exchange address pools (issue 13)
+    row("addressPools", "{ addressPools { currency network watchOnly free inUse quarantined total } }", ADMIN_ONLY),
 ];
 
 /// What a response says about authorization; panics on a request error

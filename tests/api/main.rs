@@ -14,6 +14,7 @@ mod enums;
 mod events;
 mod exchange;
 mod exchange_market;
+mod exchange_pool;
 mod graphiql;
 mod hardening;
 mod http_conformance;

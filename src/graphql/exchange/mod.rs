@@ -1,7 +1,8 @@
 //! The exchange over GraphQL. Each part keeps its roots in its own file
 //! (pairs, quotes and orders in [`query`] and [`mutation`], market data in
-//! [`market`], reserves in [`reserves`]) and they merge here into the
-//! domain's roots; the live `exchangeOrderUpdated` is in [`subscription`].
+//! [`market`], reserves in [`reserves`], the address pools in [`pool`])
+//! and they merge here into the domain's roots; the live
+//! `exchangeOrderUpdated` is in [`subscription`].
 //! Resolvers parse, call one service function (`service::exchange`) and
 //! map the result.
 
@@ -9,6 +10,7 @@ mod inputs;
 pub mod loaders;
 pub mod market;
 mod mutation;
+pub mod pool;
 mod query;
 pub mod reserves;
 mod subscription;
@@ -21,7 +23,12 @@ pub use types::ExchangeOrder;
 
 /// The exchange's queries.
 #[derive(MergedObject, Default)]
-pub struct ExchangeQuery(query::OrderQuery, market::MarketQuery, reserves::ReserveQuery);
+pub struct ExchangeQuery(
+    query::OrderQuery,
+    market::MarketQuery,
+    reserves::ReserveQuery,
+    pool::PoolQuery,
+);
 
 /// The exchange's mutations.
 #[derive(MergedObject, Default)]

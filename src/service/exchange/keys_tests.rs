@@ -196,6 +196,16 @@ fn ethereum_address_of_a_published_key() {
     let decoded = bitcoin::base58::decode_check(&tron).unwrap();
     assert_eq!(decoded[0], 0x41);
     assert_eq!(&decoded[1..], &hex("2c7536e3605d9c16a7a3d7b1898e529396a65c23")[..]);
+    let valid = crate::service::exchange::address::validate(ChainNetwork::Tron, Mainnet, &tron);
+    assert_eq!(valid, Ok(tron.clone()));
+    // The same address with its last character changed breaks the checksum.
+    let mut broken = tron.clone();
+    let last = broken.pop().unwrap();
+    broken.push(if last == '1' { '2' } else { '1' });
+    assert!(matches!(
+        crate::service::exchange::address::validate(ChainNetwork::Tron, Mainnet, &broken),
+        Err(crate::service::exchange::address::AddressError::Checksum(_))
+    ));
 }
 
 #[test]

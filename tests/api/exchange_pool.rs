@@ -1,0 +1,366 @@
+//! The rotating deposit-address pool (issue 13): a fresh server fills
+//! every crypto pool through its refill job; with BIP84's test seed the BTC
+//! pool holds BIP84's published addresses and their private keys as
+//! ciphertext under the master key; watch-only from BIP84's zpub gives the
+//! same addresses with no key at all; no key or seed reaches the SDL, the
+//! logs or a response; only operators see the pools. Claims (as the order
+//! code makes them, inside its transaction) never share an address, and
+//! quarantine and late-deposit ownership hold.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
+use serde_json::{json, Value};
+use switchboard::infra::crypto::{decode_master_key, Cipher};
+use switchboard::service::exchange::pool;
+use uuid::Uuid;
+
+use crate::storage::{count, db};
+use crate::support::gql::Client;
+use crate::support::{ServerOptions, TestServer, TEST_MASTER_KEY};
+
+/// The BIP39 seed of "abandon ... about" (BIP84's test mnemonic).
+const BIP84_SEED: &str = "5eb00bbddcf069084889a8ab9155568165f5c453ccb85e70811aaed6f6da5fc1\
+                          9a5ac40b389cd370d086206dec8aa6c43daea6690f20ad3d8d48b2d2ce9e38e4";
+/// BIP84's account zpub of that mnemonic.
+const BIP84_ZPUB: &str =
+    "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
+/// BIP84's first receive addresses of that mnemonic.
+const BIP84_RECEIVE: [&str; 2] = [
+    "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu",
+    "bc1qnjg0jd8228aq7egyzacy8cys3knf9xvrerkf9g",
+];
+/// BIP84's private key of m/84'/0'/0'/0/0 (WIF).
+const BIP84_FIRST_WIF: &str = "KyZpNDKnfs94vbrwhJneDi77V6jF64PWPF8x5cdJb8ifgg2DUc9d";
+
+const POOLS: &str = "{ addressPools { currency network watchOnly free inUse quarantined total } }";
+
+/// Everything the server logs while a test runs on this thread.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Polls `addressPools` until every pool has `min_free` free addresses
+/// (bounded wait); returns the pools by currency and every body read.
+async fn pools_filled(admin: &Client, min_free: i64, bodies: &mut Vec<String>) -> BTreeMap<String, Value> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let reply = admin.run(POOLS, json!({})).await;
+        bodies.push(reply.body.to_string());
+        assert_eq!(reply.error_code(), None, "{}", reply.body);
+        let pools: BTreeMap<String, Value> = reply.data()["addressPools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["currency"].as_str().unwrap().to_string(), p.clone()))
+            .collect();
+        let full = ["BTC", "ETH", "USDT"].iter().all(|c| {
+            pools
+                .get(*c)
+                .is_some_and(|p| p["free"].as_i64().unwrap_or(0) >= min_free)
+        });
+        if full {
+            return pools;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the pools were not filled within 90 s: {pools:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<sea_orm::QueryResult> {
+    db.query_all_raw(Statement::from_string(sea_orm::DbBackend::Postgres, sql))
+        .await
+        .expect("query")
+}
+
+#[tokio::test]
+async fn exchange_pool_fills_from_the_bip84_seed_with_sealed_keys_and_no_leak() {
+    let logs = Captured::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+
+    let server = TestServer::with(ServerOptions {
+        env: vec![
+            ("SWITCHBOARD_POOL_MIN_FREE", "5".into()),
+            ("SWITCHBOARD_POOL_SEED", BIP84_SEED.into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let admin = server.admin().await;
+    let mut bodies = Vec::new();
+    let pools = pools_filled(&admin.client, 5, &mut bodies).await;
+    for code in ["BTC", "ETH", "USDT"] {
+        let p = &pools[code];
+        assert_eq!(p["watchOnly"], false, "{p}");
+        assert_eq!(p["inUse"], 0);
+        assert_eq!(p["quarantined"], 0);
+        assert_eq!(p["total"], p["free"]);
+    }
+    assert_eq!(pools["BTC"]["network"], "BITCOIN");
+    assert_eq!(pools["ETH"]["network"], "ETHEREUM");
+    assert_eq!(pools["USDT"]["network"], "TRON");
+
+    let db = db(&server).await;
+    let btc = rows(
+        &db,
+        "SELECT address, private_key_encrypted, derivation_index FROM rotating_addresses \
+         WHERE currency = 'BTC' ORDER BY derivation_index",
+    )
+    .await;
+    let addresses: Vec<String> = btc.iter().map(|r| r.try_get("", "address").unwrap()).collect();
+    assert_eq!(&addresses[..2], &BIP84_RECEIVE[..], "BIP84's published addresses");
+    let first_key = bitcoin::PrivateKey::from_wif(BIP84_FIRST_WIF)
+        .unwrap()
+        .inner
+        .secret_bytes();
+    let cipher = Cipher::new(&decode_master_key(TEST_MASTER_KEY).unwrap());
+    let mut secrets = vec![BIP84_SEED.to_string()];
+    let all = rows(&db, "SELECT private_key_encrypted FROM rotating_addresses").await;
+    for r in &all {
+        let sealed: Vec<u8> = r.try_get("", "private_key_encrypted").unwrap();
+        assert!(sealed.len() > 32, "ciphertext, not a raw key");
+        let opened = cipher.open(&sealed).expect("sealed with the master key");
+        assert_eq!(opened.len(), 32);
+        assert!(
+            !sealed.windows(32).any(|w| w == opened.as_slice()),
+            "the key is not in the clear"
+        );
+        secrets.push(hex(&opened));
+    }
+    let sealed_first: Vec<u8> = btc[0].try_get("", "private_key_encrypted").unwrap();
+    assert_ne!(sealed_first.as_slice(), first_key.as_slice());
+    assert_eq!(
+        cipher.open(&sealed_first).unwrap(),
+        first_key.to_vec(),
+        "opens to BIP84's key"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM rotating_addresses WHERE private_key_encrypted IS NULL"
+        )
+        .await,
+        0
+    );
+    // ETH addresses are stored in their EIP-55 form, Tron's start with T.
+    let eth: Vec<String> = rows(&db, "SELECT address FROM rotating_addresses WHERE currency = 'ETH'")
+        .await
+        .iter()
+        .map(|r| r.try_get("", "address").unwrap())
+        .collect();
+    assert!(eth
+        .iter()
+        .all(|a| a.starts_with("0x") && a.len() == 42 && a != &a.to_lowercase()));
+    assert!(eth.contains(&"0x9858EfFD232B4033E47d90003D41EC34EcaEda94".to_string()));
+
+    // Operators only.
+    let customer = server.customer("pool-customer").await;
+    let r = customer.client.run(POOLS, json!({})).await;
+    bodies.push(r.body.to_string());
+    assert_eq!(r.error_code(), Some("FORBIDDEN"));
+    let r = server.anon().run(POOLS, json!({})).await;
+    bodies.push(r.body.to_string());
+    assert_eq!(r.error_code(), Some("UNAUTHENTICATED"));
+
+    // The refill tops a pool back up and says so (run here, on this
+    // test's thread, so its log line is captured for certain).
+    db.execute_unprepared(
+        "DELETE FROM rotating_addresses WHERE id IN (SELECT id FROM rotating_addresses \
+         WHERE currency = 'BTC' AND used_at IS NULL ORDER BY derivation_index DESC LIMIT 2)",
+    )
+    .await
+    .unwrap();
+    tracing::callsite::rebuild_interest_cache();
+    assert_eq!(pool::refill(&server.ctx).await.unwrap(), 2);
+
+    // No seed or private key in the SDL, the logs or any response.
+    let captured = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(
+        captured.contains("address pool refilled"),
+        "the refill logged what it added"
+    );
+    let sdl = switchboard::graphql::sdl();
+    for secret in &secrets {
+        assert!(!captured.contains(secret.as_str()), "a secret is in the logs");
+        assert!(!sdl.contains(secret.as_str()), "a secret is in the SDL");
+        assert!(
+            !bodies.iter().any(|b| b.contains(secret.as_str())),
+            "a secret is in a response"
+        );
+    }
+    assert!(!captured.contains(BIP84_FIRST_WIF));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn exchange_pool_watch_only_from_the_bip84_zpub_holds_no_key() {
+    let server = TestServer::with(ServerOptions {
+        env: vec![
+            ("SWITCHBOARD_POOL_MIN_FREE", "3".into()),
+            ("SWITCHBOARD_POOL_XPUBS", format!("BTC={BIP84_ZPUB}")),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let admin = server.admin().await;
+    let pools = pools_filled(&admin.client, 3, &mut Vec::new()).await;
+    assert_eq!(pools["BTC"]["watchOnly"], true);
+    assert_eq!(pools["ETH"]["watchOnly"], false);
+    let db = db(&server).await;
+    let btc: Vec<String> = rows(
+        &db,
+        "SELECT address FROM rotating_addresses WHERE currency = 'BTC' ORDER BY derivation_index",
+    )
+    .await
+    .iter()
+    .map(|r| r.try_get("", "address").unwrap())
+    .collect();
+    assert_eq!(&btc[..2], &BIP84_RECEIVE[..], "the same addresses as the seed's");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM rotating_addresses WHERE currency = 'BTC' AND private_key_encrypted IS NOT NULL"
+        )
+        .await,
+        0,
+        "watch-only: no private key"
+    );
+    assert!(
+        count(
+            &db,
+            "SELECT count(*) FROM rotating_addresses WHERE currency = 'ETH' AND private_key_encrypted IS NOT NULL"
+        )
+        .await
+            >= 3,
+        "other currencies still derive from the seed"
+    );
+    server.stop().await;
+}
+
+/// An order row as the order code inserts it before claiming.
+async fn new_order<C: ConnectionTrait>(conn: &C) -> Uuid {
+    let id = Uuid::now_v7();
+    conn.execute_raw(Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "INSERT INTO exchange_orders (id, from_currency, to_currency, from_amount, to_amount, rate, access_token_hash)
+         VALUES ($1, 'ETH', 'BTC', 1, 1, 1, '\\x00')",
+        [id.into()],
+    ))
+    .await
+    .expect("insert an order");
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchange_pool_claims_never_share_an_address_and_quarantine_holds() {
+    let server = TestServer::with(ServerOptions {
+        env: vec![("SWITCHBOARD_POOL_MIN_FREE", "5".into())],
+        ..Default::default()
+    })
+    .await;
+    let ctx = server.ctx.clone();
+    // 100 concurrent orders, each claiming in its own transaction: the
+    // pool runs dry and the rest derive inline.
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let ctx = ctx.clone();
+        tasks.push(tokio::spawn(async move {
+            let tx = ctx.db.primary.begin().await.unwrap();
+            let order = new_order(&tx).await;
+            let address = pool::claim(&tx, &ctx, "ETH", i % 2 == 0, order).await.unwrap();
+            tx.commit().await.unwrap();
+            (order, address)
+        }));
+    }
+    let mut claimed = Vec::new();
+    for t in tasks {
+        claimed.push(t.await.unwrap());
+    }
+    let distinct: HashSet<&String> = claimed.iter().map(|(_, a)| a).collect();
+    assert_eq!(distinct.len(), 100, "no two orders share an address");
+    let db = db(&server).await;
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM rotating_addresses WHERE currency = 'ETH' AND order_id IS NOT NULL"
+        )
+        .await,
+        100
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(DISTINCT derivation_index) FROM rotating_addresses WHERE currency = 'ETH'"
+        )
+        .await,
+        count(&db, "SELECT count(*) FROM rotating_addresses WHERE currency = 'ETH'").await
+    );
+
+    // Released: the address rests, remembers its order, and a late deposit
+    // finds that order.
+    let (a, address_a) = claimed[1].clone();
+    pool::release(&db, a).await.unwrap();
+    let owner = pool::owner(&db, "ETH", &address_a.to_lowercase())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.current_order, None);
+    assert_eq!(owner.last_order, Some(a));
+    assert!(owner.released_at.is_some());
+    assert!(pool::is_ours(&db, &address_a.to_lowercase()).await.unwrap());
+    assert!(!pool::is_ours(&db, "0x0000000000000000000000000000000000000001")
+        .await
+        .unwrap());
+
+    // Still in quarantine: neither a recycled nor a fresh claim takes it.
+    let b = new_order(&db).await;
+    let got_b = pool::claim(&db, &ctx, "ETH", false, b).await.unwrap();
+    assert_ne!(got_b, address_a);
+    // Out of quarantine: a recycled claim takes it, a fresh one never would.
+    db.execute_unprepared(&format!(
+        "UPDATE rotating_addresses SET released_at = now() - interval '8 days' WHERE address = '{address_a}'"
+    ))
+    .await
+    .unwrap();
+    let fresh = new_order(&db).await;
+    assert_ne!(pool::claim(&db, &ctx, "ETH", true, fresh).await.unwrap(), address_a);
+    let c = new_order(&db).await;
+    assert_eq!(pool::claim(&db, &ctx, "ETH", false, c).await.unwrap(), address_a);
+    let owner = pool::owner(&db, "ETH", &address_a).await.unwrap().unwrap();
+    assert_eq!(
+        (owner.current_order, owner.last_order, owner.released_at),
+        (Some(c), Some(c), None)
+    );
+
+    let stats = pool::stats(&db).await.unwrap();
+    let eth = stats.iter().find(|s| s.currency == "ETH").unwrap();
+    assert_eq!(eth.in_use, 100 + 2, "100 orders, b and fresh (c took a's address)");
+    assert!(!eth.watch_only);
+    server.stop().await;
+}
