@@ -858,3 +858,84 @@ async fn operators_set_confirmations_limits_and_rate_types_and_customers_cannot(
     );
     server.stop().await;
 }
+
+/// An ETH→BTC FLOAT order of `amount` (ETH's pool recycles addresses
+/// below its rotation threshold of 5).
+async fn eth_order(client: &Client, amount: &str) -> Value {
+    let r = place(
+        client,
+        json!({"fromCurrency": "ETH", "toCurrency": "BTC", "fromAmount": amount, "rateType": "FLOAT",
+               "receivingAddress": BTC_ADDR, "refundAddress": ETH_ADDR}),
+    )
+    .await;
+    assert_eq!(r.error_code(), None, "{:?}", r.body);
+    r.data()["createExchangeOrder"]["order"].clone()
+}
+
+/// Moves `order`'s expiry back and waits for the expiry job.
+async fn expire(server: &TestServer, client: &Client, order: &Value) {
+    let id = order["id"].as_str().unwrap();
+    sql(
+        &db(server).await,
+        &format!("UPDATE exchange_orders SET expires_at = now() - interval '1 second' WHERE id = '{id}'"),
+    )
+    .await;
+    for _ in 0..100 {
+        if read(client, id, None).await["status"] == "EXPIRED" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{id} did not expire");
+}
+
+#[tokio::test]
+async fn a_released_address_rests_in_quarantine_and_large_orders_always_get_a_fresh_one() {
+    let mut env = env();
+    env.push(("SWITCHBOARD_ADDRESS_QUARANTINE_SECS", "2".to_string()));
+    let server = TestServer::with(ServerOptions {
+        env,
+        ..Default::default()
+    })
+    .await;
+    let admin = server.admin().await;
+    let r = admin
+        .client
+        .run(
+            "mutation($i: SetExchangeRateInput!) { setExchangeRate(input: $i) { rate { rate } } }",
+            json!({"i": {"baseCurrency": "ETH", "quoteCurrency": "BTC", "rate": "0.05"}}),
+        )
+        .await;
+    assert_eq!(r.error_code(), None, "{:?}", r.body);
+    let dan = server.customer("dan").await;
+    let first = eth_order(&dan.client, "0.5").await;
+    let a1 = first["depositAddress"].as_str().unwrap().to_string();
+    expire(&server, &dan.client, &first).await;
+    // Resting: the next order gets another address.
+    let second = eth_order(&dan.client, "0.5").await;
+    assert_ne!(second["depositAddress"], a1.as_str());
+    // Rested: a small order gets the recycled one.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let third = eth_order(&dan.client, "0.5").await;
+    assert_eq!(third["depositAddress"], a1.as_str(), "{third}");
+    // At the rotation threshold an order never gets a used address.
+    expire(&server, &dan.client, &third).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let large = eth_order(&dan.client, "6").await;
+    let fresh = large["depositAddress"].as_str().unwrap();
+    assert!(
+        fresh != a1 && fresh != second["depositAddress"].as_str().unwrap(),
+        "{large}"
+    );
+    let db = db(&server).await;
+    assert_eq!(
+        count(
+            &db,
+            &format!("SELECT count(*) FROM exchange_orders WHERE deposit_address = '{fresh}'")
+        )
+        .await,
+        1,
+        "never used before"
+    );
+    server.stop().await;
+}

@@ -57,7 +57,7 @@ async fn rate(client: &Client, base: &str, quote: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn exchange_market_fifty_concurrent_withdrawals_from_twenty_leave_zero() {
+async fn exchange_market_fifty_concurrent_adjustments_of_minus_one_against_twenty_leave_zero() {
     let server = TestServer::start().await;
     let admin = server.admin().await;
     let finance = server.with_role(&admin, "finance", "finance").await;

@@ -3,20 +3,18 @@
 //! pool holds BIP84's published addresses and their private keys as
 //! ciphertext under the master key; watch-only from BIP84's zpub gives the
 //! same addresses with no key at all; no key or seed reaches the SDL, the
-//! logs or a response; only operators see the pools. Claims (as the order
-//! code makes them, inside its transaction) never share an address, and
-//! quarantine and late-deposit ownership hold.
+//! logs or a response; only operators see the pools. Claims, quarantine
+//! and late deposits are tested through orders in `exchange.rs`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{json, Value};
 use switchboard::infra::crypto::{decode_master_key, Cipher};
 use switchboard::service::exchange::pool;
-use uuid::Uuid;
 
 use crate::storage::{count, db};
 use crate::support::gql::Client;
@@ -260,107 +258,5 @@ async fn exchange_pool_watch_only_from_the_bip84_zpub_holds_no_key() {
             >= 3,
         "other currencies still derive from the seed"
     );
-    server.stop().await;
-}
-
-/// An order row as the order code inserts it before claiming.
-async fn new_order<C: ConnectionTrait>(conn: &C) -> Uuid {
-    let id = Uuid::now_v7();
-    conn.execute_raw(Statement::from_sql_and_values(
-        sea_orm::DbBackend::Postgres,
-        "INSERT INTO exchange_orders (id, from_currency, to_currency, from_amount, to_amount, rate, access_token_hash)
-         VALUES ($1, 'ETH', 'BTC', 1, 1, 1, '\\x00')",
-        [id.into()],
-    ))
-    .await
-    .expect("insert an order");
-    id
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exchange_pool_claims_never_share_an_address_and_quarantine_holds() {
-    let server = TestServer::with(ServerOptions {
-        env: vec![("SWITCHBOARD_POOL_MIN_FREE", "5".into())],
-        ..Default::default()
-    })
-    .await;
-    let ctx = server.ctx.clone();
-    // 100 concurrent orders, each claiming in its own transaction: the
-    // pool runs dry and the rest derive inline.
-    let mut tasks = Vec::new();
-    for i in 0..100 {
-        let ctx = ctx.clone();
-        tasks.push(tokio::spawn(async move {
-            let tx = ctx.db.primary.begin().await.unwrap();
-            let order = new_order(&tx).await;
-            let address = pool::claim(&tx, &ctx, "ETH", i % 2 == 0, order).await.unwrap();
-            tx.commit().await.unwrap();
-            (order, address)
-        }));
-    }
-    let mut claimed = Vec::new();
-    for t in tasks {
-        claimed.push(t.await.unwrap());
-    }
-    let distinct: HashSet<&String> = claimed.iter().map(|(_, a)| a).collect();
-    assert_eq!(distinct.len(), 100, "no two orders share an address");
-    let db = db(&server).await;
-    assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) FROM rotating_addresses WHERE currency = 'ETH' AND order_id IS NOT NULL"
-        )
-        .await,
-        100
-    );
-    assert_eq!(
-        count(
-            &db,
-            "SELECT count(DISTINCT derivation_index) FROM rotating_addresses WHERE currency = 'ETH'"
-        )
-        .await,
-        count(&db, "SELECT count(*) FROM rotating_addresses WHERE currency = 'ETH'").await
-    );
-
-    // Released: the address rests, remembers its order, and a late deposit
-    // finds that order.
-    let (a, address_a) = claimed[1].clone();
-    pool::release(&db, a).await.unwrap();
-    let owner = pool::owner(&db, "ETH", &address_a.to_lowercase())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(owner.current_order, None);
-    assert_eq!(owner.last_order, Some(a));
-    assert!(owner.released_at.is_some());
-    assert!(pool::is_ours(&db, &address_a.to_lowercase()).await.unwrap());
-    assert!(!pool::is_ours(&db, "0x0000000000000000000000000000000000000001")
-        .await
-        .unwrap());
-
-    // Still in quarantine: neither a recycled nor a fresh claim takes it.
-    let b = new_order(&db).await;
-    let got_b = pool::claim(&db, &ctx, "ETH", false, b).await.unwrap();
-    assert_ne!(got_b, address_a);
-    // Out of quarantine: a recycled claim takes it, a fresh one never would.
-    db.execute_unprepared(&format!(
-        "UPDATE rotating_addresses SET released_at = now() - interval '8 days' WHERE address = '{address_a}'"
-    ))
-    .await
-    .unwrap();
-    let fresh = new_order(&db).await;
-    assert_ne!(pool::claim(&db, &ctx, "ETH", true, fresh).await.unwrap(), address_a);
-    let c = new_order(&db).await;
-    assert_eq!(pool::claim(&db, &ctx, "ETH", false, c).await.unwrap(), address_a);
-    let owner = pool::owner(&db, "ETH", &address_a).await.unwrap().unwrap();
-    assert_eq!(
-        (owner.current_order, owner.last_order, owner.released_at),
-        (Some(c), Some(c), None)
-    );
-
-    let stats = pool::stats(&db).await.unwrap();
-    let eth = stats.iter().find(|s| s.currency == "ETH").unwrap();
-    assert_eq!(eth.in_use, 100 + 2, "100 orders, b and fresh (c took a's address)");
-    assert!(!eth.watch_only);
     server.stop().await;
 }
