@@ -142,6 +142,11 @@ impl AppContext {
     /// Connects to the database and, when configured, Redis.
     pub async fn connect(config: Config, database_url: &str, shutdown: CancellationToken) -> anyhow::Result<Ctx> {
         let keys = Keys::load(&config)?;
+        if config.exchange.chain_webhook_secret.is_some() {
+            tracing::warn!(
+                "exchange payouts and refunds go to the fake chain: they are recorded, nothing is broadcast"
+            );
+        }
         let db = Db::connect(
             database_url,
             config.database_read_url.as_deref(),

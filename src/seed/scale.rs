@@ -101,7 +101,7 @@ impl ScaleSpec {
     };
 
     /// `units` times [`ScaleSpec::UNIT`], rounded, with small minimums
-    /// (at least 4 agents, one per seeded department). Not positive: all 0
+    /// (at least 5 agents, one per seeded department). Not positive: all 0
     /// (which [`load_spec`] rejects).
     pub fn units(units: f64) -> ScaleSpec {
         let scaled = |base: u64, min: u64| -> u64 {
@@ -114,7 +114,7 @@ impl ScaleSpec {
         };
         let u = ScaleSpec::UNIT;
         let customers = scaled(u.customers, 1);
-        let agents = scaled(u.agents, 4);
+        let agents = scaled(u.agents, 5);
         let tickets = scaled(u.tickets, 1);
         let messages = scaled(u.messages, 10).max(tickets * 3);
         let wallets = scaled(u.wallets, 1);

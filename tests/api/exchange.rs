@@ -636,6 +636,31 @@ async fn pairs_limits_quotes_and_addresses_are_checked_with_clear_errors() {
     assert_eq!(rot("BTC", "0.001").await, true, "BTC is per-order");
     assert_eq!(rot("ETH", "4.99").await, false);
     assert_eq!(rot("ETH", "5").await, true, "at the threshold");
+
+    // Quotes nobody took are deleted a day after they expired; used ones stay.
+    let stale = quote(&anon, "0.1", "FIXED").await;
+    let stale = stale["quoteId"].as_str().unwrap();
+    sql(
+        &db,
+        &format!("UPDATE exchange_quotes SET expires_at = now() - interval '2 days' WHERE id = '{stale}'"),
+    )
+    .await;
+    let gone = |db: &DatabaseConnection| {
+        let sql = format!("SELECT count(*) FROM exchange_quotes WHERE id = '{stale}'");
+        let db = db.clone();
+        async move { count(&db, &sql).await }
+    };
+    for _ in 0..100 {
+        if gone(&db).await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(gone(&db).await, 0, "the expiry pass deletes the stale quote");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM exchange_quotes WHERE order_id IS NOT NULL").await,
+        1
+    );
     server.stop().await;
 }
 

@@ -2,6 +2,7 @@
 //! a recurring job (one instance at a time) and, should two passes ever
 //! overlap, each order is still expired once: rows are claimed with
 //! `FOR UPDATE SKIP LOCKED` and the move is conditional on PENDING.
+//! Unused FIXED quotes are deleted a day after they expired.
 
 use entity::enums::ExchangeOrderStatus as S;
 use entity::exchange_orders;
@@ -18,8 +19,15 @@ pub const EXPIRY_JOB: &str = "exchange.orders.expire";
 /// Orders expired per transaction.
 const BATCH: i64 = 100;
 
-/// Expires every PENDING order past its `expires_at`; returns how many.
+/// Expires every PENDING order past its `expires_at` and deletes FIXED
+/// quotes no order took that expired a day ago; returns how many orders.
 pub async fn expire_due(ctx: &AppContext) -> AppResult<u64> {
+    ctx.background_db
+        .execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "DELETE FROM exchange_quotes WHERE order_id IS NULL AND expires_at < now() - interval '1 day'",
+        ))
+        .await?;
     let mut total = 0;
     loop {
         let tx = Tx::begin(&ctx.background_db).await?;
