@@ -83,28 +83,46 @@ pub fn may_read(viewer: &Viewer, o: &exchange_orders::Model, token: Option<&str>
     }
 }
 
+/// Counts one `what` by the viewer (the user, else the client's address)
+/// and refuses it past `max` in `window`: anonymous callers must not drain
+/// the address pool or fill the quote table.
+pub(super) async fn limit(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    what: &str,
+    max: u64,
+    window: std::time::Duration,
+    reason: &'static str,
+) -> AppResult<()> {
+    let who = match viewer.user_id {
+        Some(u) => format!("user:{u}"),
+        None => format!("addr:{}", viewer.ip_address.as_deref().unwrap_or_default()),
+    };
+    ctx.limiter
+        .hit(&format!("exchange:{what}:{who}"), max, window)
+        .await
+        .map_err(|l| AppError::RateLimited {
+            retry_after_secs: l.retry_after_secs,
+            reason,
+        })
+}
+
 /// Places an order: validates the pair, the amount and the addresses,
 /// takes the FIXED quote, gives the order a deposit address from the pool
 /// and logs its first transition, all in one transaction.
 pub async fn place(ctx: &AppContext, viewer: &Viewer, input: NewOrder) -> AppResult<Placed> {
-    let who = match viewer.user_id {
-        Some(u) => {
-            viewer.require_self_service(perms::EXCHANGE_ORDERS_CREATE)?;
-            format!("user:{u}")
-        }
-        None => format!("addr:{}", viewer.ip_address.clone().unwrap_or_default()),
-    };
-    ctx.limiter
-        .hit(
-            &format!("exchange:order:{who}"),
-            60,
-            std::time::Duration::from_secs(3600),
-        )
-        .await
-        .map_err(|l| AppError::RateLimited {
-            retry_after_secs: l.retry_after_secs,
-            reason: "too many exchange orders",
-        })?;
+    if viewer.user_id.is_some() {
+        viewer.require_self_service(perms::EXCHANGE_ORDERS_CREATE)?;
+    }
+    limit(
+        ctx,
+        viewer,
+        "order",
+        60,
+        std::time::Duration::from_secs(3600),
+        "too many exchange orders",
+    )
+    .await?;
     let ask = input.ask;
     let pair = pairs::get(&ctx.db.primary, ask.from, ask.to).await?;
     pair.check_rate_type(ask.rate_type, "rateType")?;

@@ -199,21 +199,15 @@ pub async fn quote(ctx: &AppContext, viewer: &Viewer, ask: QuoteAsk) -> AppResul
             locked: None,
         });
     }
-    let who = match viewer.user_id {
-        Some(u) => format!("user:{u}"),
-        None => format!("addr:{}", viewer.ip_address.clone().unwrap_or_default()),
-    };
-    ctx.limiter
-        .hit(
-            &format!("exchange:quote:{who}"),
-            120,
-            std::time::Duration::from_secs(60),
-        )
-        .await
-        .map_err(|l| AppError::RateLimited {
-            retry_after_secs: l.retry_after_secs,
-            reason: "too many fixed quotes",
-        })?;
+    super::orders::limit(
+        ctx,
+        viewer,
+        "quote",
+        120,
+        std::time::Duration::from_secs(60),
+        "too many fixed quotes",
+    )
+    .await?;
     let ttl = chrono::Duration::from_std(ctx.config.exchange.quote_ttl)
         .map_err(|e| AppError::internal(anyhow::anyhow!("quote ttl: {e}")))?;
     let row = ctx
