@@ -7,8 +7,6 @@
 //! and late deposits are tested through orders in `exchange.rs`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -16,6 +14,7 @@ use serde_json::{json, Value};
 use switchboard::infra::crypto::{decode_master_key, Cipher};
 use switchboard::service::exchange::pool;
 
+use crate::kyc::Captured;
 use crate::storage::{count, db};
 use crate::support::gql::Client;
 use crate::support::{ServerOptions, TestServer, TEST_MASTER_KEY};
@@ -35,20 +34,6 @@ const BIP84_RECEIVE: [&str; 2] = [
 const BIP84_FIRST_WIF: &str = "KyZpNDKnfs94vbrwhJneDi77V6jF64PWPF8x5cdJb8ifgg2DUc9d";
 
 const POOLS: &str = "{ addressPools { currency network watchOnly free inUse quarantined total } }";
-
-/// Everything the server logs while a test runs on this thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -198,7 +183,7 @@ async fn exchange_pool_fills_from_the_bip84_seed_with_sealed_keys_and_no_leak() 
     assert_eq!(pool::refill(&server.ctx).await.unwrap(), 2);
 
     // No seed or private key in the SDL, the logs or any response.
-    let captured = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let captured = logs.text();
     assert!(
         captured.contains("address pool refilled"),
         "the refill logged what it added"
