@@ -242,6 +242,7 @@ pub fn start_background(ctx: &Ctx, stop: CancellationToken) -> tokio::task::Join
         );
         crate::service::verification::register_jobs(&db, &mut worker, &ctx.bus).await;
         crate::service::exchange::register_jobs(&ctx, &mut worker).await;
+        crate::service::custody::register_jobs(&ctx, &mut worker).await;
         let bus = ctx.bus.clone();
         worker.register(outbox::RELAY_JOB, move |job| {
             let (db, bus) = (db.clone(), bus.clone());

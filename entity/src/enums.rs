@@ -816,9 +816,12 @@ pub enum ChainTxKind {
     /// Coins we sent to a customer.
     #[sea_orm(string_value = "PAYOUT")]
     Payout,
+    /// A user's withdrawal, sent from our wallet.
+    #[sea_orm(string_value = "WITHDRAWAL")]
+    Withdrawal,
 }
 
-/// Which order a reported chain transaction was matched to.
+/// What a reported chain transaction was matched to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ChainTxMatch {
@@ -828,9 +831,16 @@ pub enum ChainTxMatch {
     /// The order that held the address before it ended.
     #[sea_orm(string_value = "LATE")]
     Late,
-    /// No order ever held the address.
+    /// No order ever held the address, and it is no user's: flagged for
+    /// staff, nothing credited.
     #[sea_orm(string_value = "UNKNOWN")]
     Unknown,
+    /// A user's deposit address: credited to their wallet once confirmed.
+    #[sea_orm(string_value = "WALLET")]
+    Wallet,
+    /// A user's withdrawal.
+    #[sea_orm(string_value = "WITHDRAWAL")]
+    Withdrawal,
 }
 
 /// Operation an exchange fee applies to.
@@ -851,16 +861,22 @@ pub enum FeeType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum WithdrawalStatus {
+    /// Accepted and its amount plus fee held; the checks run next.
     #[sea_orm(string_value = "REQUESTED")]
     Requested,
+    /// Above the approval threshold: waits for a second person.
     #[sea_orm(string_value = "PENDING_APPROVAL")]
     PendingApproval,
+    /// Cleared to go: handed to the signer.
     #[sea_orm(string_value = "APPROVED")]
     Approved,
+    /// On chain (the transaction hash is known); the hold was debited.
     #[sea_orm(string_value = "SENT")]
     Sent,
+    /// Refused by a reviewer or withdrawn; the hold was released.
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
+    /// The chain or staff gave up on it; the hold was released.
     #[sea_orm(string_value = "FAILED")]
     Failed,
 }
@@ -944,6 +960,15 @@ pub enum LedgerReferenceType {
     /// A manual correction by finance staff.
     #[sea_orm(string_value = "ADJUSTMENT")]
     Adjustment,
+    /// Coins that arrived at the user's deposit address.
+    #[sea_orm(string_value = "DEPOSIT")]
+    Deposit,
+    /// Coins sent out on a withdrawal.
+    #[sea_orm(string_value = "WITHDRAWAL")]
+    Withdrawal,
+    /// A fee charged on a withdrawal.
+    #[sea_orm(string_value = "FEE")]
+    Fee,
 }
 
 /// What a pricing package sells.
@@ -1521,4 +1546,13 @@ pub enum AuditEntity {
     /// `EXCHANGE_RATE`: a rate recorded by hand.
     #[sea_orm(string_value = "EXCHANGE_RATE")]
     ExchangeRate,
+    /// `WITHDRAWAL`: a user's crypto withdrawal.
+    #[sea_orm(string_value = "WITHDRAWAL")]
+    Withdrawal,
+    /// `DEPOSIT_ADDRESS`: a user's own deposit address.
+    #[sea_orm(string_value = "DEPOSIT_ADDRESS")]
+    DepositAddress,
+    /// `RUNTIME_CONFIG`: a runtime configuration entry.
+    #[sea_orm(string_value = "RUNTIME_CONFIG")]
+    RuntimeConfig,
 }

@@ -27,6 +27,7 @@ mod m20261201_000014_outbox_jobs;
 mod m20261201_000015_credentials_triggers;
 mod m20261201_000016_approval_engine;
 mod m20261201_000017_exchange_engine;
+mod m20261201_000018_custody;
 
 /// Runs the migrations in order; `down` undoes them in reverse.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_credentials_triggers::Migration),
             Box::new(m20261201_000016_approval_engine::Migration),
             Box::new(m20261201_000017_exchange_engine::Migration),
+            Box::new(m20261201_000018_custody::Migration),
         ]
     }
 }

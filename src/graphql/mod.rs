@@ -24,11 +24,13 @@ pub mod approval;
 pub mod commerce;
 pub mod context;
 pub mod convert;
+pub mod custody;
 pub mod docs;
 pub mod exchange;
 pub mod extensions;
 pub mod guard;
 pub mod identity;
+pub mod live;
 pub mod loaders;
 pub mod notification;
 pub mod pagination;
@@ -58,6 +60,7 @@ pub struct Query(
     approval::ApprovalQuery,
     verification::VerificationQuery,
     exchange::ExchangeQuery,
+    custody::CustodyQuery,
 );
 
 /// Live updates over a WebSocket to `/graphql` (the graphql-transport-ws
@@ -69,6 +72,7 @@ pub struct Subscription(
     wallet::WalletSubscription,
     approval::ApprovalSubscription,
     exchange::ExchangeSubscription,
+    custody::CustodySubscription,
 );
 
 /// Everything a client can change. Each mutation takes one `input` and
@@ -84,6 +88,7 @@ pub struct Mutation(
     approval::ApprovalMutation,
     verification::VerificationMutation,
     exchange::ExchangeMutation,
+    custody::CustodyMutation,
 );
 
 /// The executable schema.

@@ -5,6 +5,7 @@
 pub mod approval;
 pub mod audit;
 pub mod commerce;
+pub mod custody;
 pub mod exchange;
 pub mod identity;
 pub mod money;

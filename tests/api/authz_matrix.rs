@@ -495,6 +495,35 @@ const ROWS: &[Row] = &[
     ),
     // exchange address pools (issue 13)
     row("addressPools", "{ addressPools { currency network watchOnly free inUse quarantined total } }", ADMIN_ONLY),
+    // custody (issue 14): your own deposits and withdrawals; finance and
+    // admins see all (custody.rs, custody_withdrawals.rs)
+    row(
+        "cryptoDeposits",
+        "{ cryptoDeposits(first: 1) { totalCount edges { node { id } } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "withdrawals",
+        "{ withdrawals(first: 1) { totalCount edges { node { id } } } }",
+        SIGNED_IN,
+    ),
+    row("withdrawal", "query($id: ID!) { withdrawal(id: $id) { id } }", SIGNED_IN),
+    row("withdrawalThresholds", "{ withdrawalThresholds { kycUsd approvalUsd } }", SIGNED_IN),
+    row(
+        "requestWithdrawal",
+        r#"mutation { requestWithdrawal(input: { currency: "XX", amount: "1", destinationAddress: "x", idempotencyKey: "matrix" }) { replayed } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "failWithdrawal",
+        r#"mutation($id: ID!) { failWithdrawal(input: { id: $id, reason: "matrix" }) { withdrawal { id } } }"#,
+        ADMIN_ONLY,
+    ),
+    row(
+        "setWithdrawalThresholds",
+        r#"mutation { setWithdrawalThresholds(input: { kycUsd: "-1", approvalUsd: "-1" }) { thresholds { kycUsd } } }"#,
+        ADMIN_ONLY,
+    ),
 ];
 
 /// What a response says about authorization; panics on a request error
@@ -695,6 +724,11 @@ const ID_EXEMPT: &[(&str, &str)] = &[
     (
         "decideExchangeOrder",
         "operators only (exchange.orders.manage), pinned by the table above; customers are FORBIDDEN (exchange.rs)",
+    ),
+    (
+        "failWithdrawal",
+        "finance and admins only (exchange.withdrawals.manage), pinned by the table above; customers are FORBIDDEN \
+         (custody.rs, custody_withdrawals.rs)",
     ),
     ("saveDepartment", "the department catalogue (departments.manage)"),
     ("createDesignation", "the designation catalogue (departments.manage)"),

@@ -104,7 +104,7 @@ fn uuid(v: &Value) -> uuid::Uuid {
 async fn wallet_balance(db: &DatabaseConnection, user: &str) -> i64 {
     scalar(
         db,
-        "SELECT COALESCE((SELECT balance FROM wallets WHERE user_id = $1 AND currency = 'TRC'), 0)",
+        "SELECT COALESCE((SELECT balance FROM wallets WHERE user_id = $1 AND currency = 'TRC'), 0)::bigint",
         vec![uuid(&json!(user)).into()],
     )
     .await

@@ -80,17 +80,7 @@ pub(crate) fn deposit(address: &str, tx: &str, amount: &str, confirmations: u32)
 }
 
 /// Sets the BTC→ETH rate and an ETH reserve through the admin API.
-pub(crate) async fn market(server: &TestServer, admin: &Persona, btc_eth: &str, eth_reserve: &str) {
-    if std::env::var("TMP_SQL_MARKET").is_ok() {
-        let db = db(server).await;
-        sql(&db, &format!("INSERT INTO exchange_rates (base_currency, quote_currency, rate, source) VALUES ('BTC', 'ETH', {btc_eth}, 'MANUAL')")).await;
-        sql(
-            &db,
-            &format!("UPDATE reserves SET amount = amount + {eth_reserve} WHERE id = 'ETH'"),
-        )
-        .await;
-        return;
-    }
+pub(crate) async fn market(admin: &Persona, btc_eth: &str, eth_reserve: &str) {
     let r = admin
         .client
         .run(
@@ -219,7 +209,7 @@ fn dec(v: &Value) -> rust_decimal::Decimal {
 async fn an_anonymous_order_runs_its_whole_life_through_graphql_and_the_webhook() {
     let server = server().await;
     let admin = server.admin().await;
-    market(&server, &admin, "20", "100").await;
+    market(&admin, "20", "100").await;
     let btc_before = reserve(&admin, "BTC").await;
     let anon = server.anon();
     let (order, token) = fixed_order(&anon, "0.1").await;
@@ -324,7 +314,7 @@ async fn wrong_amounts_late_deposits_and_short_reserves_hold_with_a_ticket_that_
     let server = server().await;
     let admin = server.admin().await;
     let agent = server.agent(&admin, "EXCHANGE").await;
-    market(&server, &admin, "20", "0").await;
+    market(&admin, "20", "0").await;
     let alice = server.customer("alice").await;
     let db = db(&server).await;
 
@@ -421,11 +411,7 @@ async fn wrong_amounts_late_deposits_and_short_reserves_hold_with_a_ticket_that_
         "{:?}",
         r.body
     );
-    if std::env::var("TMP_SQL_MARKET").is_ok() {
-        sql(&db, "UPDATE reserves SET amount = amount + 10 WHERE id = 'ETH'").await;
-    } else {
-        adjust(&admin, "ETH", "10").await;
-    }
+    adjust(&admin, "ETH", "10").await;
     let r = admin
         .client
         .run(DECIDE, decide(short["id"].as_str().unwrap(), "EXCHANGE"))
@@ -456,7 +442,7 @@ async fn wrong_amounts_late_deposits_and_short_reserves_hold_with_a_ticket_that_
 async fn a_hundred_concurrent_orders_never_share_an_address() {
     let server = server().await;
     let admin = server.admin().await;
-    market(&server, &admin, "20", "0").await;
+    market(&admin, "20", "0").await;
     let a = server.customer("many-a").await;
     let b = server.customer("many-b").await;
     let replies = futures::future::join_all((0..100).map(|i| {
@@ -484,7 +470,7 @@ async fn two_instances_expire_each_order_exactly_once() {
     let one = TestServer::with(opts(None)).await;
     let two = TestServer::with(opts(Some(one.database_url.clone()))).await;
     let admin = one.admin().await;
-    market(&one, &admin, "20", "0").await;
+    market(&admin, "20", "0").await;
     let c = one.customer("expire").await;
     let mut ids = Vec::new();
     for _ in 0..20 {
@@ -534,7 +520,7 @@ async fn two_instances_expire_each_order_exactly_once() {
 async fn pairs_limits_quotes_and_addresses_are_checked_with_clear_errors() {
     let server = server().await;
     let admin = server.admin().await;
-    market(&server, &admin, "20", "0").await;
+    market(&admin, "20", "0").await;
     let anon = server.anon();
     let pairs = anon
         .data(
@@ -668,7 +654,7 @@ async fn pairs_limits_quotes_and_addresses_are_checked_with_clear_errors() {
 async fn the_webhook_refuses_bad_signatures_and_conflicting_replays_and_flags_unknown_addresses() {
     let server = server().await;
     let admin = server.admin().await;
-    market(&server, &admin, "20", "0").await;
+    market(&admin, "20", "0").await;
     let db = db(&server).await;
     let body = deposit("bc1qunknownaddress", "tx-unknown", "0.5", 3);
     let (s, _) = deliver_signed(&server, "BTC", &body, "another-secret-entirely").await;
@@ -705,7 +691,7 @@ async fn the_webhook_refuses_bad_signatures_and_conflicting_replays_and_flags_un
 async fn customers_see_only_their_own_orders_and_staff_see_all_with_filters() {
     let server = server().await;
     let admin = server.admin().await;
-    market(&server, &admin, "20", "0").await;
+    market(&admin, "20", "0").await;
     let finance = server.with_role(&admin, "finance", "fin").await;
     let ann = server.customer("ann").await;
     let ben = server.customer("ben").await;
@@ -755,7 +741,7 @@ async fn customers_see_only_their_own_orders_and_staff_see_all_with_filters() {
 async fn an_order_page_and_tickets_showing_their_orders_cost_the_same_statements_at_any_size() {
     let server = server().await;
     let admin = server.admin().await;
-    market(&server, &admin, "20", "0").await;
+    market(&admin, "20", "0").await;
     let c = server.customer("pages").await;
     let mut ids = Vec::new();
     for _ in 0..30 {
@@ -806,7 +792,7 @@ async fn an_order_page_and_tickets_showing_their_orders_cost_the_same_statements
 async fn operators_set_confirmations_limits_and_rate_types_and_customers_cannot() {
     let server = server().await;
     let admin = server.admin().await;
-    market(&server, &admin, "20", "100").await;
+    market(&admin, "20", "100").await;
     let carol = server.customer("carol").await;
     const CURRENCY: &str = "mutation($i: UpdateExchangeCurrencyInput!) { updateExchangeCurrency(input: $i) { currency { code confirmationsRequired networkFee rotationPolicy rotationThreshold } } }";
     const PAIR: &str = "mutation($i: SaveExchangePairInput!) { saveExchangePair(input: $i) { pair { fromCurrency minAmount maxAmount rateTypes } } }";

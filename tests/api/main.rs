@@ -9,6 +9,8 @@ mod authz_matrix;
 mod cli;
 mod commerce;
 mod commerce_loaders;
+mod custody;
+mod custody_withdrawals;
 mod entities;
 mod enums;
 mod events;

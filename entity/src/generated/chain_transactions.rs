@@ -23,6 +23,9 @@ pub struct Model {
     pub matched: String,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    pub deposit_address_id: Option<Uuid>,
+    pub withdrawal_id: Option<Uuid>,
+    pub credited_at: Option<DateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -36,6 +39,14 @@ pub enum Relation {
     )]
     Currencies,
     #[sea_orm(
+        belongs_to = "super::deposit_addresses::Entity",
+        from = "Column::DepositAddressId",
+        to = "super::deposit_addresses::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Restrict"
+    )]
+    DepositAddresses,
+    #[sea_orm(
         belongs_to = "super::exchange_orders::Entity",
         from = "Column::OrderId",
         to = "super::exchange_orders::Column::Id",
@@ -43,6 +54,14 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     ExchangeOrders,
+    #[sea_orm(
+        belongs_to = "super::withdrawals::Entity",
+        from = "Column::WithdrawalId",
+        to = "super::withdrawals::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Restrict"
+    )]
+    Withdrawals,
 }
 
 impl Related<super::currencies::Entity> for Entity {
@@ -51,9 +70,21 @@ impl Related<super::currencies::Entity> for Entity {
     }
 }
 
+impl Related<super::deposit_addresses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::DepositAddresses.def()
+    }
+}
+
 impl Related<super::exchange_orders::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::ExchangeOrders.def()
+    }
+}
+
+impl Related<super::withdrawals::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Withdrawals.def()
     }
 }
 

@@ -24,6 +24,12 @@ pub struct Model {
     pub confirmations_required: i32,
     #[sea_orm(column_type = "Decimal(Some((38, 18)))")]
     pub network_fee: Decimal,
+    #[sea_orm(column_type = "Decimal(Some((38, 18)))", nullable)]
+    pub withdrawal_min: Option<Decimal>,
+    #[sea_orm(column_type = "Decimal(Some((38, 18)))", nullable)]
+    pub withdrawal_max: Option<Decimal>,
+    #[sea_orm(column_type = "Decimal(Some((38, 18)))", nullable)]
+    pub withdrawal_daily_limit: Option<Decimal>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

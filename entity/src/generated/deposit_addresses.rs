@@ -20,10 +20,14 @@ pub struct Model {
     pub last_activity_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(unique)]
+    pub rotating_address_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    #[sea_orm(has_many = "super::chain_transactions::Entity")]
+    ChainTransactions,
     #[sea_orm(
         belongs_to = "super::currencies::Entity",
         from = "Column::Currency",
@@ -32,6 +36,14 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     Currencies,
+    #[sea_orm(
+        belongs_to = "super::rotating_addresses::Entity",
+        from = "Column::RotatingAddressId",
+        to = "super::rotating_addresses::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Restrict"
+    )]
+    RotatingAddresses,
     #[sea_orm(
         belongs_to = "super::users::Entity",
         from = "Column::UserId",
@@ -42,9 +54,21 @@ pub enum Relation {
     Users,
 }
 
+impl Related<super::chain_transactions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ChainTransactions.def()
+    }
+}
+
 impl Related<super::currencies::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Currencies.def()
+    }
+}
+
+impl Related<super::rotating_addresses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RotatingAddresses.def()
     }
 }
 

@@ -24,6 +24,7 @@ pub struct Model {
     #[sea_orm(unique_key = "rotating_addresses_currency_derivation_index_key")]
     pub derivation_index: Option<i32>,
     pub last_order_id: Option<Uuid>,
+    pub dedicated_user_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -36,6 +37,8 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     Currencies,
+    #[sea_orm(has_one = "super::deposit_addresses::Entity")]
+    DepositAddresses,
     #[sea_orm(
         belongs_to = "super::exchange_orders::Entity",
         from = "Column::LastOrderId",
@@ -52,11 +55,31 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     ExchangeOrders1,
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::DedicatedUserId",
+        to = "super::users::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Restrict"
+    )]
+    Users,
 }
 
 impl Related<super::currencies::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Currencies.def()
+    }
+}
+
+impl Related<super::deposit_addresses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::DepositAddresses.def()
+    }
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Users.def()
     }
 }
 

@@ -77,6 +77,8 @@ pub enum Relation {
     RefreshTokens,
     #[sea_orm(has_many = "super::reviews::Entity")]
     Reviews,
+    #[sea_orm(has_many = "super::rotating_addresses::Entity")]
+    RotatingAddresses,
     #[sea_orm(has_many = "super::support_ticket_messages::Entity")]
     SupportTicketMessages,
     #[sea_orm(has_many = "super::support_tickets::Entity")]
@@ -240,6 +242,12 @@ impl Related<super::refresh_tokens::Entity> for Entity {
 impl Related<super::reviews::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Reviews.def()
+    }
+}
+
+impl Related<super::rotating_addresses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RotatingAddresses.def()
     }
 }
 

@@ -11,8 +11,10 @@ pub struct Model {
     pub wallet_id: Uuid,
     #[sea_orm(column_type = "Text")]
     pub entry_type: String,
-    pub amount: i64,
-    pub balance_after: i64,
+    #[sea_orm(column_type = "Decimal(Some((38, 0)))")]
+    pub amount: Decimal,
+    #[sea_orm(column_type = "Decimal(Some((38, 0)))")]
+    pub balance_after: Decimal,
     #[sea_orm(column_type = "Text")]
     pub reference_type: String,
     pub reference_id: Option<Uuid>,

@@ -11,9 +11,12 @@ pub struct Model {
     pub user_id: Uuid,
     #[sea_orm(column_type = "Text", unique_key = "wallets_user_id_currency_key")]
     pub currency: String,
-    pub balance: i64,
+    #[sea_orm(column_type = "Decimal(Some((38, 0)))")]
+    pub balance: Decimal,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "Decimal(Some((38, 0)))")]
+    pub held: Decimal,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

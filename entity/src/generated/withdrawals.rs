@@ -31,6 +31,12 @@ pub struct Model {
     pub idempotency_key: Option<String>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub status_reason: Option<String>,
+    #[sea_orm(column_type = "Decimal(Some((38, 18)))", nullable)]
+    pub usd_value: Option<Decimal>,
+    pub dispatched_at: Option<DateTimeWithTimeZone>,
+    pub sent_at: Option<DateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -43,6 +49,8 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     ApprovalRequests,
+    #[sea_orm(has_many = "super::chain_transactions::Entity")]
+    ChainTransactions,
     #[sea_orm(
         belongs_to = "super::currencies::Entity",
         from = "Column::Currency",
@@ -64,6 +72,12 @@ pub enum Relation {
 impl Related<super::approval_requests::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::ApprovalRequests.def()
+    }
+}
+
+impl Related<super::chain_transactions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ChainTransactions.def()
     }
 }
 

@@ -124,6 +124,24 @@ pub struct UpdateExchangeCurrencyInput {
     /// Removes the threshold.
     #[graphql(default)]
     pub clear_rotation_threshold: bool,
+    /// The smallest withdrawal.
+    pub withdrawal_min: Option<Money>,
+    /// The largest single withdrawal.
+    pub withdrawal_max: Option<Money>,
+    /// The most one user may withdraw in 24 hours.
+    pub withdrawal_daily_limit: Option<Money>,
+    /// Removes all three withdrawal limits (before any given above apply).
+    #[graphql(default)]
+    pub clear_withdrawal_limits: bool,
+}
+
+/// A limit as an edit: a value sets it, `clear` without one removes it.
+fn limit(value: Option<Money>, clear: bool) -> Option<Option<rust_decimal::Decimal>> {
+    match (value, clear) {
+        (Some(m), _) => Some(Some(m.0)),
+        (None, true) => Some(None),
+        (None, false) => None,
+    }
 }
 
 impl UpdateExchangeCurrencyInput {
@@ -142,6 +160,9 @@ impl UpdateExchangeCurrencyInput {
                 network_fee: self.network_fee.map(|m| m.0),
                 rotation_policy: self.rotation_policy,
                 rotation_threshold: threshold,
+                withdrawal_min: limit(self.withdrawal_min, self.clear_withdrawal_limits),
+                withdrawal_max: limit(self.withdrawal_max, self.clear_withdrawal_limits),
+                withdrawal_daily_limit: limit(self.withdrawal_daily_limit, self.clear_withdrawal_limits),
             },
         ))
     }

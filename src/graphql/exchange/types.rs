@@ -327,6 +327,12 @@ pub struct ExchangeCurrency {
     pub rotation_policy: Option<RotationPolicy>,
     /// Orders of at least this amount get a never-used address.
     pub rotation_threshold: Option<Money>,
+    /// The smallest withdrawal (null: none).
+    pub withdrawal_min: Option<Money>,
+    /// The largest single withdrawal (null: no limit).
+    pub withdrawal_max: Option<Money>,
+    /// The most one user may withdraw in 24 hours (null: no limit).
+    pub withdrawal_daily_limit: Option<Money>,
 }
 
 impl ExchangeCurrency {
@@ -340,6 +346,9 @@ impl ExchangeCurrency {
             network_fee: Money(c.network_fee.normalize()),
             rotation_policy: crate::service::exchange::view::parse(&c.row.rotation_policy).ok(),
             rotation_threshold: c.row.rotation_threshold.map(|t| Money(t.normalize())),
+            withdrawal_min: c.row.withdrawal_min.map(|t| Money(t.normalize())),
+            withdrawal_max: c.row.withdrawal_max.map(|t| Money(t.normalize())),
+            withdrawal_daily_limit: c.row.withdrawal_daily_limit.map(|t| Money(t.normalize())),
         }
     }
 }

@@ -16,6 +16,10 @@ pub enum NotificationSubjectType {
     SupportTicket,
     /// An approval request.
     ApprovalRequest,
+    /// A crypto withdrawal (open it with `withdrawal(id:)`).
+    Withdrawal,
+    /// A crypto deposit (listed by `cryptoDeposits`).
+    CryptoDeposit,
 }
 
 impl From<Subject> for NotificationSubjectType {
@@ -23,6 +27,8 @@ impl From<Subject> for NotificationSubjectType {
         match s {
             Subject::SupportTicket => NotificationSubjectType::SupportTicket,
             Subject::ApprovalRequest => NotificationSubjectType::ApprovalRequest,
+            Subject::Withdrawal => NotificationSubjectType::Withdrawal,
+            Subject::CryptoDeposit => NotificationSubjectType::CryptoDeposit,
         }
     }
 }

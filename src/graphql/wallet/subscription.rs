@@ -8,7 +8,8 @@ use super::types::Wallet;
 use crate::app::Ctx;
 use crate::error::AppError;
 use crate::graphql::context::viewer;
-use crate::service::wallet::events::{self, Delivery};
+use crate::graphql::live::deliveries;
+use crate::service::wallet::events;
 
 /// Wallet subscriptions.
 #[derive(Default)]
@@ -24,23 +25,9 @@ impl WalletSubscription {
             .map_err(|_| AppError::internal(anyhow::anyhow!("no context")))?;
         let v = viewer(ctx).clone();
         let topic = events::subscription_topic(&v)?;
-        let stream = Box::pin(app.bus.subscribe(&topic));
-        Ok(futures::stream::unfold((stream, false), move |(mut stream, ended)| {
-            let app = app.clone();
-            let v = v.clone();
-            async move {
-                if ended {
-                    return None;
-                }
-                loop {
-                    let event = stream.next().await?;
-                    match events::update_for(&app, &v, &event).await {
-                        Delivery::Deliver(w) => return Some((Ok(Wallet(w)), (stream, false))),
-                        Delivery::Skip => continue,
-                        Delivery::End(e) => return Some((Err(e.into()), (stream, true))),
-                    }
-                }
-            }
-        }))
+        let stream = deliveries(app, v, &topic, |app, v, event| async move {
+            events::update_for(&app, &v, &event).await
+        });
+        Ok(stream.map(|item| item.map(Wallet)))
     }
 }

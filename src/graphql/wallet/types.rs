@@ -48,6 +48,14 @@ impl Wallet {
     async fn balance(&self) -> Result<MoneyScalar> {
         Ok(amount(self.0.balance())?)
     }
+    /// What pending withdrawals hold of the balance.
+    async fn held(&self) -> Result<MoneyScalar> {
+        Ok(amount(self.0.held())?)
+    }
+    /// The balance less what is held: what may be spent or withdrawn now.
+    async fn available(&self) -> Result<MoneyScalar> {
+        Ok(amount(self.0.available())?)
+    }
     /// Id of the user who owns the wallet.
     async fn owner_id(&self) -> ID {
         id(self.0.model.user_id)

@@ -82,6 +82,7 @@ impl Appliers {
         let mut a = Appliers::default();
         crate::service::identity::roles::register_applier(&mut a);
         crate::service::verification::register_applier(&mut a);
+        crate::service::custody::register_applier(&mut a);
         a
     }
 }

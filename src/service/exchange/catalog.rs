@@ -25,6 +25,11 @@ pub struct CurrencyEdit {
     pub rotation_policy: Option<RotationPolicy>,
     /// `Some(None)` clears the threshold.
     pub rotation_threshold: Option<Option<Decimal>>,
+    /// Withdrawal limits: the smallest withdrawal, the largest, and the
+    /// most per user in 24 hours; `Some(None)` clears one.
+    pub withdrawal_min: Option<Option<Decimal>>,
+    pub withdrawal_max: Option<Option<Decimal>>,
+    pub withdrawal_daily_limit: Option<Option<Decimal>>,
 }
 
 fn bad(field: &str, message: &str) -> FieldError {
@@ -52,6 +57,17 @@ pub async fn edit_currency(
     if edit.rotation_threshold.flatten().is_some_and(|t| t < Decimal::ZERO) {
         problems.push(bad("rotationThreshold", "must not be negative"));
     }
+    if edit.withdrawal_min.flatten().is_some_and(|t| t < Decimal::ZERO) {
+        problems.push(bad("withdrawalMin", "must not be negative"));
+    }
+    for (field, v) in [
+        ("withdrawalMax", edit.withdrawal_max),
+        ("withdrawalDailyLimit", edit.withdrawal_daily_limit),
+    ] {
+        if v.flatten().is_some_and(|t| t <= Decimal::ZERO) {
+            problems.push(bad(field, "must be greater than zero"));
+        }
+    }
     if !problems.is_empty() {
         return Err(AppError::invalid_fields(problems));
     }
@@ -60,6 +76,9 @@ pub async fn edit_currency(
     for (field, d) in [
         ("networkFee", edit.network_fee),
         ("rotationThreshold", edit.rotation_threshold.flatten()),
+        ("withdrawalMin", edit.withdrawal_min.flatten()),
+        ("withdrawalMax", edit.withdrawal_max.flatten()),
+        ("withdrawalDailyLimit", edit.withdrawal_daily_limit.flatten()),
     ] {
         if d.is_some_and(|d| d.normalize().scale() > before.decimals) {
             return Err(AppError::invalid(
@@ -72,7 +91,10 @@ pub async fn edit_currency(
         DbBackend::Postgres,
         "UPDATE currencies SET confirmations_required = coalesce($2, confirmations_required), \
          network_fee = coalesce($3, network_fee), rotation_policy = coalesce($4, rotation_policy), \
-         rotation_threshold = CASE WHEN $5 THEN $6 ELSE rotation_threshold END WHERE code = $1",
+         rotation_threshold = CASE WHEN $5 THEN $6 ELSE rotation_threshold END, \
+         withdrawal_min = CASE WHEN $7 THEN $8 ELSE withdrawal_min END, \
+         withdrawal_max = CASE WHEN $9 THEN $10 ELSE withdrawal_max END, \
+         withdrawal_daily_limit = CASE WHEN $11 THEN $12 ELSE withdrawal_daily_limit END WHERE code = $1",
         [
             code.as_str().to_string().into(),
             edit.confirmations_required.into(),
@@ -80,9 +102,20 @@ pub async fn edit_currency(
             edit.rotation_policy.map(|p| p.to_value()).into(),
             edit.rotation_threshold.is_some().into(),
             edit.rotation_threshold.flatten().into(),
+            edit.withdrawal_min.is_some().into(),
+            edit.withdrawal_min.flatten().into(),
+            edit.withdrawal_max.is_some().into(),
+            edit.withdrawal_max.flatten().into(),
+            edit.withdrawal_daily_limit.is_some().into(),
+            edit.withdrawal_daily_limit.flatten().into(),
         ],
     ))
-    .await?;
+    .await
+    .map_err(|e| match AppError::from(e) {
+        // currencies_withdrawal_limits_check: the smallest above the largest.
+        AppError::Internal(_) => AppError::invalid("withdrawalMin", "must not exceed withdrawalMax"),
+        other => other,
+    })?;
     let after = pairs::currency(&*tx, code, "code").await?;
     let shape = |c: &CurrencyInfo| {
         json!({
@@ -90,6 +123,9 @@ pub async fn edit_currency(
             "networkFee": c.network_fee.normalize().to_string(),
             "rotationPolicy": c.row.rotation_policy,
             "rotationThreshold": c.row.rotation_threshold.map(|t| t.normalize().to_string()),
+            "withdrawalMin": c.row.withdrawal_min.map(|t| t.normalize().to_string()),
+            "withdrawalMax": c.row.withdrawal_max.map(|t| t.normalize().to_string()),
+            "withdrawalDailyLimit": c.row.withdrawal_daily_limit.map(|t| t.normalize().to_string()),
         })
     };
     audit::record(

@@ -11,7 +11,9 @@
 //! tolerance from now is refused (a replayed capture cannot be re-sent
 //! forever). Bodies:
 //! `{"kind": "DEPOSIT", "address", "txHash", "amount": "0.1", "confirmations": 3}` and
-//! `{"kind": "PAYOUT", "orderId", "txHash", "confirmations": 1}`.
+//! `{"kind": "PAYOUT", "orderId", "txHash", "confirmations": 1}`,
+//! `{"kind": "WITHDRAWAL", "withdrawalId", "txHash", "confirmations": 1}` and
+//! `{"kind": "WITHDRAWAL_FAILED", "withdrawalId", "reason"}`.
 
 use std::sync::Mutex;
 
@@ -25,11 +27,13 @@ use crate::service::commerce::gateway::hmac_sha256_hex;
 /// The signature header of the chain webhook.
 pub const SIGNATURE_HEADER: &str = "x-chain-signature";
 
-/// Coins to send: a payout to the receiving address or a refund.
+/// Coins to send: a payout to the receiving address, a refund, or a
+/// user's withdrawal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Send {
-    /// The order; a signer sends at most once per order and purpose.
-    pub order_id: Uuid,
+    /// The order (payout, refund) or the withdrawal; a signer sends at most
+    /// once per reference and purpose.
+    pub reference_id: Uuid,
     pub purpose: Purpose,
     pub currency: String,
     pub address: String,
@@ -41,6 +45,7 @@ pub struct Send {
 pub enum Purpose {
     Payout,
     Refund,
+    Withdrawal,
 }
 
 /// Why the chain refused a send.
@@ -49,7 +54,7 @@ pub enum Purpose {
 pub struct ChainError(pub String);
 
 /// What sends coins. Implementations must be idempotent per
-/// (order, purpose): a retried transaction asks again.
+/// (reference, purpose): a retried transaction asks again.
 #[async_trait::async_trait]
 pub trait Chain: std::fmt::Debug + std::marker::Send + Sync {
     /// Hands `send` to the signer; the watcher reports its hash later.
@@ -57,7 +62,7 @@ pub trait Chain: std::fmt::Debug + std::marker::Send + Sync {
 }
 
 /// A chain that reaches no network: it records every send (at most once
-/// per order and purpose) so that tests and development can see them.
+/// per reference and purpose) so that tests and development can see them.
 #[derive(Debug, Default)]
 pub struct FakeChain {
     sent: Mutex<Vec<Send>>,
@@ -76,9 +81,9 @@ impl Chain for FakeChain {
         let mut sent = self.sent.lock().map_err(|_| ChainError("fake chain poisoned".into()))?;
         if !sent
             .iter()
-            .any(|s| s.order_id == send.order_id && s.purpose == send.purpose)
+            .any(|s| s.reference_id == send.reference_id && s.purpose == send.purpose)
         {
-            tracing::info!(order = %send.order_id, currency = %send.currency, amount = %send.amount, purpose = ?send.purpose, "fake chain: transfer recorded, nothing broadcast");
+            tracing::info!(reference = %send.reference_id, currency = %send.currency, amount = %send.amount, purpose = ?send.purpose, "fake chain: transfer recorded, nothing broadcast");
             sent.push(send.clone());
         }
         Ok(())
@@ -105,6 +110,28 @@ pub enum Report {
         tx_hash: String,
         confirmations: u32,
     },
+    /// A user's withdrawal is on chain.
+    #[serde(rename_all = "camelCase")]
+    Withdrawal {
+        withdrawal_id: Uuid,
+        tx_hash: String,
+        confirmations: u32,
+    },
+    /// The signer gave up on a withdrawal.
+    #[serde(rename = "WITHDRAWAL_FAILED", rename_all = "camelCase")]
+    WithdrawalFailed { withdrawal_id: Uuid, reason: String },
+}
+
+impl Report {
+    /// The transaction hash the report names, if any.
+    pub fn tx_hash(&self) -> Option<&str> {
+        match self {
+            Report::Deposit { tx_hash, .. } | Report::Payout { tx_hash, .. } | Report::Withdrawal { tx_hash, .. } => {
+                Some(tx_hash)
+            }
+            Report::WithdrawalFailed { .. } => None,
+        }
+    }
 }
 
 /// Amounts arrive as decimal strings (a JSON number would pass through a float).
@@ -167,13 +194,20 @@ pub fn verify(
     }
     let report: Report =
         serde_json::from_slice(body).map_err(|e| Refused::Malformed(format!("unreadable report: {e}")))?;
-    let hash = match &report {
-        Report::Deposit { tx_hash, .. } | Report::Payout { tx_hash, .. } => tx_hash,
-    };
-    if hash.is_empty() || hash.len() > 128 || !hash.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '-') {
-        return Err(Refused::Malformed(
-            "txHash must be 1 to 128 letters, digits, ':' or '-'".into(),
-        ));
+    if let Some(hash) = report.tx_hash() {
+        if hash.is_empty()
+            || hash.len() > 128
+            || !hash.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '-')
+        {
+            return Err(Refused::Malformed(
+                "txHash must be 1 to 128 letters, digits, ':' or '-'".into(),
+            ));
+        }
+    }
+    if let Report::WithdrawalFailed { reason, .. } = &report {
+        if reason.trim().is_empty() || reason.chars().count() > 500 {
+            return Err(Refused::Malformed("reason must be 1 to 500 characters".into()));
+        }
     }
     Ok(report)
 }

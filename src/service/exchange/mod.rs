@@ -8,6 +8,7 @@
 pub mod address;
 pub mod catalog;
 pub mod chain;
+pub mod chain_log;
 pub mod events;
 pub mod expiry;
 pub mod keys;

@@ -87,6 +87,23 @@ enum Pick {
     Rested(Duration),
 }
 
+/// Who takes an address.
+#[derive(Clone, Copy, Debug)]
+enum Claimant {
+    /// An order, until it ends.
+    Order(Uuid),
+    /// A user, for good (their deposit address).
+    User(Uuid),
+}
+
+impl Claimant {
+    fn id(self) -> Uuid {
+        match self {
+            Claimant::Order(id) | Claimant::User(id) => id,
+        }
+    }
+}
+
 /// Assigns an address of `currency`'s pool to `order_id` (which must exist)
 /// and returns it. `fresh`: one never used before; otherwise one out of
 /// quarantine first, else a never-used one. An empty pool derives a new
@@ -95,31 +112,61 @@ pub async fn claim<C>(conn: &C, ctx: &AppContext, currency: &str, fresh: bool, o
 where
     C: ConnectionTrait,
 {
+    let claimant = Claimant::Order(order_id);
     if !fresh {
         let rested = Pick::Rested(ctx.config.exchange.quarantine);
-        if let Some(address) = take(conn, currency, order_id, &rested).await? {
+        if let Some((_, address)) = take(conn, currency, claimant, &rested).await? {
             return Ok(address);
         }
     }
-    if let Some(address) = take(conn, currency, order_id, &Pick::Fresh).await? {
+    if let Some((_, address)) = take(conn, currency, claimant, &Pick::Fresh).await? {
         return Ok(address);
     }
-    derive_inline(conn, ctx, currency, order_id).await
+    Ok(derive_inline(conn, ctx, currency, claimant).await?.1)
+}
+
+/// Gives a never-used address of `currency`'s pool to `user` for good (a
+/// wallet deposit address): no order ever held it and none will. Returns
+/// the pool row's id and the address. Run it in the transaction that
+/// records the deposit address.
+pub async fn dedicate<C>(conn: &C, ctx: &AppContext, currency: &str, user: Uuid) -> AppResult<(Uuid, String)>
+where
+    C: ConnectionTrait,
+{
+    let claimant = Claimant::User(user);
+    if let Some(taken) = take(conn, currency, claimant, &Pick::Fresh).await? {
+        return Ok(taken);
+    }
+    derive_inline(conn, ctx, currency, claimant).await
 }
 
 /// Takes one address matching `pick`, skipping rows other claims hold.
-async fn take<C: ConnectionTrait>(conn: &C, currency: &str, order_id: Uuid, pick: &Pick) -> AppResult<Option<String>> {
-    let mut values: Vec<Value> = vec![currency.into(), order_id.into()];
+async fn take<C: ConnectionTrait>(
+    conn: &C,
+    currency: &str,
+    claimant: Claimant,
+    pick: &Pick,
+) -> AppResult<Option<(Uuid, String)>> {
+    let mut values: Vec<Value> = vec![currency.into(), claimant.id().into()];
     let (filter, order) = match pick {
-        Pick::Fresh => ("order_id IS NULL AND used_at IS NULL", "created_at, derivation_index"),
+        Pick::Fresh => (
+            "order_id IS NULL AND used_at IS NULL AND dedicated_user_id IS NULL",
+            "created_at, derivation_index",
+        ),
         Pick::Rested(quarantine) => {
             values.push(quarantine.as_secs_f64().into());
             (
-                "order_id IS NULL AND used_at IS NOT NULL \
+                "order_id IS NULL AND used_at IS NOT NULL AND dedicated_user_id IS NULL \
                  AND released_at <= now() - $3::float8 * interval '1 second'",
                 "released_at",
             )
         }
+    };
+    let set = match claimant {
+        Claimant::Order(_) => {
+            "order_id = $2, last_order_id = $2, used_at = coalesce(r.used_at, now()), released_at = NULL"
+        }
+        Claimant::User(_) => "dedicated_user_id = $2, used_at = now()",
     };
     let sql = format!(
         "WITH pick AS (
@@ -130,13 +177,13 @@ async fn take<C: ConnectionTrait>(conn: &C, currency: &str, order_id: Uuid, pick
             FOR UPDATE SKIP LOCKED
          )
          UPDATE rotating_addresses r
-            SET order_id = $2, last_order_id = $2, used_at = coalesce(r.used_at, now()), released_at = NULL
+            SET {set}
            FROM pick WHERE r.id = pick.id
-         RETURNING r.address"
+         RETURNING r.id, r.address"
     );
     let row = conn.query_one_raw(stmt(&sql, values)).await?;
     Ok(match row {
-        Some(r) => Some(r.try_get::<String>("", "address")?),
+        Some(r) => Some((r.try_get::<Uuid>("", "id")?, r.try_get::<String>("", "address")?)),
         None => None,
     })
 }
@@ -219,20 +266,24 @@ async fn derive_sealed(
     derived.map_err(|e| AppError::internal(anyhow::anyhow!("{currency}: {e}")))
 }
 
-/// Derives the next address of `currency` for `order_id` (the pool was
+/// Derives the next address of `currency` for `claimant` (the pool was
 /// empty). Waits for other derivations of the currency first, and takes a
 /// free address if one of them just added some.
 async fn derive_inline<C: ConnectionTrait>(
     conn: &C,
     ctx: &AppContext,
     currency: &str,
-    order_id: Uuid,
-) -> AppResult<String> {
+    claimant: Claimant,
+) -> AppResult<(Uuid, String)> {
     let network = network_of(conn, currency).await?;
     lock_derivation(conn, currency).await?;
-    if let Some(address) = take(conn, currency, order_id, &Pick::Fresh).await? {
-        return Ok(address);
+    if let Some(taken) = take(conn, currency, claimant, &Pick::Fresh).await? {
+        return Ok(taken);
     }
+    let (order_id, user_id) = match claimant {
+        Claimant::Order(id) => (Some(id), None),
+        Claimant::User(id) => (None, Some(id)),
+    };
     let mut index = next_index(conn, currency).await?;
     for _ in 0..INLINE_ATTEMPTS {
         let Some(key) = derive_sealed(ctx, currency, network, index, 1).await?.pop() else {
@@ -241,10 +292,11 @@ async fn derive_inline<C: ConnectionTrait>(
         let row = conn
             .query_one_raw(stmt(
                 "INSERT INTO rotating_addresses
-                    (id, currency, address, private_key_encrypted, derivation_index, order_id, last_order_id, used_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6, now())
+                    (id, currency, address, private_key_encrypted, derivation_index, order_id, last_order_id,
+                     dedicated_user_id, used_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, now())
                  ON CONFLICT DO NOTHING
-                 RETURNING address",
+                 RETURNING id, address",
                 vec![
                     Uuid::now_v7().into(),
                     currency.into(),
@@ -252,6 +304,7 @@ async fn derive_inline<C: ConnectionTrait>(
                     key.private_key_encrypted.into(),
                     (key.index as i32).into(),
                     order_id.into(),
+                    user_id.into(),
                 ],
             ))
             .await?;
@@ -259,9 +312,9 @@ async fn derive_inline<C: ConnectionTrait>(
             tracing::info!(
                 currency,
                 index = key.index,
-                "address pool was empty: derived one for an order"
+                "address pool was empty: derived one inline"
             );
-            return Ok(row.try_get::<String>("", "address")?);
+            return Ok((row.try_get::<Uuid>("", "id")?, row.try_get::<String>("", "address")?));
         }
         index = index.saturating_add(1);
     }
@@ -338,7 +391,8 @@ where
                     count(r.id) AS total,
                     count(r.id) FILTER (WHERE r.order_id IS NULL AND r.used_at IS NULL) AS free,
                     count(r.id) FILTER (WHERE r.order_id IS NOT NULL) AS in_use,
-                    count(r.id) FILTER (WHERE r.order_id IS NULL AND r.used_at IS NOT NULL) AS quarantined,
+                    count(r.id) FILTER (WHERE r.order_id IS NULL AND r.used_at IS NOT NULL
+                                        AND r.dedicated_user_id IS NULL) AS quarantined,
                     count(r.private_key_encrypted) AS keyed
              FROM currencies c
              LEFT JOIN rotating_addresses r ON r.currency = c.code

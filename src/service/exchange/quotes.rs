@@ -14,10 +14,10 @@
 //! - rates keep 18 decimal places.
 
 use chrono::{DateTime, Utc};
-use entity::enums::RateType;
+use entity::enums::{FeeType, RateType};
 use entity::exchange_quotes;
 use rust_decimal::{Decimal, RoundingStrategy};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use uuid::Uuid;
 
 use super::pairs::{self, Pair};
@@ -102,9 +102,14 @@ pub fn figures(
     })
 }
 
-/// The active EXCHANGE fee rule for deposits in `currency` (its own rule
-/// first, else the rule for every currency; none: free).
+/// The active EXCHANGE fee rule for deposits in `currency`.
 pub async fn fee_rule<C: ConnectionTrait>(conn: &C, currency: &str) -> AppResult<FeeRule> {
+    fee_rule_of(conn, FeeType::Exchange, currency).await
+}
+
+/// The active `kind` fee rule for `currency` (its own rule first, else the
+/// rule for every currency; none: free).
+pub async fn fee_rule_of<C: ConnectionTrait>(conn: &C, kind: FeeType, currency: &str) -> AppResult<FeeRule> {
     #[derive(FromQueryResult)]
     struct Row {
         percentage_fee: Decimal,
@@ -115,9 +120,9 @@ pub async fn fee_rule<C: ConnectionTrait>(conn: &C, currency: &str) -> AppResult
     let row = Row::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT percentage_fee, flat_fee, min_amount, max_amount FROM fee_config \
-         WHERE is_active AND fee_type = 'EXCHANGE' AND (currency = $1 OR currency IS NULL) \
+         WHERE is_active AND fee_type = $2 AND (currency = $1 OR currency IS NULL) \
          ORDER BY currency NULLS LAST, created_at DESC LIMIT 1",
-        [currency.into()],
+        [currency.into(), kind.to_value().into()],
     ))
     .one(conn)
     .await?;

@@ -12,8 +12,10 @@
 //! - A deposit to an address in quarantine belongs to the order that held
 //!   it last (never to a newer one): an expired order goes to HOLD
 //!   LATE_DEPOSIT; a finished one gets a note on its ticket.
-//! - A deposit to an address no order ever held is recorded, flagged
-//!   UNKNOWN, and credits nothing.
+//! - A deposit to a user's deposit address goes to custody (credited to
+//!   their wallet once confirmed); a deposit to an address no order ever
+//!   held and no user owns is recorded, flagged UNKNOWN, and credits nothing.
+//! - Withdrawal reports (sent, failed) go to custody.
 //! - Exchanging moves both reserves in the same transaction (the deposit
 //!   in, the payout and its network fee out), exactly once
 //!   (`reserves_moved_at`); a payout larger than the reserve puts the
@@ -27,12 +29,14 @@ use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement
 use uuid::Uuid;
 
 use super::chain::{Purpose, Report, Send};
+use super::chain_log::{record, Recorded, Reported};
 use super::lifecycle::{self, Move};
 use super::{pairs, perms, pool, quotes, reserves};
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
 use crate::service::audit::{self, Action, AuditEntity, Entry, Module};
+use crate::service::custody;
 use crate::service::identity::Viewer;
 use crate::service::money::CurrencyCode;
 
@@ -78,77 +82,17 @@ pub async fn apply(ctx: &AppContext, currency: &str, report: Report) -> AppResul
             tx_hash,
             confirmations,
         } => payout(&tx, &info, order_id, &tx_hash, confirmations as i32).await?,
+        Report::Withdrawal {
+            withdrawal_id,
+            tx_hash,
+            confirmations,
+        } => custody::withdrawals::on_chain(&tx, &info, withdrawal_id, &tx_hash, confirmations as i32).await?,
+        Report::WithdrawalFailed { withdrawal_id, reason } => {
+            custody::withdrawals::on_chain_failure(&tx, &info, withdrawal_id, &reason).await?
+        }
     };
     tx.commit(&ctx.bus).await?;
     Ok(out)
-}
-
-/// A chain transaction as reported.
-struct Reported<'a> {
-    currency: &'a str,
-    kind: &'a str,
-    hash: &'a str,
-    address: Option<&'a str>,
-    amount: Option<Decimal>,
-    confirmations: i32,
-    order: Option<Uuid>,
-    matched: &'a str,
-}
-
-/// Records the chain transaction, or finds it; `(first sighting, order)`.
-async fn record(tx: &Tx, r: Reported<'_>) -> AppResult<(bool, Option<Uuid>)> {
-    let Reported {
-        currency,
-        kind,
-        hash,
-        address,
-        amount,
-        confirmations,
-        order,
-        matched,
-    } = r;
-    let inserted = tx
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO chain_transactions (currency, kind, tx_hash, address, amount, confirmations, order_id, matched) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (currency, kind, tx_hash) DO NOTHING RETURNING id",
-            [
-                currency.into(),
-                kind.into(),
-                hash.into(),
-                address.map(str::to_string).into(),
-                amount.into(),
-                confirmations.into(),
-                order.into(),
-                matched.into(),
-            ],
-        ))
-        .await?;
-    if inserted.is_some() {
-        return Ok((true, order));
-    }
-    #[derive(FromQueryResult)]
-    struct Seen {
-        address: Option<String>,
-        amount: Option<Decimal>,
-        order_id: Option<Uuid>,
-    }
-    let seen = Seen::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE chain_transactions SET confirmations = greatest(confirmations, $4) \
-         WHERE currency = $1 AND kind = $2 AND tx_hash = $3 RETURNING address, amount, order_id",
-        [currency.into(), kind.into(), hash.into(), confirmations.into()],
-    ))
-    .one(&**tx)
-    .await?
-    .ok_or_else(|| AppError::internal(anyhow::anyhow!("a recorded chain transaction vanished")))?;
-    if seen.address.as_deref() != address || seen.amount != amount || (kind == "PAYOUT" && seen.order_id != order) {
-        return Err(AppError::conflict(
-            Some("txHash"),
-            "this transaction hash was reported before with other details",
-        ));
-    }
-    Ok((false, seen.order_id))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -161,13 +105,16 @@ async fn deposit(
     amount: Decimal,
     confirmations: i32,
 ) -> AppResult<Outcome> {
+    if let Some(wallet_address) = custody::addresses::find(&**tx, &info.code, address).await? {
+        return custody::deposits::apply(tx, info, &wallet_address, hash, amount, confirmations).await;
+    }
     let owner = pool::owner(&**tx, &info.code, address).await?;
     let (order, matched) = match &owner {
         Some(o) if o.current_order.is_some() => (o.current_order, "ORDER"),
         Some(o) if o.last_order.is_some() => (o.last_order, "LATE"),
         _ => (None, "UNKNOWN"),
     };
-    let (first, order) = record(
+    let Recorded { first, order, .. } = record(
         tx,
         Reported {
             currency: &info.code,
@@ -177,6 +124,8 @@ async fn deposit(
             amount: Some(amount),
             confirmations,
             order,
+            deposit_address: None,
+            withdrawal: None,
             matched,
         },
     )
@@ -400,7 +349,7 @@ async fn exchange(
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("order {} has no receiving address", o.id)))?;
     ctx.chain
         .send(&Send {
-            order_id: o.id,
+            reference_id: o.id,
             purpose: Purpose::Payout,
             currency: o.to_currency.clone(),
             address: receiving.clone(),
@@ -439,7 +388,7 @@ async fn payout(
     if o.to_currency != info.code {
         return Err(AppError::invalid("orderId", "the order pays out another currency"));
     }
-    let (first, _) = record(
+    let Recorded { first, .. } = record(
         tx,
         Reported {
             currency: &info.code,
@@ -449,6 +398,8 @@ async fn payout(
             amount: None,
             confirmations,
             order: Some(order_id),
+            deposit_address: None,
+            withdrawal: None,
             matched: "ORDER",
         },
     )
@@ -534,7 +485,7 @@ pub async fn decide(
             let moved = lifecycle::apply(&tx, &o, operator(S::Refunded)).await?;
             ctx.chain
                 .send(&Send {
-                    order_id: moved.id,
+                    reference_id: moved.id,
                     purpose: Purpose::Refund,
                     currency: moved.from_currency.clone(),
                     address: to,

@@ -7,8 +7,10 @@
 //! checked (overflow and mixed currencies are errors, not wrap-arounds).
 //!
 //! The minor units are an `i128`, wide enough for `NUMERIC(38, 18)`
-//! amounts (exchange, custody); stores with `BIGINT` columns (wallets,
-//! commerce) convert with [`Money::minor_i64`] / [`Money::from_minor`].
+//! amounts (exchange, custody); wallets store minor units as
+//! `NUMERIC(38, 0)` ([`Money::minor_decimal`] / [`Money::from_minor_decimal`])
+//! and commerce's `BIGINT` columns convert with [`Money::minor_i64`] /
+//! [`Money::from_minor`].
 
 use std::fmt;
 
@@ -260,6 +262,22 @@ impl Money {
     /// `minor` smallest units of `currency`, for wide (NUMERIC) amounts.
     pub const fn from_minor_i128(minor: i128, currency: Currency) -> Self {
         Money { minor, currency }
+    }
+
+    /// From a whole count of minor units stored as `NUMERIC(38, 0)` (the
+    /// wallets' columns); a fraction, which that column cannot hold, is
+    /// rounded away.
+    pub fn from_minor_decimal(mut minor: Decimal, currency: Currency) -> Self {
+        minor.rescale(0);
+        Money {
+            minor: minor.mantissa(),
+            currency,
+        }
+    }
+
+    /// The amount in smallest units for a `NUMERIC(38, 0)` column.
+    pub fn minor_decimal(self) -> Result<Decimal, MoneyError> {
+        Decimal::try_from_i128_with_scale(self.minor, 0).map_err(|_| MoneyError::OutOfRange)
     }
 
     /// Nothing, in `currency`.

@@ -172,3 +172,17 @@ fn money_serialises_with_its_currency() {
     let bad = serde_json::json!({"amount": "1.005", "currency": "INR", "decimals": 2});
     assert!(serde_json::from_value::<Money>(bad).is_err());
 }
+
+#[test]
+fn wide_minor_units_round_trip_through_numeric_exactly() {
+    let eth = Currency::new(CurrencyCode::parse("ETH").unwrap(), 18).unwrap();
+    let big = Money::parse("1000.000000000000000001", eth).unwrap();
+    assert_eq!(big.minor(), 1_000_000_000_000_000_000_001);
+    let stored = big.minor_decimal().unwrap();
+    assert_eq!(stored.to_string(), "1000000000000000000001");
+    assert_eq!(Money::from_minor_decimal(stored, eth), big);
+    let wei = Money::from_minor_decimal(rust_decimal::Decimal::ONE, eth);
+    assert_eq!(wei.to_string(), "0.000000000000000001");
+    // Beyond a 96-bit decimal cannot be stored, and says so.
+    assert!(Money::from_minor_i128(i128::MAX, eth).minor_decimal().is_err());
+}

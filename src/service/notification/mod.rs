@@ -27,6 +27,10 @@ pub enum Subject {
     SupportTicket,
     /// An approval request.
     ApprovalRequest,
+    /// A crypto withdrawal.
+    Withdrawal,
+    /// A crypto deposit (a `chain_transactions` row).
+    CryptoDeposit,
 }
 
 impl Subject {

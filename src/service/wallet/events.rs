@@ -29,8 +29,9 @@ pub enum WalletEvent {
         wallet_id: Uuid,
         user_id: Uuid,
         currency: CurrencyCode,
-        /// The new balance in the currency's smallest unit.
-        balance: i64,
+        /// The new balance in the currency's smallest unit (a decimal
+        /// string: 18-decimal balances exceed 64 bits).
+        balance: rust_decimal::Decimal,
         entry_id: Uuid,
     },
 }
@@ -88,12 +89,12 @@ mod tests {
             wallet_id: Uuid::nil(),
             user_id: Uuid::nil(),
             currency: CurrencyCode::TRC,
-            balance: 25,
+            balance: rust_decimal::Decimal::from(25),
             entry_id: Uuid::nil(),
         };
         let ev = Event::typed("t", &e);
         assert_eq!(ev.payload["kind"], "balanceChanged");
-        assert_eq!(ev.payload["balance"], 25);
+        assert_eq!(ev.payload["balance"], "25");
         assert_eq!(
             ev.payload["currency"],
             crate::service::money::CurrencyCode::TRC.as_str()

@@ -6,6 +6,7 @@
 //! nothing. Amounts are [`Money`]: minor units that carry their currency.
 
 pub mod events;
+pub mod holds;
 pub mod ledger;
 pub mod perms;
 
@@ -35,6 +36,10 @@ pub use ledger::{LedgerCursor, LedgerFilter};
 /// The platform's own token, and the default wallet currency.
 pub const TRACECOIN: Currency = Currency::TRC;
 
+/// Balances and amounts stay below 10^28 minor units (`wallets_balance_max_check`):
+/// 10 billion ETH in wei, and inside the server's 96-bit decimal.
+pub const MAX_MINOR: i128 = 10_000_000_000_000_000_000_000_000_000;
+
 /// One movement of money.
 #[derive(Clone, Debug)]
 pub struct Posting {
@@ -58,7 +63,17 @@ pub struct Wallet {
 impl Wallet {
     /// The balance, in the wallet's currency.
     pub fn balance(&self) -> Money {
-        Money::from_minor(self.model.balance, self.currency)
+        Money::from_minor_decimal(self.model.balance, self.currency)
+    }
+
+    /// What pending withdrawals hold of the balance.
+    pub fn held(&self) -> Money {
+        Money::from_minor_decimal(self.model.held, self.currency)
+    }
+
+    /// The balance less what is held: what may be spent or withdrawn.
+    pub fn available(&self) -> Money {
+        Money::from_minor_i128(self.balance().minor() - self.held().minor(), self.currency)
     }
 }
 
@@ -72,12 +87,12 @@ pub struct LedgerEntry {
 impl LedgerEntry {
     /// How much moved (always positive).
     pub fn amount(&self) -> Money {
-        Money::from_minor(self.model.amount, self.currency)
+        Money::from_minor_decimal(self.model.amount, self.currency)
     }
 
     /// The wallet's balance right after this entry.
     pub fn balance_after(&self) -> Money {
-        Money::from_minor(self.model.balance_after, self.currency)
+        Money::from_minor_decimal(self.model.balance_after, self.currency)
     }
 
     /// Credit or debit.
@@ -190,7 +205,7 @@ async fn lock_wallet(tx: &Tx, user: Uuid, currency: Currency) -> AppResult<Walle
 pub async fn post(tx: &Tx, actor: Option<&Viewer>, p: Posting) -> AppResult<Posted> {
     check_posting(&p)?;
     let currency = p.amount.currency();
-    let amount = p.amount.minor_i64().map_err(|e| e.on("amount"))?;
+    let amount = p.amount.minor_decimal().map_err(|e| e.on("amount"))?;
     let wallet = lock_wallet(tx, p.user_id, currency).await?;
     if let Some(key) = &p.idempotency_key {
         let previous = wallet_ledger::Entity::find()
@@ -220,15 +235,26 @@ pub async fn post(tx: &Tx, actor: Option<&Viewer>, p: Posting) -> AppResult<Post
     let after = match p.entry_type {
         EntryType::Credit => before.checked_add(p.amount).map_err(|e| e.on("amount"))?,
         EntryType::Debit => {
-            let left = before.checked_sub(p.amount).map_err(|e| e.on("amount"))?;
-            if left.is_negative() {
+            // What withdrawals hold cannot be spent twice.
+            if wallet
+                .available()
+                .checked_sub(p.amount)
+                .map_err(|e| e.on("amount"))?
+                .is_negative()
+            {
                 return Err(AppError::InsufficientFunds);
             }
-            left
+            before.checked_sub(p.amount).map_err(|e| e.on("amount"))?
         }
     };
+    if after.minor() >= MAX_MINOR {
+        return Err(AppError::invalid(
+            "amount",
+            "would take the balance beyond what a wallet holds",
+        ));
+    }
     let balance = after
-        .minor_i64()
+        .minor_decimal()
         .map_err(|_| AppError::invalid("amount", "is too large"))?;
     // Stamped with the database clock while the wallet is locked, so the
     // ledger's time order is its posting order on every instance.

@@ -226,6 +226,22 @@ impl User {
         Ok(row.map(crate::graphql::verification::Kyc))
     }
 
+    /// Your own deposit address in `currency` (created on the first ask);
+    /// null on anyone else's user. Coins sent to it are credited to your
+    /// wallet in that currency once confirmed.
+    async fn deposit_address(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Currency code, such as ETH or BTC.")] currency: String,
+    ) -> Result<Option<crate::graphql::custody::types::DepositAddress>> {
+        let v = viewer(ctx);
+        if !self.is_viewer(v) {
+            return Ok(None);
+        }
+        let row = crate::service::custody::addresses::of_viewer(app(ctx)?, v, &currency).await?;
+        Ok(Some(crate::graphql::custody::types::DepositAddress(row)))
+    }
+
     /// Your sessions, newest first: active ones and those ended in the
     /// last 30 days (only your own; null for anyone else's).
     async fn sessions(
