@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::custody::{
     amounts, d, dec, fund, ledger, ledger_rows, notifications, request, set_rate, set_thresholds, text,
-    update_currency, withdraw, withdrawal,
+    update_currency, withdraw, withdrawal, WITHDRAWAL_FIELDS,
 };
 use crate::exchange::{deliver, server, ETH_ADDR};
 use crate::storage::{count, db, submit_kyc};
@@ -669,5 +669,54 @@ async fn a_replayed_request_is_the_same_withdrawal_and_limits_refuse_with_the_am
     assert_eq!(r.error_code(), None, "{:?}", r.body);
     let after = withdraw(&jon.client, "0.01", "day-2").await;
     assert_eq!(after["status"], "APPROVED", "{after}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn withdrawal_and_deposit_pages_cost_the_same_statements_at_any_size() {
+    let server = server().await;
+    let admin = server.admin().await;
+    set_rate(&admin, "ETH", "USD", "2000").await;
+    set_thresholds(&admin, "100000", "1000000").await;
+    let c = server.customer("pages").await;
+    for i in 0..30 {
+        fund(&server, &c, &format!("0xpage{i}"), "1").await;
+    }
+    for i in 0..30 {
+        withdraw(&c.client, "0.5", &format!("page-{i}")).await;
+    }
+    let measure = |query: String, marker: &'static str| {
+        let (admin, server) = (&admin, &server);
+        async move {
+            let mut fewest = u64::MAX;
+            for _ in 0..4 {
+                let before = server.ctx.db.statement_count();
+                let d = admin.client.data(&query, json!({})).await;
+                fewest = fewest.min(server.ctx.db.statement_count() - before);
+                assert!(d.to_string().contains(marker), "{d}");
+            }
+            fewest
+        }
+    };
+    let withdrawals = |n: usize| {
+        format!("{{ withdrawals(first: {n}) {{ totalCount edges {{ cursor node {{ {WITHDRAWAL_FIELDS} }} }} }} }}")
+    };
+    let deposits = |n: usize| {
+        format!(
+            "{{ cryptoDeposits(first: {n}, filter: {{flagged: false}}) {{ totalCount edges {{ node {{ id txHash amount credited confirmationsRequired userId }} }} }} }}"
+        )
+    };
+    let (w5, w30) = (
+        measure(withdrawals(5), "APPROVED").await,
+        measure(withdrawals(30), "APPROVED").await,
+    );
+    assert_eq!(w5, w30, "a withdrawal page of 5 and of 30");
+    let (d5, d30) = (
+        measure(deposits(5), "0xpage").await,
+        measure(deposits(30), "0xpage").await,
+    );
+    assert_eq!(d5, d30, "a deposit page of 5 and of 30");
+    let all = admin.client.data(&withdrawals(30), json!({})).await;
+    assert_eq!(all["withdrawals"]["edges"].as_array().unwrap().len(), 30);
     server.stop().await;
 }

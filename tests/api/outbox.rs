@@ -331,7 +331,9 @@ async fn concurrent_writes_from_two_instances_arrive_in_commit_order() {
             .await
             .expect("every event within 10 s")
             .expect("stream open");
-        balances.push(event.payload["balance"].as_i64().expect("balance"));
+        // Minor units as a decimal string (18-decimal balances exceed 64 bits).
+        let balance = event.payload["balance"].as_str().expect("balance");
+        balances.push(balance.parse::<i64>().expect("a whole number of tracecoins"));
     }
     let expected: Vec<i64> = (1..=n as i64).collect();
     assert_eq!(balances, expected, "events in commit order, each once");

@@ -92,7 +92,7 @@ pub async fn set(ctx: &AppContext, viewer: &Viewer, t: Thresholds) -> AppResult<
 /// Stores new thresholds (checked: USD amounts, at most cents).
 async fn store<C: ConnectionTrait>(conn: &C, t: Thresholds) -> AppResult<()> {
     for (field, v) in [("kycUsd", t.kyc_usd), ("approvalUsd", t.approval_usd)] {
-        if v < Decimal::ZERO || v.scale() > 2 || v > Decimal::from(1_000_000_000_000u64) {
+        if v < Decimal::ZERO || v.normalize().scale() > 2 || v > Decimal::from(1_000_000_000_000u64) {
             return Err(AppError::invalid(
                 field,
                 "a USD amount from 0 to 10^12 with at most 2 decimals",

@@ -159,6 +159,8 @@ fn check_posting(p: &Posting) -> AppResult<()> {
     };
     if !p.amount.is_positive() {
         bad("amount", "must be greater than zero");
+    } else if p.amount.minor() >= MAX_MINOR {
+        bad("amount", "is out of range (a wallet holds less than 10^28 minor units)");
     }
     if let Some(k) = &p.idempotency_key {
         if k.trim().is_empty() || k.len() > 200 {
