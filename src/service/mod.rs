@@ -8,6 +8,7 @@ pub mod commerce;
 pub mod custody;
 pub mod exchange;
 pub mod identity;
+pub mod marketplace;
 pub mod money;
 pub mod notification;
 pub mod page;
