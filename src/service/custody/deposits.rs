@@ -8,7 +8,7 @@
 //! it twice.
 
 use entity::deposit_addresses;
-use entity::enums::NotificationKind;
+use entity::enums::{ChainTxKind, ChainTxMatch, NotificationKind};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
@@ -42,7 +42,7 @@ pub async fn apply(
         tx,
         Reported {
             currency: &info.code,
-            kind: "DEPOSIT",
+            kind: ChainTxKind::Deposit,
             hash,
             address: Some(&to.address),
             amount: Some(amount),
@@ -50,7 +50,7 @@ pub async fn apply(
             order: None,
             deposit_address: Some(to.id),
             withdrawal: None,
-            matched: "WALLET",
+            matched: ChainTxMatch::Wallet,
         },
     )
     .await?;

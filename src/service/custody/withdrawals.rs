@@ -14,10 +14,10 @@
 
 use std::time::Duration;
 
-use entity::enums::{ApprovalEntityType, ApprovalType, WithdrawalStatus as S};
+use entity::enums::{ApprovalEntityType, ApprovalType, ChainTxKind, ChainTxMatch, WithdrawalStatus as S};
 use entity::withdrawals;
 use rust_decimal::{Decimal, RoundingStrategy};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -180,7 +180,7 @@ pub async fn request(ctx: &AppContext, viewer: &Viewer, r: WithdrawalRequest) ->
         DbBackend::Postgres,
         "INSERT INTO withdrawals (id, user_id, currency, amount, fee_amount, destination_address, status, \
            idempotency_key, usd_value) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'REQUESTED', $7, $8) RETURNING *",
+         VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $8) RETURNING *",
         [
             id.into(),
             user.into(),
@@ -190,6 +190,7 @@ pub async fn request(ctx: &AppContext, viewer: &Viewer, r: WithdrawalRequest) ->
             dest.clone().into(),
             key.into(),
             usd.into(),
+            S::Requested.to_value().into(),
         ],
     ))
     .one(&*tx)
@@ -206,7 +207,7 @@ pub async fn request(ctx: &AppContext, viewer: &Viewer, r: WithdrawalRequest) ->
             format!("withdrawal of {} {} requested", r.amount.normalize(), info.code),
         )
         .after(
-            json!({"status": "REQUESTED", "amount": r.amount, "fee": fee, "destinationAddress": dest, "usdValue": usd}),
+            json!({"status": S::Requested.to_value(), "amount": r.amount, "fee": fee, "destinationAddress": dest, "usdValue": usd}),
         ),
     )
     .await?;
@@ -321,7 +322,7 @@ pub async fn on_chain(tx: &Tx, info: &CurrencyInfo, id: Uuid, hash: &str, confir
         tx,
         Reported {
             currency: &info.code,
-            kind: "WITHDRAWAL",
+            kind: ChainTxKind::Withdrawal,
             hash,
             address: Some(&w.destination_address),
             amount: Some(w.amount),
@@ -329,7 +330,7 @@ pub async fn on_chain(tx: &Tx, info: &CurrencyInfo, id: Uuid, hash: &str, confir
             order: None,
             deposit_address: None,
             withdrawal: Some(w.id),
-            matched: "WITHDRAWAL",
+            matched: ChainTxMatch::Withdrawal,
         },
     )
     .await?;
@@ -346,13 +347,9 @@ pub async fn on_chain(tx: &Tx, info: &CurrencyInfo, id: Uuid, hash: &str, confir
         S::Sent if w.tx_hash.as_deref() == Some(hash) => Ok(Outcome::Recorded),
         other => Err(AppError::conflict(
             Some("withdrawalId"),
-            format!("a {} withdrawal cannot be sent", entity_value(other)),
+            format!("a {} withdrawal cannot be sent", other.to_value()),
         )),
     }
-}
-
-fn entity_value(s: S) -> String {
-    sea_orm::ActiveEnum::to_value(&s)
 }
 
 /// The signer gave up on withdrawal `id`: APPROVED → FAILED, the hold
@@ -372,7 +369,7 @@ pub async fn on_chain_failure(tx: &Tx, info: &CurrencyInfo, id: Uuid, reason: &s
         S::Failed => Ok(Outcome::Recorded),
         other => Err(AppError::conflict(
             Some("withdrawalId"),
-            format!("a {} withdrawal cannot fail", entity_value(other)),
+            format!("a {} withdrawal cannot fail", other.to_value()),
         )),
     }
 }

@@ -3,8 +3,9 @@
 //! concurrent, waits for the first and then changes nothing but the
 //! confirmation count.
 
+use entity::enums::{ChainTxKind, ChainTxMatch};
 use rust_decimal::Decimal;
-use sea_orm::{DbBackend, FromQueryResult, Statement};
+use sea_orm::{ActiveEnum, DbBackend, FromQueryResult, Statement};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -13,7 +14,7 @@ use crate::infra::events::Tx;
 /// A chain transaction as reported.
 pub(crate) struct Reported<'a> {
     pub currency: &'a str,
-    pub kind: &'a str,
+    pub kind: ChainTxKind,
     pub hash: &'a str,
     pub address: Option<&'a str>,
     pub amount: Option<Decimal>,
@@ -23,7 +24,7 @@ pub(crate) struct Reported<'a> {
     pub deposit_address: Option<Uuid>,
     /// The withdrawal it carries (kind WITHDRAWAL).
     pub withdrawal: Option<Uuid>,
-    pub matched: &'a str,
+    pub matched: ChainTxMatch,
 }
 
 /// A recorded chain transaction.
@@ -56,13 +57,13 @@ pub(crate) async fn record(tx: &Tx, r: Reported<'_>) -> AppResult<Recorded> {
          RETURNING id, address, amount, order_id, withdrawal_id, confirmations",
         [
             r.currency.into(),
-            r.kind.into(),
+            r.kind.to_value().into(),
             r.hash.into(),
             r.address.map(str::to_string).into(),
             r.amount.into(),
             r.confirmations.into(),
             r.order.into(),
-            r.matched.into(),
+            r.matched.to_value().into(),
             r.deposit_address.into(),
             r.withdrawal.into(),
         ],
@@ -82,14 +83,19 @@ pub(crate) async fn record(tx: &Tx, r: Reported<'_>) -> AppResult<Recorded> {
         "UPDATE chain_transactions SET confirmations = greatest(confirmations, $4) \
          WHERE currency = $1 AND kind = $2 AND tx_hash = $3 \
          RETURNING id, address, amount, order_id, withdrawal_id, confirmations",
-        [r.currency.into(), r.kind.into(), r.hash.into(), r.confirmations.into()],
+        [
+            r.currency.into(),
+            r.kind.to_value().into(),
+            r.hash.into(),
+            r.confirmations.into(),
+        ],
     ))
     .one(&**tx)
     .await?
     .ok_or_else(|| AppError::internal(anyhow::anyhow!("a recorded chain transaction vanished")))?;
     if seen.address.as_deref() != r.address
         || seen.amount != r.amount
-        || (r.kind == "PAYOUT" && seen.order_id != r.order)
+        || (r.kind == ChainTxKind::Payout && seen.order_id != r.order)
         || seen.withdrawal_id != r.withdrawal
     {
         return Err(AppError::conflict(

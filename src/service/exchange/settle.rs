@@ -22,7 +22,7 @@
 //!   order on HOLD RESERVE_SHORT instead. Then the payout goes to the
 //!   chain (SENDING); the watcher's PAYOUT report completes the order.
 
-use entity::enums::{ExchangeOrderStatus as S, HoldReason, RateType, TransitionActor};
+use entity::enums::{ChainTxKind, ChainTxMatch, ExchangeOrderStatus as S, HoldReason, RateType, TransitionActor};
 use entity::exchange_orders;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement};
@@ -110,15 +110,15 @@ async fn deposit(
     }
     let owner = pool::owner(&**tx, &info.code, address).await?;
     let (order, matched) = match &owner {
-        Some(o) if o.current_order.is_some() => (o.current_order, "ORDER"),
-        Some(o) if o.last_order.is_some() => (o.last_order, "LATE"),
-        _ => (None, "UNKNOWN"),
+        Some(o) if o.current_order.is_some() => (o.current_order, ChainTxMatch::Order),
+        Some(o) if o.last_order.is_some() => (o.last_order, ChainTxMatch::Late),
+        _ => (None, ChainTxMatch::Unknown),
     };
     let Recorded { first, order, .. } = record(
         tx,
         Reported {
             currency: &info.code,
-            kind: "DEPOSIT",
+            kind: ChainTxKind::Deposit,
             hash,
             address: Some(address),
             amount: Some(amount),
@@ -196,9 +196,10 @@ async fn deposit(
             tx,
             &o,
             &format!(
-                "A further deposit of {} {} arrived in {hash} ({matched}); it is not credited automatically.",
+                "A further deposit of {} {} arrived in {hash} ({}); it is not credited automatically.",
                 amount.normalize(),
-                info.code
+                info.code,
+                matched.to_value()
             ),
         )
         .await?;
@@ -392,7 +393,7 @@ async fn payout(
         tx,
         Reported {
             currency: &info.code,
-            kind: "PAYOUT",
+            kind: ChainTxKind::Payout,
             hash,
             address: None,
             amount: None,
@@ -400,7 +401,7 @@ async fn payout(
             order: Some(order_id),
             deposit_address: None,
             withdrawal: None,
-            matched: "ORDER",
+            matched: ChainTxMatch::Order,
         },
     )
     .await?;
