@@ -347,10 +347,13 @@ pub enum TicketStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ProfileStatus {
+    /// Being written; not visible to others.
     #[sea_orm(string_value = "DRAFT")]
     Draft,
+    /// Live (public when approved and listed).
     #[sea_orm(string_value = "ACTIVE")]
     Active,
+    /// Taken down by moderators.
     #[sea_orm(string_value = "SUSPENDED")]
     Suspended,
 }
@@ -359,10 +362,13 @@ pub enum ProfileStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum VerificationStatus {
+    /// Not verified (yet).
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// A verification request confirmed it.
     #[sea_orm(string_value = "VERIFIED")]
     Verified,
+    /// A verification request was refused.
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
 }
@@ -371,10 +377,13 @@ pub enum VerificationStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum CustomerProfileStatus {
+    /// In use.
     #[sea_orm(string_value = "ACTIVE")]
     Active,
+    /// Set aside by its owner.
     #[sea_orm(string_value = "INACTIVE")]
     Inactive,
+    /// Taken down by moderators.
     #[sea_orm(string_value = "SUSPENDED")]
     Suspended,
 }
@@ -383,10 +392,13 @@ pub enum CustomerProfileStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum DeveloperAvailability {
+    /// Available full time.
     #[sea_orm(string_value = "FULL_TIME")]
     FullTime,
+    /// Available part time.
     #[sea_orm(string_value = "PART_TIME")]
     PartTime,
+    /// Takes freelance projects.
     #[sea_orm(string_value = "FREELANCE")]
     Freelance,
 }
@@ -395,10 +407,13 @@ pub enum DeveloperAvailability {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum EmploymentType {
+    /// A full-time position.
     #[sea_orm(string_value = "FULL_TIME")]
     FullTime,
+    /// A part-time position.
     #[sea_orm(string_value = "PART_TIME")]
     PartTime,
+    /// A fixed-term contract.
     #[sea_orm(string_value = "CONTRACT")]
     Contract,
 }
@@ -407,10 +422,13 @@ pub enum EmploymentType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum WorkMode {
+    /// At the employer's site.
     #[sea_orm(string_value = "ONSITE")]
     Onsite,
+    /// From anywhere.
     #[sea_orm(string_value = "REMOTE")]
     Remote,
+    /// Partly on site, partly remote.
     #[sea_orm(string_value = "HYBRID")]
     Hybrid,
 }
@@ -419,14 +437,19 @@ pub enum WorkMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum JobStatus {
+    /// Being written by the employer.
     #[sea_orm(string_value = "DRAFT")]
     Draft,
+    /// Paid for and waiting for moderators.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// Open for applications.
     #[sea_orm(string_value = "LIVE")]
     Live,
+    /// No longer taking applications.
     #[sea_orm(string_value = "CLOSED")]
     Closed,
+    /// Refused by moderators.
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
 }
@@ -435,14 +458,19 @@ pub enum JobStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum JobApplicationStatus {
+    /// Sent; the employer has not acted yet.
     #[sea_orm(string_value = "APPLIED")]
     Applied,
+    /// On the employer's shortlist.
     #[sea_orm(string_value = "SHORTLISTED")]
     Shortlisted,
+    /// Invited to an interview.
     #[sea_orm(string_value = "INTERVIEW")]
     Interview,
+    /// Offered the job.
     #[sea_orm(string_value = "OFFERED")]
     Offered,
+    /// Turned down by the employer.
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
 }
@@ -451,14 +479,19 @@ pub enum JobApplicationStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum LeadStatus {
+    /// Not (or no longer) in review.
     #[sea_orm(string_value = "DRAFT")]
     Draft,
+    /// Waiting for moderators.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// Visible to professionals of its profession.
     #[sea_orm(string_value = "OPEN")]
     Open,
+    /// Closed by its poster or a moderator.
     #[sea_orm(string_value = "CLOSED")]
     Closed,
+    /// Refused by moderators.
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
 }
@@ -467,10 +500,13 @@ pub enum LeadStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum LeadRequestStatus {
+    /// Waiting for the lead's poster.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// Accepted by the lead's poster.
     #[sea_orm(string_value = "ACCEPTED")]
     Accepted,
+    /// Declined by the lead's poster.
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
 }
@@ -479,8 +515,10 @@ pub enum LeadRequestStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ReviewEntityType {
+    /// A professional's role profile.
     #[sea_orm(string_value = "PROFESSIONAL")]
     Professional,
+    /// A company profile.
     #[sea_orm(string_value = "COMPANY")]
     Company,
 }
@@ -489,10 +527,13 @@ pub enum ReviewEntityType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ReviewStatus {
+    /// Waiting for a moderator.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// Shown to everyone; counts in the rating.
     #[sea_orm(string_value = "PUBLISHED")]
     Published,
+    /// Hidden by a moderator.
     #[sea_orm(string_value = "HIDDEN")]
     Hidden,
 }
@@ -1248,6 +1289,9 @@ pub enum NotificationKind {
     /// Something waiting for, or decided by, an approval.
     #[sea_orm(string_value = "APPROVAL")]
     Approval,
+    /// Marketplace activity: applications, lead requests, reviews.
+    #[sea_orm(string_value = "MARKETPLACE")]
+    Marketplace,
 }
 
 /// Delivery state of a notification.
@@ -1555,4 +1599,43 @@ pub enum AuditEntity {
     /// `RUNTIME_CONFIG`: a runtime configuration entry.
     #[sea_orm(string_value = "RUNTIME_CONFIG")]
     RuntimeConfig,
+    /// `USER_ROLE_PROFILE`.
+    #[sea_orm(string_value = "USER_ROLE_PROFILE")]
+    UserRoleProfile,
+    /// `COMPANY_PROFILE`.
+    #[sea_orm(string_value = "COMPANY_PROFILE")]
+    CompanyProfile,
+    /// `CUSTOMER_PROFILE`.
+    #[sea_orm(string_value = "CUSTOMER_PROFILE")]
+    CustomerProfile,
+    /// `CANDIDATE_PROFILE`.
+    #[sea_orm(string_value = "CANDIDATE_PROFILE")]
+    CandidateProfile,
+    /// `SERVICE`.
+    #[sea_orm(string_value = "SERVICE")]
+    Service,
+    /// `PORTFOLIO_ITEM`.
+    #[sea_orm(string_value = "PORTFOLIO_ITEM")]
+    PortfolioItem,
+    /// `PORTFOLIO_IMAGE`.
+    #[sea_orm(string_value = "PORTFOLIO_IMAGE")]
+    PortfolioImage,
+    /// `JOB`.
+    #[sea_orm(string_value = "JOB")]
+    Job,
+    /// `JOB_APPLICATION`.
+    #[sea_orm(string_value = "JOB_APPLICATION")]
+    JobApplication,
+    /// `LEAD`.
+    #[sea_orm(string_value = "LEAD")]
+    Lead,
+    /// `LEAD_UNLOCK`.
+    #[sea_orm(string_value = "LEAD_UNLOCK")]
+    LeadUnlock,
+    /// `LEAD_REQUEST`.
+    #[sea_orm(string_value = "LEAD_REQUEST")]
+    LeadRequest,
+    /// `REVIEW`.
+    #[sea_orm(string_value = "REVIEW")]
+    Review,
 }

@@ -28,6 +28,7 @@ mod m20261201_000015_credentials_triggers;
 mod m20261201_000016_approval_engine;
 mod m20261201_000017_exchange_engine;
 mod m20261201_000018_custody;
+mod m20261202_000019_marketplace_engine;
 
 /// Runs the migrations in order; `down` undoes them in reverse.
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000016_approval_engine::Migration),
             Box::new(m20261201_000017_exchange_engine::Migration),
             Box::new(m20261201_000018_custody::Migration),
+            Box::new(m20261202_000019_marketplace_engine::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::graphql::commerce::loaders::CommerceLoaders;
 use crate::graphql::exchange::loaders::ExchangeLoaders;
 use crate::graphql::identity::loaders::IdentityLoaders;
+use crate::graphql::marketplace::loaders::MarketplaceLoaders;
 use crate::graphql::support::loaders::SupportLoaders;
 
 /// Loader errors are shared between the fields that waited on a batch.
@@ -56,6 +57,7 @@ pub struct Loaders {
     pub support: SupportLoaders,
     pub commerce: CommerceLoaders,
     pub exchange: ExchangeLoaders,
+    pub marketplace: MarketplaceLoaders,
 }
 
 impl Loaders {
@@ -67,6 +69,7 @@ impl Loaders {
             identity: IdentityLoaders::new(db.clone()),
             support: SupportLoaders::new(db.clone()),
             commerce: CommerceLoaders::new(db.clone()),
+            marketplace: MarketplaceLoaders::new(db.clone()),
             exchange: ExchangeLoaders::new(db),
         }
     }
@@ -79,6 +82,7 @@ impl Loaders {
         l.support.disable_caches();
         l.commerce.disable_caches();
         l.exchange.disable_caches();
+        l.marketplace.disable_caches();
         l
     }
 }

@@ -32,6 +32,7 @@ pub mod guard;
 pub mod identity;
 pub mod live;
 pub mod loaders;
+pub mod marketplace;
 pub mod notification;
 pub mod pagination;
 pub mod persisted;
@@ -61,6 +62,7 @@ pub struct Query(
     verification::VerificationQuery,
     exchange::ExchangeQuery,
     custody::CustodyQuery,
+    marketplace::MarketplaceQuery,
 );
 
 /// Live updates over a WebSocket to `/graphql` (the graphql-transport-ws
@@ -73,6 +75,7 @@ pub struct Subscription(
     approval::ApprovalSubscription,
     exchange::ExchangeSubscription,
     custody::CustodySubscription,
+    marketplace::MarketplaceSubscription,
 );
 
 /// Everything a client can change. Each mutation takes one `input` and
@@ -89,6 +92,7 @@ pub struct Mutation(
     verification::VerificationMutation,
     exchange::ExchangeMutation,
     custody::CustodyMutation,
+    marketplace::MarketplaceMutation,
 );
 
 /// The executable schema.

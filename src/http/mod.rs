@@ -7,6 +7,7 @@ pub mod graphiql;
 pub mod graphql_http;
 pub mod media;
 pub mod ops;
+pub mod portfolio_media;
 pub mod sockets;
 pub mod uploads;
 pub mod webhooks;
@@ -83,6 +84,8 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/payments/{gateway}", post(webhooks::payment))
         .route("/webhooks/chain/{currency}", post(webhooks::chain))
         .route("/files/{id}", get(files::download))
+        .route("/media/portfolio/{id}", get(portfolio_media::original))
+        .route("/media/portfolio/{id}/thumbnail", get(portfolio_media::thumbnail))
         .with_state(state)
         .layer(axum::Extension(trusted_proxies))
         .layer(CatchPanicLayer::custom(panic_response))

@@ -373,6 +373,12 @@ fn statements(password_hash: &str, cipher: &Cipher) -> Vec<String> {
         id("lead:goa"),
         id("alice")
     ));
+    // The lead's contact is the poster's, as `createLead` snapshots it.
+    sql.push(format!(
+        "UPDATE leads l SET contact_name = u.display_name, contact_email = u.email, contact_phone = u.phone \
+         FROM users u WHERE u.id = l.created_by_user_id AND l.id = {}",
+        id("lead:goa")
+    ));
     sql.push(format!(
         "INSERT INTO reviews (id, reviewer_user_id, entity_type, entity_id, rating, review_text, status) VALUES \
          ({}, {}, 'PROFESSIONAL', {}, 5, 'Patient, punctual and the photos were stunning.', 'PUBLISHED')",

@@ -524,6 +524,141 @@ const ROWS: &[Row] = &[
         r#"mutation { setWithdrawalThresholds(input: { kycUsd: "-1", approvalUsd: "-1" }) { thresholds { kycUsd } } }"#,
         ADMIN_ONLY,
     ),
+    // marketplace (issue 15, /work/mk_api.md): search and public profiles
+    // for anyone, one's own profiles, leads and reviews for every signed-in
+    // user (marketplace.use), moderation for moderators (marketplace.rs,
+    // marketplace_leads.rs, marketplace_search.rs)
+    row(
+        "professionals",
+        "{ professionals(first: 1) { totalCount edges { node { id } } } }",
+        ALL,
+    ),
+    row("professional", "query($id: ID!) { professional(id: $id) { id } }", ALL),
+    row("myProfessionalProfiles", "{ myProfessionalProfiles { id } }", SIGNED_IN),
+    row("myCustomerProfile", "{ myCustomerProfile { id } }", SIGNED_IN),
+    row("myCandidateProfile", "{ myCandidateProfile { id } }", SIGNED_IN),
+    row(
+        "saveProfessionalProfile",
+        r#"mutation { saveProfessionalProfile(input: { roleKey: "no_such_role", displayName: "" }) { profile { id } } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "submitProfessionalProfile",
+        r#"mutation { submitProfessionalProfile(roleKey: "no_such_role") { profile { id } } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "saveCustomerProfile",
+        r#"mutation { saveCustomerProfile(input: { displayName: "" }) { profile { id } } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "saveCandidateProfile",
+        r#"mutation { saveCandidateProfile(input: { displayName: "" }) { profile { id } } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "saveService",
+        r#"mutation($id: ID!) { saveService(input: { profileId: $id, name: "", priceInr: -1 }) { service { id } } }"#,
+        SIGNED_IN,
+    ),
+    row("deleteService", "mutation($id: ID!) { deleteService(id: $id) { id } }", SIGNED_IN),
+    row(
+        "savePortfolioItem",
+        r#"mutation($id: ID!) { savePortfolioItem(input: { profileId: $id, title: "" }) { item { id } } }"#,
+        SIGNED_IN,
+    ),
+    row("deletePortfolioItem", "mutation($id: ID!) { deletePortfolioItem(id: $id) { id } }", SIGNED_IN),
+    row(
+        "addPortfolioImage",
+        r##"mutation($id: ID!) { addPortfolioImage(input: { itemId: $id, file: "#__graphql_file__:0" }) { image { id } } }"##,
+        SIGNED_IN,
+    ),
+    row("deletePortfolioImage", "mutation($id: ID!) { deletePortfolioImage(id: $id) { id } }", SIGNED_IN),
+    row("leads", "{ leads(first: 1) { totalCount edges { node { id } } } }", SIGNED_IN),
+    row("lead", "query($id: ID!) { lead(id: $id) { id } }", SIGNED_IN),
+    row(
+        "myLeadRequests",
+        "{ myLeadRequests(first: 1) { edges { node { id } } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "createLead",
+        r#"mutation { createLead(input: { professionKey: "no_such_role", title: "" }) { lead { id } } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "unlockLeadContact",
+        r#"mutation($id: ID!) { unlockLeadContact(input: { leadId: $id, idempotencyKey: "matrix" }) { replayed } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "requestLead",
+        "mutation($id: ID!) { requestLead(input: { leadId: $id }) { request { id } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "respondToLeadRequest",
+        "mutation($id: ID!) { respondToLeadRequest(input: { id: $id, accept: true }) { request { id } } }",
+        SIGNED_IN,
+    ),
+    row("closeLead", "mutation($id: ID!) { closeLead(id: $id) { lead { id } } }", SIGNED_IN),
+    row(
+        "reviews",
+        "{ reviews(first: 1) { totalCount edges { node { id } } } }",
+        ALL,
+    ),
+    row(
+        "submitReview",
+        "mutation($id: ID!) { submitReview(input: { entityType: PROFESSIONAL, entityId: $id, rating: 0 }) { review { id } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "moderateReview",
+        "mutation($id: ID!) { moderateReview(input: { id: $id, status: HIDDEN }) { review { id } } }",
+        ADMIN_ONLY,
+    ),
+    // marketplace companies, jobs and applications (issue 15)
+    row("jobs", "{ jobs(first: 1) { totalCount edges { node { id } } } }", ALL),
+    row("job", "query($id: ID!) { job(id: $id) { id } }", ALL),
+    row(
+        "myJobApplications",
+        "{ myJobApplications(first: 1) { totalCount edges { node { id } } } }",
+        SIGNED_IN,
+    ),
+    row("myCompanyProfile", "{ myCompanyProfile { id } }", SIGNED_IN),
+    row(
+        "saveCompanyProfile",
+        r#"mutation { saveCompanyProfile(input: { companyName: "" }) { company { id } } }"#,
+        SIGNED_IN,
+    ),
+    row("submitCompanyProfile", "mutation { submitCompanyProfile { company { id } } }", SIGNED_IN),
+    row(
+        "createJob",
+        r#"mutation { createJob(input: { title: "" }) { job { id } } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "updateJob",
+        r#"mutation($id: ID!) { updateJob(input: { id: $id, title: "" }) { job { id } } }"#,
+        SIGNED_IN,
+    ),
+    row(
+        "submitJob",
+        r#"mutation($id: ID!) { submitJob(input: { id: $id, idempotencyKey: "matrix" }) { replayed } }"#,
+        SIGNED_IN,
+    ),
+    row("closeJob", "mutation($id: ID!) { closeJob(id: $id) { job { id } } }", SIGNED_IN),
+    row(
+        "applyToJob",
+        "mutation($id: ID!) { applyToJob(input: { jobId: $id }) { application { id } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "updateJobApplication",
+        "mutation($id: ID!) { updateJobApplication(input: { id: $id, status: REJECTED }) { application { id } } }",
+        SIGNED_IN,
+    ),
 ];
 
 /// What a response says about authorization; panics on a request error
@@ -691,6 +826,9 @@ const CONFLICT: &[&str] = &["CONFLICT"];
 /// exactly as an id that does not exist.
 const NO_SUCH: &[&str] = &["BAD_USER_INPUT"];
 const ZERO: &[&str] = &["ZERO"];
+/// Something the caller may not see, where the contract pins no single
+/// code (marketplace leads and jobs): either refusal, nothing answered.
+const UNREACHABLE: &[&str] = &["NOT_FOUND", "FORBIDDEN"];
 
 struct ByIdRow {
     field: &'static str,
@@ -700,7 +838,10 @@ struct ByIdRow {
     /// the other customer's, `$alice`/`$aliceEmail` her account, `$session`,
     /// `$key`, `$notice`, `$request` (her role grant), `$approval` (its
     /// approval request), `$order`, `$payment` hers, `$billing`
-    /// the Billing department, `$outsider` the outside agent's id).
+    /// the Billing department, `$outsider` the outside agent's id;
+    /// marketplace: `$profile` her draft photographer profile, `$service`
+    /// and `$item` its service and portfolio item, `$lead` her pending
+    /// lead, `$job` her draft job).
     op: &'static str,
     tries: &'static [(Intruder, &'static [&'static str])],
 }
@@ -764,6 +905,31 @@ const ID_EXEMPT: &[(&str, &str)] = &[
     (
         "requestVerificationDocuments",
         "reviewers only (verification.review), never their own",
+    ),
+    // marketplace (issue 15)
+    (
+        "addPortfolioImage",
+        "needs a multipart upload (the JSON rows cannot send one); another's item is FORBIDDEN like \
+         savePortfolioItem below (the portfolio helper's tests)",
+    ),
+    (
+        "deletePortfolioImage",
+        "images exist only through a multipart addPortfolioImage; another's image is FORBIDDEN (the portfolio \
+         helper's tests)",
+    ),
+    (
+        "respondToLeadRequest",
+        "a request exists only on an OPEN lead with an approved professional; anyone but the lead's owner is \
+         FORBIDDEN and nothing changes (marketplace_leads.rs)",
+    ),
+    (
+        "moderateReview",
+        "moderators only (marketplace.reviews.moderate), pinned by the table above; a reviewer is FORBIDDEN \
+         (marketplace.rs)",
+    ),
+    (
+        "updateJobApplication",
+        "an application exists only on a LIVE (paid, approved) job; only its poster moves it (the jobs helper's tests)",
     ),
 ];
 
@@ -948,6 +1114,73 @@ const BY_ID: &[ByIdRow] = &[
         r#"mutation($payment: ID!) { refundPayment(input: { paymentId: $payment, reason: "intruder" }) { payment { id } } }"#,
         &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
     ),
+    // Marketplace (issue 15): alice's draft profile, its service and
+    // portfolio item, her pending lead and her draft job.
+    by_id(
+        "saveService",
+        r#"mutation($profile: ID!) { saveService(input: { profileId: $profile, name: "hijacked", priceInr: 1 }) { service { id } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "saveService",
+        r#"mutation($profile: ID!, $service: ID!) { saveService(input: { id: $service, profileId: $profile, name: "hijacked", priceInr: 1 }) { service { id } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN)],
+    ),
+    by_id(
+        "deleteService",
+        "mutation($service: ID!) { deleteService(id: $service) { id } }",
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "savePortfolioItem",
+        r#"mutation($profile: ID!) { savePortfolioItem(input: { profileId: $profile, title: "hijacked" }) { item { id } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "deletePortfolioItem",
+        "mutation($item: ID!) { deletePortfolioItem(id: $item) { id } }",
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "submitReview",
+        r#"mutation($profile: ID!) { submitReview(input: { entityType: PROFESSIONAL, entityId: $profile, rating: 1, text: "x" }) { review { id } } }"#,
+        &[(OTHER_CUSTOMER, FORBIDDEN), (OUTSIDE_AGENT, FORBIDDEN)],
+    ),
+    by_id(
+        "closeLead",
+        "mutation($lead: ID!) { closeLead(id: $lead) { lead { id status description } } }",
+        &[(OTHER_CUSTOMER, UNREACHABLE), (OUTSIDE_AGENT, UNREACHABLE)],
+    ),
+    by_id(
+        "unlockLeadContact",
+        r#"mutation($lead: ID!) { unlockLeadContact(input: { leadId: $lead, idempotencyKey: "intruder" }) { replayed lead { description contact { email } } } }"#,
+        &[(OTHER_CUSTOMER, UNREACHABLE), (OUTSIDE_AGENT, UNREACHABLE)],
+    ),
+    by_id(
+        "requestLead",
+        "mutation($lead: ID!) { requestLead(input: { leadId: $lead }) { request { id lead { description } } } }",
+        &[(OTHER_CUSTOMER, UNREACHABLE), (OUTSIDE_AGENT, UNREACHABLE)],
+    ),
+    by_id(
+        "updateJob",
+        r#"mutation($job: ID!) { updateJob(input: { id: $job, title: "hijacked" }) { job { id description } } }"#,
+        &[(OTHER_CUSTOMER, UNREACHABLE), (OUTSIDE_AGENT, UNREACHABLE)],
+    ),
+    by_id(
+        "submitJob",
+        r#"mutation($job: ID!) { submitJob(input: { id: $job, idempotencyKey: "intruder" }) { replayed job { id } } }"#,
+        &[(OTHER_CUSTOMER, UNREACHABLE), (OUTSIDE_AGENT, UNREACHABLE)],
+    ),
+    by_id(
+        "closeJob",
+        "mutation($job: ID!) { closeJob(id: $job) { job { id description } } }",
+        &[(OTHER_CUSTOMER, UNREACHABLE), (OUTSIDE_AGENT, UNREACHABLE)],
+    ),
+    by_id(
+        "applyToJob",
+        "mutation($job: ID!) { applyToJob(input: { jobId: $job }) { application { id job { description } } } }",
+        &[(OTHER_CUSTOMER, UNREACHABLE), (OUTSIDE_AGENT, UNREACHABLE)],
+    ),
 ];
 
 /// Mutation fields with an argument that is (or holds, in an input object
@@ -1033,6 +1266,18 @@ async fn fingerprint(db: &sea_orm::DatabaseConnection) -> Vec<(String, String)> 
         ("orders", "t.id, t.status"),
         ("payments", "t.id, t.status"),
         ("invoices", "t.id, t.status"),
+        ("user_role_profiles", "t.*"),
+        ("photographer_profiles", "t.*"),
+        ("services", "t.*"),
+        ("portfolio_items", "t.*"),
+        ("portfolio_images", "t.*"),
+        ("leads", "t.*"),
+        ("lead_requests", "t.*"),
+        ("lead_unlocks", "t.*"),
+        ("reviews", "t.*"),
+        ("company_profiles", "t.*"),
+        ("jobs", "t.*"),
+        ("job_applications", "t.*"),
     ];
     let mut out = Vec::new();
     for (table, cols) in tables {
@@ -1175,7 +1420,80 @@ async fn by_id_through_a_mutation_out_of_reach_callers_are_refused() {
         .and_then(|a| a.iter().find(|d| d["code"] == "BILLING"))
         .map(|d| d["id"].clone())
         .expect("billing department");
+    // Marketplace (issue 15): her draft profile with a service and an
+    // item, her pending lead, her draft job of an approved company.
+    let profile = alice
+        .client
+        .data(
+            r#"mutation { saveProfessionalProfile(input: { roleKey: "photographer", displayName: "Alice Frames" }) { profile { id } } }"#,
+            json!({}),
+        )
+        .await["saveProfessionalProfile"]["profile"]["id"]
+        .clone();
+    let service = alice
+        .client
+        .data(
+            r#"mutation($p: ID!) { saveService(input: { profileId: $p, name: "Portraits", priceInr: 100000 }) { service { id } } }"#,
+            json!({"p": profile}),
+        )
+        .await["saveService"]["service"]["id"]
+        .clone();
+    let item = alice
+        .client
+        .data(
+            r#"mutation($p: ID!) { savePortfolioItem(input: { profileId: $p, title: "Weddings" }) { item { id } } }"#,
+            json!({"p": profile}),
+        )
+        .await["savePortfolioItem"]["item"]["id"]
+        .clone();
+    let lead = alice
+        .client
+        .data(
+            r#"mutation { createLead(input: { professionKey: "photographer", title: "Family photos", description: "secret details" }) { lead { id } } }"#,
+            json!({}),
+        )
+        .await["createLead"]["lead"]["id"]
+        .clone();
+    alice
+        .client
+        .data(
+            r#"mutation { saveCompanyProfile(input: { companyName: "Alice Media" }) { company { id } } }"#,
+            json!({}),
+        )
+        .await;
+    alice
+        .client
+        .data("mutation { submitCompanyProfile { company { id } } }", json!({}))
+        .await;
+    let company_approval = alice
+        .client
+        .data(
+            "{ approvalRequests(filter: { entityType: COMPANY }) { nodes { id } } }",
+            json!({}),
+        )
+        .await["approvalRequests"]["nodes"][0]["id"]
+        .clone();
+    admin
+        .client
+        .data(
+            "mutation($id: ID!) { approveRequest(input: { id: $id }) { request { id } } }",
+            json!({"id": company_approval}),
+        )
+        .await;
+    let job = alice
+        .client
+        .data(
+            r#"mutation { createJob(input: { title: "Video editor", description: "secret details" }) { job { id } } }"#,
+            json!({}),
+        )
+        .await["createJob"]["job"]["id"]
+        .clone();
     let vars = json!({
+        "profile": profile,
+        "service": service,
+        "item": item,
+        "lead": lead,
+        "job": job,
         "ticket": ticket["id"],
         "note": note,
         "client": ticket["client"]["id"],

@@ -288,6 +288,7 @@ async fn every_permission_constant_exists_in_the_permissions_table() {
         service::approval::perms::ALL,
         service::exchange::perms::ALL,
         service::custody::perms::ALL,
+        service::marketplace::perms::ALL,
     ];
     let mut missing = Vec::new();
     for p in all.iter().flat_map(|a| a.iter()) {

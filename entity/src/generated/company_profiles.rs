@@ -33,6 +33,9 @@ pub struct Model {
     pub approval_status: String,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "Decimal(Some((3, 2)))")]
+    pub rating: Decimal,
+    pub review_count: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

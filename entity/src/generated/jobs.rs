@@ -27,6 +27,9 @@ pub struct Model {
     pub approved_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(unique)]
+    pub posting_order_id: Option<Uuid>,
+    pub posting_ledger_entry_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -42,6 +45,14 @@ pub enum Relation {
     #[sea_orm(has_many = "super::job_applications::Entity")]
     JobApplications,
     #[sea_orm(
+        belongs_to = "super::orders::Entity",
+        from = "Column::PostingOrderId",
+        to = "super::orders::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Restrict"
+    )]
+    Orders,
+    #[sea_orm(
         belongs_to = "super::users::Entity",
         from = "Column::PostedByUserId",
         to = "super::users::Column::Id",
@@ -49,6 +60,14 @@ pub enum Relation {
         on_delete = "SetNull"
     )]
     Users,
+    #[sea_orm(
+        belongs_to = "super::wallet_ledger::Entity",
+        from = "Column::PostingLedgerEntryId",
+        to = "super::wallet_ledger::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Restrict"
+    )]
+    WalletLedger,
 }
 
 impl Related<super::company_profiles::Entity> for Entity {
@@ -63,9 +82,21 @@ impl Related<super::job_applications::Entity> for Entity {
     }
 }
 
+impl Related<super::orders::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Orders.def()
+    }
+}
+
 impl Related<super::users::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Users.def()
+    }
+}
+
+impl Related<super::wallet_ledger::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::WalletLedger.def()
     }
 }
 

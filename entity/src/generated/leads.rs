@@ -23,12 +23,20 @@ pub struct Model {
     pub approved_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub contact_name: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub contact_email: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub contact_phone: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     #[sea_orm(has_many = "super::lead_requests::Entity")]
     LeadRequests,
+    #[sea_orm(has_many = "super::lead_unlocks::Entity")]
+    LeadUnlocks,
     #[sea_orm(
         belongs_to = "super::roles::Entity",
         from = "Column::ProfessionKey",
@@ -50,6 +58,12 @@ pub enum Relation {
 impl Related<super::lead_requests::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::LeadRequests.def()
+    }
+}
+
+impl Related<super::lead_unlocks::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::LeadUnlocks.def()
     }
 }
 

@@ -45,6 +45,7 @@ pub mod kb_articles;
 pub mod kb_categories;
 pub mod kb_sections;
 pub mod lead_requests;
+pub mod lead_unlocks;
 pub mod leads;
 pub mod makeup_artist_profiles;
 pub mod notification_templates;

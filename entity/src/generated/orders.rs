@@ -35,6 +35,8 @@ pub enum Relation {
     Coupons,
     #[sea_orm(has_many = "super::invoices::Entity")]
     Invoices,
+    #[sea_orm(has_one = "super::jobs::Entity")]
+    Jobs,
     #[sea_orm(has_many = "super::order_items::Entity")]
     OrderItems,
     #[sea_orm(has_many = "super::payments::Entity")]
@@ -64,6 +66,12 @@ impl Related<super::coupons::Entity> for Entity {
 impl Related<super::invoices::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Invoices.def()
+    }
+}
+
+impl Related<super::jobs::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Jobs.def()
     }
 }
 

@@ -13,6 +13,15 @@ pub struct Model {
     pub display_order: i32,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub thumbnail_url: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub mime_type: Option<String>,
+    pub byte_size: Option<i64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub sha256: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

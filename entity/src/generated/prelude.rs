@@ -43,6 +43,7 @@ pub use super::kb_articles::Entity as KbArticles;
 pub use super::kb_categories::Entity as KbCategories;
 pub use super::kb_sections::Entity as KbSections;
 pub use super::lead_requests::Entity as LeadRequests;
+pub use super::lead_unlocks::Entity as LeadUnlocks;
 pub use super::leads::Entity as Leads;
 pub use super::makeup_artist_profiles::Entity as MakeupArtistProfiles;
 pub use super::notification_templates::Entity as NotificationTemplates;

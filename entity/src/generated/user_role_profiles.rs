@@ -36,6 +36,11 @@ pub struct Model {
     pub is_profile_public: bool,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    pub tags: Vec<String>,
+    #[sea_orm(column_type = "Decimal(Some((3, 2)))")]
+    pub rating: Decimal,
+    pub review_count: i32,
+    pub price_from_inr: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -50,6 +55,8 @@ pub enum Relation {
     GraphicDesignerProfiles,
     #[sea_orm(has_many = "super::lead_requests::Entity")]
     LeadRequests,
+    #[sea_orm(has_many = "super::lead_unlocks::Entity")]
+    LeadUnlocks,
     #[sea_orm(has_one = "super::makeup_artist_profiles::Entity")]
     MakeupArtistProfiles,
     #[sea_orm(has_one = "super::photographer_profiles::Entity")]
@@ -113,6 +120,12 @@ impl Related<super::graphic_designer_profiles::Entity> for Entity {
 impl Related<super::lead_requests::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::LeadRequests.def()
+    }
+}
+
+impl Related<super::lead_unlocks::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::LeadUnlocks.def()
     }
 }
 

@@ -65,6 +65,8 @@ pub enum Relation {
     Jobs,
     #[sea_orm(has_many = "super::kb_article_feedback::Entity")]
     KbArticleFeedback,
+    #[sea_orm(has_many = "super::lead_unlocks::Entity")]
+    LeadUnlocks,
     #[sea_orm(has_many = "super::leads::Entity")]
     Leads,
     #[sea_orm(has_many = "super::notifications::Entity")]
@@ -206,6 +208,12 @@ impl Related<super::jobs::Entity> for Entity {
 impl Related<super::kb_article_feedback::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::KbArticleFeedback.def()
+    }
+}
+
+impl Related<super::lead_unlocks::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::LeadUnlocks.def()
     }
 }
 

@@ -32,6 +32,10 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    #[sea_orm(has_many = "super::jobs::Entity")]
+    Jobs,
+    #[sea_orm(has_many = "super::lead_unlocks::Entity")]
+    LeadUnlocks,
     #[sea_orm(
         belongs_to = "super::users::Entity",
         from = "Column::CreatedByUserId",
@@ -48,6 +52,18 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     Wallets,
+}
+
+impl Related<super::jobs::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Jobs.def()
+    }
+}
+
+impl Related<super::lead_unlocks::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::LeadUnlocks.def()
+    }
 }
 
 impl Related<super::users::Entity> for Entity {

@@ -20,6 +20,20 @@ pub enum NotificationSubjectType {
     Withdrawal,
     /// A crypto deposit (listed by `cryptoDeposits`).
     CryptoDeposit,
+    /// A professional's profile (open it with `professional(id:)`).
+    Professional,
+    /// A company profile.
+    Company,
+    /// A job (open it with `job(id:)`).
+    Job,
+    /// An application to a job.
+    JobApplication,
+    /// A customer's lead (open it with `lead(id:)`).
+    Lead,
+    /// A professional's request for a lead.
+    LeadRequest,
+    /// A review.
+    Review,
 }
 
 impl From<Subject> for NotificationSubjectType {
@@ -29,6 +43,13 @@ impl From<Subject> for NotificationSubjectType {
             Subject::ApprovalRequest => NotificationSubjectType::ApprovalRequest,
             Subject::Withdrawal => NotificationSubjectType::Withdrawal,
             Subject::CryptoDeposit => NotificationSubjectType::CryptoDeposit,
+            Subject::Professional => NotificationSubjectType::Professional,
+            Subject::Company => NotificationSubjectType::Company,
+            Subject::Job => NotificationSubjectType::Job,
+            Subject::JobApplication => NotificationSubjectType::JobApplication,
+            Subject::Lead => NotificationSubjectType::Lead,
+            Subject::LeadRequest => NotificationSubjectType::LeadRequest,
+            Subject::Review => NotificationSubjectType::Review,
         }
     }
 }

@@ -83,6 +83,7 @@ impl Appliers {
         crate::service::identity::roles::register_applier(&mut a);
         crate::service::verification::register_applier(&mut a);
         crate::service::custody::register_applier(&mut a);
+        crate::service::marketplace::register_applier(&mut a);
         a
     }
 }

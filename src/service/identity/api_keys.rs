@@ -31,6 +31,7 @@ pub const SELF_SERVICE_SCOPES: &[crate::service::identity::Permission] = &[
     crate::service::support::perms::TICKETS_REPLY,
     crate::service::wallet::perms::WALLET_READ,
     crate::service::wallet::perms::WALLET_DEBIT,
+    crate::service::marketplace::perms::MARKETPLACE_USE,
     crate::service::custody::perms::WALLET_WITHDRAW,
     crate::service::exchange::perms::EXCHANGE_ORDERS_CREATE,
     crate::service::commerce::perms::COMMERCE_PURCHASE,

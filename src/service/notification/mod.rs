@@ -31,6 +31,20 @@ pub enum Subject {
     Withdrawal,
     /// A crypto deposit (a `chain_transactions` row).
     CryptoDeposit,
+    /// A professional's role profile.
+    Professional,
+    /// A company profile.
+    Company,
+    /// A job posting.
+    Job,
+    /// An application to a job.
+    JobApplication,
+    /// A customer's lead.
+    Lead,
+    /// A professional's request for a lead.
+    LeadRequest,
+    /// A review.
+    Review,
 }
 
 impl Subject {
