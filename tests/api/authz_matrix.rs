@@ -28,7 +28,8 @@ use Outcome::{A, F, U};
 struct Row {
     field: &'static str,
     /// The operation; `$id` is a random UUID, `$email`/`$password` sign in
-    /// a throwaway account, `$refresh` is a fresh refresh token.
+    /// a throwaway account, `$refresh` is a fresh refresh token, `$file` a
+    /// small PNG sent as a part of a multipart request.
     op: &'static str,
     /// anonymous, customer, agent, admin
     expect: [Outcome; 4],
@@ -571,7 +572,7 @@ const ROWS: &[Row] = &[
     row("deletePortfolioItem", "mutation($id: ID!) { deletePortfolioItem(id: $id) { id } }", SIGNED_IN),
     row(
         "addPortfolioImage",
-        r##"mutation($id: ID!) { addPortfolioImage(input: { itemId: $id, file: "#__graphql_file__:0" }) { image { id } } }"##,
+        "mutation($id: ID!, $file: Upload!) { addPortfolioImage(input: { itemId: $id, file: $file }) { image { id } } }",
         SIGNED_IN,
     ),
     row("deletePortfolioImage", "mutation($id: ID!) { deletePortfolioImage(id: $id) { id } }", SIGNED_IN),
@@ -742,7 +743,13 @@ async fn every_field_answers_each_persona_as_the_table_says() {
             if row.op.contains("$refresh") {
                 vars["refresh"] = json!(server.login(&throwaway.email, PASSWORD).await.refresh_token);
             }
-            let reply = client.run(row.op, vars).await;
+            // A `$file` (an Upload) travels only in a multipart request.
+            let reply = if row.op.contains("$file:") {
+                let file = crate::storage::FilePart::new("file", "x.png", "image/png", crate::storage::png());
+                crate::storage::upload(&client, row.op, vars, vec![file]).await
+            } else {
+                client.run(row.op, vars).await
+            };
             let got = outcome(row.field, name, reply.status, &reply.body);
             if got != row.expect[i] {
                 failures.push(format!(

@@ -88,12 +88,16 @@ pub(crate) fn professions() -> Vec<(&'static str, &'static str, Value)> {
 /// fields through inline fragments; with `catalog` also services, cover
 /// image and portfolio.
 pub(crate) fn selection(catalog: bool) -> String {
-    let extra = if catalog {
+    selection_with(if catalog {
         " services { id name priceInr isActive } coverImage { id url thumbnailUrl } \
          portfolio { id title images { id url thumbnailUrl } }"
     } else {
         ""
-    };
+    })
+}
+
+/// [`selection`] with `extra` in every profession's fragment.
+pub(crate) fn selection_with(extra: &str) -> String {
     let mut s = String::from("__typename id roleKey displayName bio location rating reviewCount verificationStatus");
     for (_, ty, fields) in professions() {
         let own: Vec<&str> = fields.as_object().unwrap().keys().map(String::as_str).collect();

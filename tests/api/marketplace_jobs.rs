@@ -482,8 +482,14 @@ async fn applications_are_one_per_applicant_and_follow_the_table() {
 
     let r = apply(&acme, &job, None).await;
     assert_eq!(r.error_code(), Some("FORBIDDEN"), "{:?}", r.body);
+    // A job that is not LIVE: invisible to others, CONFLICT for a moderator
+    // who sees it.
     let r = apply(&ana, &draft, None).await;
+    assert_eq!(r.error_code(), Some("NOT_FOUND"), "{:?}", r.body);
+    let r = apply(&c.moderator, &draft, None).await;
     assert_eq!(r.error_code(), Some("CONFLICT"), "{:?}", r.body);
+    let r = apply(&ana, &job, Some("see https://my-reel.example.com")).await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{:?}", r.body);
     let r = apply(&ana, &job, Some("call me on 98765 43210")).await;
     assert_eq!(fields(&r), ["coverNote"]);
 

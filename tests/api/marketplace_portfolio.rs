@@ -28,49 +28,31 @@ const ADD_IMAGE: &str = "mutation($i: AddPortfolioImageInput!) { addPortfolioIma
 /// The recognisable text hidden in the test JPEG's EXIF.
 const MARKER: &[u8] = b"SWITCHBOARD-SECRET-GPS-MARKER";
 
-/// A profile of `p` (photographer) through `saveProfessionalProfile`; while
-/// that mutation is not in the schema yet, the row is made by SQL.
-async fn profile(server: &TestServer, p: &Persona, name: &str) -> String {
-    let reply = p
+/// A listed photographer profile of `p` (a DRAFT until approved).
+async fn profile(p: &Persona, name: &str) -> String {
+    let d = p
         .client
-        .run(
+        .data(
             "mutation($i: SaveProfessionalProfileInput!) { saveProfessionalProfile(input: $i) { profile { id } } }",
-            json!({"i": {"roleKey": "photographer", "displayName": name, "bio": "Weddings and portraits"}}),
+            json!({"i": {"roleKey": "photographer", "displayName": name, "bio": "Weddings and portraits",
+                "isProfilePublic": true}}),
         )
         .await;
-    if let Some(id) = reply.body["data"]["saveProfessionalProfile"]["profile"]["id"].as_str() {
-        return id.to_string();
-    }
-    assert!(
-        matches!(reply.error_code(), None | Some("GRAPHQL_VALIDATION_FAILED")),
-        "saveProfessionalProfile failed: {:?}",
-        reply.body
-    );
-    let db = db(server).await;
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            "INSERT INTO user_role_profiles (user_id, role_key, display_name, bio) \
-             VALUES ($1::uuid, 'photographer', $2, 'Weddings and portraits') RETURNING id::text",
-            [p.id.clone().into(), name.into()],
-        ))
-        .await
-        .expect("insert profile")
-        .expect("a row");
-    row.try_get_by_index::<String>(0).expect("id")
+    d["saveProfessionalProfile"]["profile"]["id"]
+        .as_str()
+        .expect("profile id")
+        .to_string()
 }
 
-/// Makes the profile ACTIVE, APPROVED and public (what an approval and
-/// the owner's choice do).
-async fn publish(db: &DatabaseConnection, profile: &str) {
-    db.execute_raw(Statement::from_sql_and_values(
-        sea_orm::DbBackend::Postgres,
-        "UPDATE user_role_profiles SET status = 'ACTIVE', approval_status = 'APPROVED', \
-         is_profile_public = true WHERE id = $1::uuid",
-        [profile.into()],
-    ))
-    .await
-    .expect("publish");
+/// Submits the profile for review and has `moderator` approve it: ACTIVE,
+/// APPROVED and (listed by its owner) public.
+async fn publish(db: &DatabaseConnection, owner: &Persona, moderator: &Persona) {
+    let r = crate::marketplace::submit(owner, "photographer").await;
+    let id = r.data()["submitProfessionalProfile"]["profile"]["id"]
+        .as_str()
+        .expect("submitted profile")
+        .to_string();
+    crate::marketplace::approve(db, moderator, &id).await;
 }
 
 async fn price_from(db: &DatabaseConnection, profile: &str) -> Option<i64> {
@@ -169,7 +151,7 @@ async fn services_are_owned_checked_and_drive_price_from() {
     let db = db(&server).await;
     let alice = server.customer("alice").await;
     let bob = server.customer("bob").await;
-    let prof = profile(&server, &alice, "Alice Studio").await;
+    let prof = profile(&alice, "Alice Studio").await;
     assert_eq!(price_from(&db, &prof).await, None);
 
     let d = alice
@@ -338,7 +320,7 @@ async fn portfolio_items_are_owned_and_checked() {
     let db = db(&server).await;
     let alice = server.customer("alice").await;
     let bob = server.customer("bob").await;
-    let prof = profile(&server, &alice, "Alice Studio").await;
+    let prof = profile(&alice, "Alice Studio").await;
     let d = alice
         .client
         .data(
@@ -451,7 +433,7 @@ async fn images_are_re_encoded_without_exif_and_served_by_visibility() {
     let bob = server.customer("bob").await;
     let admin = server.admin().await;
     let moderator = server.with_role(&admin, "moderator", "mod").await;
-    let prof = profile(&server, &alice, "Alice Studio").await;
+    let prof = profile(&alice, "Alice Studio").await;
     let item = new_item(&alice, &prof, "Beach wedding").await;
 
     let upload_bytes = jpeg_with_exif(640, 480);
@@ -522,7 +504,7 @@ async fn images_are_re_encoded_without_exif_and_served_by_visibility() {
     assert_eq!((t.width(), t.height()), (320, 240));
 
     // Public once ACTIVE, APPROVED and public: anyone, cacheable.
-    publish(&db, &prof).await;
+    publish(&db, &alice, &moderator).await;
     let res = fetch(&server, &path, None).await;
     assert_eq!(res.status(), 200);
     assert!(res.headers()["cache-control"].to_str().unwrap().starts_with("public"));
@@ -552,7 +534,7 @@ async fn images_are_listed_by_display_order_and_only_the_owner_adds_them() {
     let server = TestServer::start().await;
     let alice = server.customer("alice").await;
     let bob = server.customer("bob").await;
-    let prof = profile(&server, &alice, "Alice Studio").await;
+    let prof = profile(&alice, "Alice Studio").await;
     let item = new_item(&alice, &prof, "Portraits").await;
     let mut ids = Vec::new();
     for (order, (w, h)) in [(2, (30, 20)), (0, (40, 20)), (1, (50, 20))] {
@@ -612,9 +594,15 @@ async fn non_images_and_oversized_files_are_refused_with_nothing_stored() {
     .await;
     let db = db(&server).await;
     let alice = server.customer("alice").await;
-    let prof = profile(&server, &alice, "Alice Studio").await;
+    let prof = profile(&alice, "Alice Studio").await;
     let item = new_item(&alice, &prof, "Portraits").await;
 
+    // No file at all (a plain JSON request): the field is named.
+    let no_file = json!({"i": {"itemId": item, "file": null}});
+    let r = alice.client.run(ADD_IMAGE, no_file.clone()).await;
+    assert_eq!(fields(&r), json!(["file"]), "{:?}", r.body);
+    let r = server.anon().run(ADD_IMAGE, no_file).await;
+    assert_eq!(r.error_code(), Some("UNAUTHENTICATED"));
     let r = add_image(
         &alice,
         &item,
@@ -668,8 +656,10 @@ const PHOTOGRAPHER: &str = "... on PhotographerProfile { priceFromInr services {
 async fn professionals_see_active_services_and_owners_all_of_them() {
     let server = TestServer::start().await;
     let db = db(&server).await;
+    let admin = server.admin().await;
+    let moderator = server.with_role(&admin, "moderator", "mod").await;
     let alice = server.customer("alice").await;
-    let prof = profile(&server, &alice, "Alice Studio").await;
+    let prof = profile(&alice, "Alice Studio").await;
     for (name, price, active) in [("Day", 900_000, true), ("Paused", 100, false)] {
         alice
             .client
@@ -694,7 +684,7 @@ async fn professionals_see_active_services_and_owners_all_of_them() {
     );
     assert_eq!(p["coverImage"]["id"], first);
     assert_eq!(p["portfolio"][0]["images"].as_array().map(Vec::len), Some(2));
-    publish(&db, &prof).await;
+    publish(&db, &alice, &moderator).await;
     let public = server.anon().data(&q, json!({"id": prof})).await;
     assert_eq!(
         public["professional"]["services"],
@@ -775,5 +765,6 @@ async fn a_page_of_professionals_reads_services_and_portfolios_in_batches() {
     let (five, forty) = (counts[2].min(counts[4]), counts[3].min(counts[5]));
     println!("SQL statements per page of professionals: first 5 -> {five}, first 40 -> {forty}");
     assert_eq!(five, forty, "statements must not grow with the page: {counts:?}");
+    assert!(forty <= 8, "the page and one statement per relation: {counts:?}");
     server.stop().await;
 }

@@ -487,16 +487,19 @@ async fn a_search_page_of_ten_and_of_a_hundred_cost_the_same_statements() {
     let moderator = server.with_role(&admin, "moderator", "m").await;
     let db = db(&server).await;
     let catalog = catalog_ready(&server).await;
-    // Ten users with a profile of each of the ten professions.
+    // Ten users with a profile of each of the ten professions, made in
+    // rounds so that each round (the newest ten too) has all ten.
     let mut users = Vec::new();
     for i in 0..10 {
         users.push(server.customer(&format!("pro{i}")).await);
     }
-    futures::future::join_all(users.iter().enumerate().map(|(i, u)| {
-        let (db, moderator) = (&db, &moderator);
-        async move {
-            for (role, _, fields) in crate::marketplace::professions() {
-                let mut input = fields.clone();
+    let professions = crate::marketplace::professions();
+    for round in 0..10 {
+        futures::future::join_all(users.iter().enumerate().map(|(i, u)| {
+            let (db, moderator) = (&db, &moderator);
+            let (role, _, fields) = professions[(round + i) % 10].clone();
+            async move {
+                let mut input = fields;
                 input["displayName"] = json!(format!("Pro {i} {role}"));
                 input["tags"] = json!(["scale"]);
                 let id = approved_for(db, moderator, u, role, input).await;
@@ -506,9 +509,9 @@ async fn a_search_page_of_ten_and_of_a_hundred_cost_the_same_statements() {
                     add_portfolio(u, &id).await;
                 }
             }
-        }
-    }))
-    .await;
+        }))
+        .await;
+    }
     let q = |n: usize| {
         format!(
             "{{ professionals(first: {n}, orderBy: NEWEST) {{ totalCount edges {{ cursor node {{ {} }} }} }} }}",
@@ -535,6 +538,34 @@ async fn a_search_page_of_ten_and_of_a_hundred_cost_the_same_statements() {
             fewest
         }
     };
+    if catalog {
+        // Which part grows with the page, if one does (printed, for reports).
+        for extra in [
+            "",
+            " services { id }",
+            " coverImage { id }",
+            " portfolio { id }",
+            " portfolio { id images { id } }",
+        ] {
+            let q = |n: usize| {
+                format!(
+                    "{{ professionals(first: {n}, orderBy: NEWEST) {{ edges {{ node {{ {} }} }} }} }}",
+                    crate::marketplace::selection_with(extra)
+                )
+            };
+            let mut counts = Vec::new();
+            for n in [10, 100] {
+                let mut fewest = u64::MAX;
+                for _ in 0..3 {
+                    let before = server.ctx.db.statement_count();
+                    server.anon().data(&q(n), json!({})).await;
+                    fewest = fewest.min(server.ctx.db.statement_count() - before);
+                }
+                counts.push(fewest);
+            }
+            println!("statements at 10 and 100 with{extra:?}: {counts:?}");
+        }
+    }
     let (ten, hundred) = (measure(10).await, measure(100).await);
     println!("search page statements: 10 -> {ten}, 100 -> {hundred} (catalog selected: {catalog})");
     assert_eq!(ten, hundred, "a page of 10 and of 100");

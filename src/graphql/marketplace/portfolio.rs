@@ -57,8 +57,9 @@ pub struct AddPortfolioImageInput {
     /// The portfolio item.
     pub item_id: ID,
     /// The image: PNG, JPEG or WebP (judged by its content), at most
-    /// 8000 × 8000 pixels and the upload size limit.
-    pub file: Upload,
+    /// 8000 × 8000 pixels and the upload size limit. Required; nullable
+    /// only so that a missing file is an error naming this field.
+    pub file: Option<Upload>,
     /// Position among the item's images; absent: last.
     pub display_order: Option<i32>,
 }
@@ -101,7 +102,10 @@ fn patch<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
 }
 
 /// Reads the uploaded file of `field` (already bounded by the upload limits).
-fn read_upload(ctx: &Context<'_>, upload: &Upload, field: &str) -> Result<bytes::Bytes, AppError> {
+fn read_upload(ctx: &Context<'_>, upload: Option<&Upload>, field: &str) -> Result<bytes::Bytes, AppError> {
+    let Some(upload) = upload else {
+        return Err(AppError::invalid(field, "the file is required"));
+    };
     // `Upload::value` indexes without a bounds check.
     if upload.0 >= ctx.query_env.uploads.len() {
         return Err(AppError::invalid(
@@ -201,7 +205,7 @@ impl PortfolioMutation {
         viewer(ctx).require_self_service(MARKETPLACE_USE)?;
         let add = portfolio::AddImage {
             item_id: parse_id(&input.item_id, "itemId")?,
-            bytes: read_upload(ctx, &input.file, "file")?,
+            bytes: read_upload(ctx, input.file.as_ref(), "file")?,
             display_order: input.display_order,
         };
         let row = portfolio::add_image(app(ctx)?, viewer(ctx), add).await?;

@@ -13,6 +13,8 @@ use super::catalog::{self, PortfolioImage, PortfolioItem, Service};
 use crate::error::AppError;
 use crate::graphql::context::viewer;
 use crate::graphql::convert::id;
+use crate::graphql::loaders::loaders;
+use crate::graphql::pagination::NodeSelection;
 use crate::service::marketplace::perms::PROFILES_MANAGE;
 use crate::service::marketplace::profiles::{utc, ProfileRow};
 
@@ -301,6 +303,35 @@ pub enum Professional {
     FitnessTrainer(FitnessTrainerProfile),
     CateringService(CateringServiceProfile),
     UgcContentCreator(UgcContentCreatorProfile),
+}
+
+/// Loads, one batch each, what a page of professionals selects below its
+/// nodes (services, portfolio items and their images, cover images), so
+/// the page costs the same statements at any size: each loader then
+/// answers the per-row fields from its cache.
+pub async fn prime(ctx: &Context<'_>, rows: &[ProfileRow]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let node = NodeSelection::of(ctx);
+    let l = &loaders(ctx)?.marketplace;
+    let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
+    let e = |e: std::sync::Arc<AppError>| e.to_graphql();
+    if node.field("services").exists() {
+        l.services.load_many(ids.iter().copied()).await.map_err(e)?;
+    }
+    if node.field("coverImage").exists() {
+        l.covers.load_many(ids.iter().copied()).await.map_err(e)?;
+    }
+    let portfolio = node.field("portfolio");
+    if portfolio.exists() {
+        let items = l.items.load_many(ids.iter().copied()).await.map_err(e)?;
+        if portfolio.field("images").exists() {
+            let item_ids: Vec<_> = items.values().flatten().map(|i| i.id).collect();
+            l.images.load_many(item_ids).await.map_err(e)?;
+        }
+    }
+    Ok(())
 }
 
 impl Professional {

@@ -106,6 +106,7 @@ impl ProfileQuery {
         let order = search::effective(order_by.unwrap_or_default().into(), &filter);
         let page = Page::<Cursor>::from_args(first, after, last, before)?;
         let paged = search::page(&app(ctx)?.db.read, &filter, order, &page).await?;
+        super::professional::prime(ctx, &paged.rows).await?;
         let mut conn =
             Connection::with_additional_fields(paged.has_previous, paged.has_next, ProfessionalCount(filter));
         for row in paged.rows {

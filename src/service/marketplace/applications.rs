@@ -84,7 +84,9 @@ pub async fn by_id<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<Option<A
 
 /// `applyToJob`: the viewer applies to a LIVE job of someone else, once
 /// (`CONFLICT` the second time, also under concurrent calls); the poster
-/// is notified and hears it live.
+/// is notified and hears it live. A job the viewer cannot see is
+/// `NOT_FOUND`; their own is `FORBIDDEN`; one they see that is not LIVE
+/// (moderators) is `CONFLICT`.
 pub async fn apply(
     ctx: &AppContext,
     viewer: &Viewer,
@@ -97,8 +99,11 @@ pub async fn apply(
     c.finish()?;
     let tx = Tx::begin(&ctx.db.primary).await?;
     // A shared lock: the job cannot be closed under this application.
+    // A job the viewer may not see is not there for them (any non-LIVE
+    // job of someone else, unless they moderate).
     let job = jobs::lock(&tx, job_id, false)
         .await?
+        .filter(|j| jobs::visible_to(viewer, j))
         .ok_or_else(|| AppError::NotFound("job".into()))?;
     if job.posted_by_user_id == Some(me) {
         return Err(AppError::Forbidden("you cannot apply to your own job".into()));

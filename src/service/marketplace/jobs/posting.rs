@@ -32,9 +32,6 @@ use crate::service::money::CurrencyCode;
 use crate::service::notification::{self, Notice, Subject};
 use crate::service::wallet::{self, PostingRequest, ReferenceType};
 
-/// Tracecoins a posting costs when the runtime config is unset or unreadable.
-pub const DEFAULT_POSTING_TRACECOINS: i64 = 50;
-
 /// How a job's posting was paid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PaidWith {
@@ -65,20 +62,9 @@ pub struct Submitted {
 }
 
 /// What posting a job costs in tracecoins (runtime config
-/// `marketplace/pricing` `jobPostingTracecoins`).
+/// `marketplace/pricing` `jobPostingTracecoins`, shared with lead unlocks).
 pub async fn posting_price<C: ConnectionTrait>(conn: &C) -> AppResult<i64> {
-    let row = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT config_value_json FROM runtime_configs WHERE config_group = $1 AND config_key = $2 AND is_active",
-            ["marketplace".into(), "pricing".into()],
-        ))
-        .await?;
-    let value = row.and_then(|r| r.try_get::<serde_json::Value>("", "config_value_json").ok());
-    Ok(value
-        .and_then(|v| v["jobPostingTracecoins"].as_i64())
-        .filter(|n| *n >= 0)
-        .unwrap_or(DEFAULT_POSTING_TRACECOINS))
+    Ok(crate::service::marketplace::unlock::pricing(conn).await?.job_posting)
 }
 
 /// An unused COMPLETED JOB_POSTING order of `user`, locked (orders other
