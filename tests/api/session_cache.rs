@@ -95,13 +95,16 @@ async fn a_revocation_made_in_the_database_reaches_another_instance() {
     let p = a.customer("elsewhere").await;
     let on_b = crate::support::gql::Client::new(b.url("/graphql")).with_token(&p.access_token);
     on_b.data(VIEWER, json!({})).await;
-    let before = b.ctx.db.statement_count();
-    on_b.data(VIEWER, json!({})).await;
-    assert_eq!(
-        b.ctx.db.statement_count() - before,
-        0,
-        "b serves the session from its cache"
-    );
+    // The counter is the whole instance's: a background job's tick may land
+    // inside one request, so the fewest of three requests is what the
+    // request itself cost.
+    let mut fewest = u64::MAX;
+    for _ in 0..3 {
+        let before = b.ctx.db.statement_count();
+        on_b.data(VIEWER, json!({})).await;
+        fewest = fewest.min(b.ctx.db.statement_count() - before);
+    }
+    assert_eq!(fewest, 0, "b serves the session from its cache");
     // Revoked behind the API's back, as an operator in psql would: only the
     // database trigger's notification can tell b.
     a.ctx
