@@ -102,7 +102,7 @@ pub async fn apply(tx: &Tx, w: &withdrawals::Model, m: Move<'_>) -> AppResult<wi
     let moved = withdrawals::Model::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE withdrawals SET status = $3, status_reason = $4, \
-           tx_hash = coalesce($5, tx_hash), sent_at = CASE WHEN $3 = 'SENT' THEN now() ELSE sent_at END \
+           tx_hash = coalesce($5, tx_hash), sent_at = CASE WHEN $3 = $6 THEN now() ELSE sent_at END \
          WHERE id = $1 AND status = $2 RETURNING *",
         [
             w.id.into(),
@@ -110,6 +110,7 @@ pub async fn apply(tx: &Tx, w: &withdrawals::Model, m: Move<'_>) -> AppResult<wi
             m.to.to_value().into(),
             m.reason.clone().into(),
             m.tx_hash.map(str::to_string).into(),
+            S::Sent.to_value().into(),
         ],
     ))
     .one(&**tx)

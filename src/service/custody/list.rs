@@ -4,7 +4,7 @@
 //! nobody's (flagged UNKNOWN). Each page is one statement, whatever its size.
 
 use chrono::{DateTime, Utc};
-use entity::enums::WithdrawalStatus;
+use entity::enums::{ChainTxKind, ChainTxMatch, WithdrawalStatus};
 use entity::withdrawals;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, SimpleExpr};
@@ -158,24 +158,38 @@ pub fn deposit_cursor(d: &DepositRow) -> Cursor {
 const DEPOSIT_FROM: &str = " FROM chain_transactions t \
     JOIN currencies c ON c.code = t.currency \
     LEFT JOIN deposit_addresses a ON a.id = t.deposit_address_id \
-    WHERE t.kind = 'DEPOSIT'";
+    WHERE t.kind = ?";
 
 fn deposit_where(viewer: &Viewer, f: &DepositFilter) -> AppResult<(String, Vec<Value>)> {
-    let mut sql = String::from(DEPOSIT_FROM);
+    let mut sql = String::new();
     let mut values: Vec<Value> = Vec::new();
-    let mut arg = |sql: &mut String, clause: &str, v: Value| {
-        values.push(v);
-        sql.push_str(&clause.replace('?', &format!("${}", values.len())));
+    // Appends `clause`, binding `vs` to its `?` placeholders in order.
+    let mut arg = |sql: &mut String, clause: &str, vs: Vec<Value>| {
+        let mut vs = vs.into_iter();
+        for (i, part) in clause.split('?').enumerate() {
+            if i > 0 {
+                values.extend(vs.next());
+                sql.push_str(&format!("${}", values.len()));
+            }
+            sql.push_str(part);
+        }
     };
+    let wallet = || Value::from(ChainTxMatch::Wallet.to_value());
+    let unknown = || Value::from(ChainTxMatch::Unknown.to_value());
+    arg(&mut sql, DEPOSIT_FROM, vec![ChainTxKind::Deposit.to_value().into()]);
     let staff = viewer.can(WITHDRAWALS_MANAGE);
     match scope(viewer, WALLET_READ, f.user_id)? {
-        Some(u) => arg(&mut sql, " AND t.matched = 'WALLET' AND a.user_id = ?", u.into()),
-        None => sql.push_str(" AND t.matched IN ('WALLET', 'UNKNOWN')"),
+        Some(u) => arg(
+            &mut sql,
+            " AND t.matched = ? AND a.user_id = ?",
+            vec![wallet(), u.into()],
+        ),
+        None => arg(&mut sql, " AND t.matched IN (?, ?)", vec![wallet(), unknown()]),
     }
     match f.flagged {
-        Some(true) if staff => sql.push_str(" AND t.matched = 'UNKNOWN'"),
+        Some(true) if staff => arg(&mut sql, " AND t.matched = ?", vec![unknown()]),
         Some(true) => sql.push_str(" AND false"),
-        Some(false) => sql.push_str(" AND t.matched = 'WALLET'"),
+        Some(false) => arg(&mut sql, " AND t.matched = ?", vec![wallet()]),
         None => {}
     }
     match f.credited {
@@ -184,7 +198,11 @@ fn deposit_where(viewer: &Viewer, f: &DepositFilter) -> AppResult<(String, Vec<V
         None => {}
     }
     if let Some(c) = &f.currency {
-        arg(&mut sql, " AND t.currency = ?", c.trim().to_ascii_uppercase().into());
+        arg(
+            &mut sql,
+            " AND t.currency = ?",
+            vec![c.trim().to_ascii_uppercase().into()],
+        );
     }
     Ok((sql, values))
 }

@@ -7,8 +7,9 @@
 //! A withdrawal whose USD value cannot be known (no rate) is treated as
 //! above both thresholds: unknown is never cheap.
 
+use entity::enums::WithdrawalStatus;
 use rust_decimal::{Decimal, RoundingStrategy};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -147,8 +148,13 @@ pub async fn used_today<C: ConnectionTrait>(conn: &C, user: Uuid, currency: &str
             DbBackend::Postgres,
             "SELECT coalesce(sum(amount), 0) AS used FROM withdrawals \
              WHERE user_id = $1 AND currency = $2 AND created_at > now() - interval '24 hours' \
-               AND status NOT IN ('REJECTED', 'FAILED')",
-            [user.into(), currency.into()],
+               AND status NOT IN ($3, $4)",
+            [
+                user.into(),
+                currency.into(),
+                WithdrawalStatus::Rejected.to_value().into(),
+                WithdrawalStatus::Failed.to_value().into(),
+            ],
         ))
         .await?;
     Ok(row

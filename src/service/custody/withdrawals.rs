@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use entity::enums::{ApprovalEntityType, ApprovalType, ChainTxKind, ChainTxMatch, WithdrawalStatus as S};
+use entity::enums::{ApprovalEntityType, ApprovalType, ChainTxKind, ChainTxMatch, KycStatus, WithdrawalStatus as S};
 use entity::withdrawals;
 use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement};
@@ -98,9 +98,9 @@ async fn kyc_verified<C: ConnectionTrait>(conn: &C, user: Uuid) -> AppResult<boo
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT EXISTS (SELECT 1 FROM user_kyc WHERE user_id = $1 AND status = 'VERIFIED' \
+            "SELECT EXISTS (SELECT 1 FROM user_kyc WHERE user_id = $1 AND status = $2 \
                AND (expires_at IS NULL OR expires_at > now())) AS ok",
-            [user.into()],
+            [user.into(), KycStatus::Verified.to_value().into()],
         ))
         .await?;
     Ok(row.map(|r| r.try_get::<bool>("", "ok")).transpose()?.unwrap_or(false))
@@ -407,9 +407,9 @@ pub async fn dispatch_due(ctx: &AppContext) -> AppResult<usize> {
     let tx = Tx::begin(&ctx.background_db).await?;
     let due = withdrawals::Model::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "SELECT * FROM withdrawals WHERE status = 'APPROVED' AND dispatched_at IS NULL \
+        "SELECT * FROM withdrawals WHERE status = $2 AND dispatched_at IS NULL \
          ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
-        [(DISPATCH_BATCH as i64).into()],
+        [(DISPATCH_BATCH as i64).into(), S::Approved.to_value().into()],
     ))
     .all(&*tx)
     .await?;

@@ -6,7 +6,7 @@
 
 use entity::enums::ExchangeOrderStatus as S;
 use entity::exchange_orders;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement};
 
 use super::lifecycle::{self, Move};
 use crate::app::AppContext;
@@ -34,9 +34,9 @@ pub async fn expire_due(ctx: &AppContext) -> AppResult<u64> {
         let rows = tx
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "SELECT * FROM exchange_orders WHERE status = 'PENDING' AND expires_at <= now() \
+                "SELECT * FROM exchange_orders WHERE status = $2 AND expires_at <= now() \
                  ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED",
-                [BATCH.into()],
+                [BATCH.into(), S::Pending.to_value().into()],
             ))
             .await?;
         let n = rows.len() as i64;

@@ -129,7 +129,7 @@ pub async fn apply(tx: &Tx, order: &exchange_orders::Model, m: Move) -> AppResul
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "UPDATE exchange_orders SET status = $3, hold_reason = $4, status_reason = $5, \
-             completed_at = CASE WHEN $3 = 'COMPLETED' THEN now() ELSE completed_at END \
+             completed_at = CASE WHEN $3 = $6 THEN now() ELSE completed_at END \
              WHERE id = $1 AND status = $2 RETURNING *",
             [
                 order.id.into(),
@@ -137,6 +137,7 @@ pub async fn apply(tx: &Tx, order: &exchange_orders::Model, m: Move) -> AppResul
                 m.to.to_value().into(),
                 m.hold.map(|h| h.to_value()).into(),
                 m.reason.clone().into(),
+                S::Completed.to_value().into(),
             ],
         ))
         .await?

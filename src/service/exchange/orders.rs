@@ -182,7 +182,7 @@ pub async fn place(ctx: &AppContext, viewer: &Viewer, input: NewOrder) -> AppRes
             "INSERT INTO exchange_orders (id, user_id, from_currency, to_currency, from_amount, to_amount, rate, \
              fee_amount, network_fee, rate_type, status, receiving_address, refund_address, expires_at, \
              access_token_hash, quote_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'PENDING', $11, $12, now() + $13::bigint * interval '1 second', $14, $15) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $16, $11, $12, now() + $13::bigint * interval '1 second', $14, $15) \
              RETURNING *",
             [
                 id.into(),
@@ -200,6 +200,7 @@ pub async fn place(ctx: &AppContext, viewer: &Viewer, input: NewOrder) -> AppRes
                 ttl.into(),
                 token.as_deref().map(hash_token).into(),
                 input.quote_id.into(),
+                S::Pending.to_value().into(),
             ],
         ))
         .await?

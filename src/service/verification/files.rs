@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use chrono::Utc;
-use entity::enums::VerificationDocumentType;
+use entity::enums::{ApprovalStatus, VerificationDocumentType};
 use entity::{verification_documents, verification_requests};
 use sea_orm::{ActiveEnum, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 use uuid::Uuid;
@@ -101,7 +101,7 @@ pub async fn insert_document<C: ConnectionTrait>(
         file_url: Set(format!("/files/{}", f.id)),
         file_name: Set(f.file_name.clone()),
         mime_type: Set(Some(f.mime_type.to_string())),
-        status: Set("PENDING".into()),
+        status: Set(ApprovalStatus::Pending.to_value()),
         uploaded_at: Set(Utc::now().into()),
         storage_key: Set(Some(f.key.clone())),
         size_bytes: Set(Some(f.bytes.len() as i64)),

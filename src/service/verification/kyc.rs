@@ -145,14 +145,17 @@ async fn submit_in(
         .lock_exclusive()
         .one(db)
         .await?;
-    match existing.as_ref().map(|k| k.status.as_str()) {
-        Some("PENDING") => {
+    let current = existing
+        .as_ref()
+        .and_then(|k| KycStatus::try_from_value(&k.status).ok());
+    match current {
+        Some(KycStatus::Pending) => {
             return Err(AppError::conflict(
                 None,
                 "your KYC submission is already pending review",
             ));
         }
-        Some("VERIFIED") => {
+        Some(KycStatus::Verified) => {
             return Err(AppError::conflict(
                 None,
                 "your KYC is verified; submit again once it has expired",
@@ -258,7 +261,7 @@ async fn submit_in(
             Some(kyc_id),
             "KYC submitted".to_string(),
         )
-        .after(json!({"status": "PENDING", "approvalRequest": review.id, "verificationRequest": request.id})),
+        .after(json!({"status": KycStatus::Pending.to_value(), "approvalRequest": review.id, "verificationRequest": request.id})),
     )
     .await?;
     user_kyc::Entity::find_by_id(kyc_id)
@@ -373,13 +376,14 @@ impl approval::Applier for KycApplier {
                     .execute_raw(Statement::from_sql_and_values(
                         DbBackend::Postgres,
                         "UPDATE verification_requests SET status = $1, reviewed_at = $2, reviewed_by_user_id = $3, \
-                         remarks = $4 WHERE id = $5 AND status = 'PENDING'",
+                         remarks = $4 WHERE id = $5 AND status = $6",
                         [
                             vr_status.to_value().into(),
                             now.into(),
                             actor.into(),
                             vr_remarks.clone().into(),
                             doc.verification_request_id.into(),
+                            VerificationRequestStatus::Pending.to_value().into(),
                         ],
                     ))
                     .await?;
@@ -416,7 +420,7 @@ impl approval::Applier for KycApplier {
                 Some(kyc.id),
                 format!("KYC {}", status.to_value().to_lowercase()),
             )
-            .before(json!({"status": "PENDING"}))
+            .before(json!({"status": KycStatus::Pending.to_value()}))
             .after(json!({
                 "status": status.to_value(),
                 "expiresAt": kyc.expires_at,
@@ -445,12 +449,16 @@ pub async fn expire_due(db: &sea_orm::DatabaseConnection, bus: &crate::infra::ev
         let tx = Tx::begin(db).await?;
         let conn: &DatabaseTransaction = &tx;
         let rows = conn
-            .query_all_raw(Statement::from_string(
+            .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "UPDATE user_kyc SET status = 'EXPIRED' WHERE id IN ( \
-                   SELECT id FROM user_kyc WHERE status = 'VERIFIED' AND expires_at <= now() \
+                "UPDATE user_kyc SET status = $1 WHERE id IN ( \
+                   SELECT id FROM user_kyc WHERE status = $2 AND expires_at <= now() \
                    ORDER BY expires_at LIMIT 200 FOR UPDATE SKIP LOCKED) \
-                 AND status = 'VERIFIED' AND expires_at <= now() RETURNING id, user_id",
+                 AND status = $2 AND expires_at <= now() RETURNING id, user_id",
+                [
+                    KycStatus::Expired.to_value().into(),
+                    KycStatus::Verified.to_value().into(),
+                ],
             ))
             .await?;
         for r in &rows {
@@ -466,8 +474,8 @@ pub async fn expire_due(db: &sea_orm::DatabaseConnection, bus: &crate::infra::ev
                     Some(id),
                     "KYC expired".to_string(),
                 )
-                .before(json!({"status": "VERIFIED"}))
-                .after(json!({"status": "EXPIRED", "user": user})),
+                .before(json!({"status": KycStatus::Verified.to_value()}))
+                .after(json!({"status": KycStatus::Expired.to_value(), "user": user})),
             )
             .await?;
         }

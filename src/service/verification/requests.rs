@@ -11,7 +11,7 @@
 use chrono::Utc;
 use entity::enums::{
     ApprovalEntityType, ApprovalStatus, ApprovalType, VerificationAction, VerificationDocumentType,
-    VerificationRequestStatus, VerificationType,
+    VerificationRequestStatus, VerificationStatus, VerificationType,
 };
 use entity::{verification_documents, verification_requests};
 use sea_orm::{
@@ -109,7 +109,10 @@ async fn submit_in(
             None => verification_requests::Column::UserRoleProfileId.is_null(),
         })
         .filter(verification_requests::Column::VerificationType.eq(kind.to_value()))
-        .filter(verification_requests::Column::Status.is_in(["PENDING", "DOCUMENTS_REQUESTED"]))
+        .filter(verification_requests::Column::Status.is_in([
+            VerificationRequestStatus::Pending.to_value(),
+            VerificationRequestStatus::DocumentsRequested.to_value(),
+        ]))
         .lock_exclusive()
         .one(db)
         .await?;
@@ -166,7 +169,7 @@ async fn submit_in(
             Some(row.id),
             format!("verification requested: {}", kind.to_value()),
         )
-        .after(json!({"status": "PENDING", "documents": ids.len(), "userRoleProfileId": profile})),
+        .after(json!({"status": VerificationRequestStatus::Pending.to_value(), "documents": ids.len(), "userRoleProfileId": profile})),
     )
     .await?;
     Ok(row)
@@ -523,7 +526,13 @@ impl approval::Applier for VerificationApplier {
                 "UPDATE user_role_profiles SET verification_status = $1, \
                  verified_at = CASE WHEN $2 THEN now() ELSE verified_at END WHERE id = $3",
                 [
-                    (if verified { "VERIFIED" } else { "REJECTED" }).into(),
+                    (if verified {
+                        VerificationStatus::Verified
+                    } else {
+                        VerificationStatus::Rejected
+                    })
+                    .to_value()
+                    .into(),
                     verified.into(),
                     p.into(),
                 ],

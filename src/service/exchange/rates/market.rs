@@ -2,9 +2,12 @@
 //! PostgreSQL (`date_bin`), bounded so that no request reads without end.
 
 use chrono::{DateTime, TimeZone, Utc};
+use entity::enums::ExchangeOrderStatus;
 use entity::price_history;
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
 
 use crate::error::{AppError, AppResult};
 use crate::service::money::CurrencyCode;
@@ -152,7 +155,7 @@ pub async fn candles<C: ConnectionTrait>(
                    sum(CASE WHEN from_currency = $1 THEN from_amount ELSE 0 END
                        + CASE WHEN to_currency = $1 THEN to_amount ELSE 0 END) AS volume
             FROM exchange_orders
-            WHERE status = 'COMPLETED' AND completed_at >= $2 AND completed_at < $3
+            WHERE status = $6 AND completed_at >= $2 AND completed_at < $3
               AND (from_currency = $1 OR to_currency = $1)
             GROUP BY 1
         )
@@ -169,6 +172,7 @@ pub async fn candles<C: ConnectionTrait>(
                 to.into(),
                 (interval.seconds() as f64).into(),
                 origin().into(),
+                ExchangeOrderStatus::Completed.to_value().into(),
             ],
         ))
         .await?;
