@@ -74,6 +74,7 @@ pub const ENUM_COLUMNS: &[EnumColumn] = &[
     enum_column!("company_profiles", "approval_status", ApprovalStatus),
     enum_column!("customer_profiles", "status", CustomerProfileStatus),
     enum_column!("candidate_profiles", "status", ProfileStatus),
+    enum_column!("candidate_profiles", "approval_status", ApprovalStatus),
     enum_column!("jobs", "employment_type", EmploymentType),
     enum_column!("jobs", "mode_of_work", WorkMode),
     enum_column!("jobs", "status", JobStatus),
@@ -569,6 +570,9 @@ pub enum ApprovalEntityType {
     /// A user's KYC submission.
     #[sea_orm(string_value = "KYC")]
     Kyc,
+    /// A job seeker's candidate profile, reviewed before employers see it.
+    #[sea_orm(string_value = "CANDIDATE")]
+    Candidate,
 }
 
 /// Kind of approval an approval request asks for.

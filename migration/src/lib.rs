@@ -29,6 +29,7 @@ mod m20261201_000016_approval_engine;
 mod m20261201_000017_exchange_engine;
 mod m20261201_000018_custody;
 mod m20261202_000019_marketplace_engine;
+mod m20261202_000020_candidate_review;
 
 /// Runs the migrations in order; `down` undoes them in reverse.
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000017_exchange_engine::Migration),
             Box::new(m20261201_000018_custody::Migration),
             Box::new(m20261202_000019_marketplace_engine::Migration),
+            Box::new(m20261202_000020_candidate_review::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod graphql_http;
 pub mod media;
 pub mod ops;
 pub mod portfolio_media;
+pub mod refusal;
 pub mod sockets;
 pub mod uploads;
 pub mod webhooks;

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 use super::auth;
+use super::refusal::{self, refuse};
 use super::AppState;
 use crate::error::{AppError, ErrorCode};
 use crate::service::marketplace::images;
@@ -19,35 +20,8 @@ use crate::service::marketplace::images;
 /// How long a public image may be cached, in seconds.
 const PUBLIC_MAX_AGE: u32 = 300;
 
-fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
-    });
-    let mut res = (status, body.to_string()).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    res
-}
-
 fn refuse_error(e: AppError) -> Response {
-    let status = match e.code() {
-        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    let message = if status.is_server_error() {
-        if let AppError::Internal(cause) = &e {
-            tracing::error!(error = format!("{cause:#}"), "a portfolio image read failed");
-        }
-        "internal error".to_string()
-    } else {
-        e.to_string()
-    };
-    refuse(status, e.code(), &message)
+    refusal::refuse_error(e, "a portfolio image read")
 }
 
 /// The original image.

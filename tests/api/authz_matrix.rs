@@ -558,6 +558,13 @@ const ROWS: &[Row] = &[
         r#"mutation { saveCandidateProfile(input: { displayName: "" }) { profile { id } } }"#,
         SIGNED_IN,
     ),
+    // A candidate profile goes through review (marketplace_people.rs): a
+    // caller without one gets NOT_FOUND, past the check.
+    row(
+        "submitCandidateProfile",
+        "mutation { submitCandidateProfile { profile { id approvalStatus rejectionReason approvedAt } } }",
+        SIGNED_IN,
+    ),
     row(
         "saveService",
         r#"mutation($id: ID!) { saveService(input: { profileId: $id, name: "", priceInr: -1 }) { service { id } } }"#,
@@ -626,6 +633,18 @@ const ROWS: &[Row] = &[
         "myJobApplications",
         "{ myJobApplications(first: 1) { totalCount edges { node { id } } } }",
         SIGNED_IN,
+    ),
+    // JobApplication.candidate: the applicant's own always, an employer's
+    // only once approved (marketplace_people.rs).
+    row(
+        "myJobApplications",
+        "{ myJobApplications(first: 1) { edges { node { id candidate { id approvalStatus } } } } }",
+        SIGNED_IN,
+    ),
+    row(
+        "job",
+        "query($id: ID!) { job(id: $id) { applications(first: 1) { edges { node { candidate { id } } } } } }",
+        ALL,
     ),
     row("myCompanyProfile", "{ myCompanyProfile { id } }", SIGNED_IN),
     row(

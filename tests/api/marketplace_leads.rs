@@ -579,3 +579,84 @@ async fn lead_requests_are_answered_by_the_owner_with_notifications_and_a_closed
     );
     w.server.stop().await;
 }
+
+#[tokio::test]
+async fn a_page_of_leads_with_their_requests_costs_the_same_statements_at_any_size() {
+    let w = world().await;
+    // The poster heard that the world's lead went live.
+    let told = marketplace_notices(&w.poster).await;
+    assert!(
+        told.iter()
+            .any(|n| n["title"] == "Your lead is live" && n["relatedEntityId"] == w.lead.as_str()),
+        "{told:?}"
+    );
+    let (second, _) = approved(&w.server, &w.db, &w.moderator, "second", "photographer", json!({})).await;
+    let mut leads = vec![w.lead.clone()];
+    for i in 0..11 {
+        leads.push(
+            open_lead(
+                &w.db,
+                &w.moderator,
+                &w.poster,
+                "photographer",
+                &format!("Event {i} in Pune"),
+            )
+            .await,
+        );
+    }
+    for lead in &leads {
+        for p in [&w.pro, &second] {
+            let r = p.client.run(REQUEST, json!({"i": {"leadId": lead}})).await;
+            assert_eq!(r.error_code(), None, "{}", r.body);
+        }
+    }
+    let query = |n: usize| {
+        format!(
+            "{{ leads(filter: {{mine: true}}, first: {n}) {{ edges {{ node {{ id requests {{ id status \
+             professional {{ id displayName ... on PhotographerProfile {{ services {{ id }} coverImage {{ id }} }} }} \
+             }} }} }} }} }}"
+        )
+    };
+    let measure = |n: usize| {
+        let (w, q) = (&w, query(n));
+        async move {
+            let mut fewest = u64::MAX;
+            for _ in 0..3 {
+                let before = w.server.ctx.db.statement_count();
+                let d = w.poster.client.data(&q, json!({})).await;
+                fewest = fewest.min(w.server.ctx.db.statement_count() - before);
+                let edges = d["leads"]["edges"].as_array().unwrap();
+                assert_eq!(edges.len(), n, "{d}");
+                for e in edges {
+                    let requests = e["node"]["requests"].as_array().unwrap();
+                    assert_eq!(requests.len(), 2, "{e}");
+                    assert!(
+                        requests.iter().all(|r| r["professional"]["displayName"].is_string()),
+                        "{e}"
+                    );
+                }
+            }
+            fewest
+        }
+    };
+    let (three, twelve) = (measure(3).await, measure(12).await);
+    println!("lead page statements with requests: 3 -> {three}, 12 -> {twelve}");
+    assert_eq!(three, twelve, "a page of 3 leads and of 12");
+
+    // A professional lists the same leads and sees none of their requests.
+    let d = w
+        .pro
+        .client
+        .data(
+            "{ leads(first: 50) { edges { node { id requests { id } } } } }",
+            json!({}),
+        )
+        .await;
+    let edges = d["leads"]["edges"].as_array().unwrap();
+    let seen: Vec<&str> = edges.iter().map(|e| e["node"]["id"].as_str().unwrap()).collect();
+    assert!(leads.iter().all(|l| seen.contains(&l.as_str())), "{d}");
+    assert!(
+        edges.iter().all(|e| e["node"]["requests"] == json!([])),
+        "only the poster and moderators see requests: {d}"
+    );
+}

@@ -33,6 +33,8 @@ const DISGUISED: &[&str] = &[
     "bit.ly/abc123",
     "\u{FF25}\u{FF58}\u{FF41}\u{FF4D}\u{FF50}\u{FF4C}\u{FF45}\u{FF0E}\u{FF43}\u{FF4F}\u{FF4D}",
     "ph: 98765\u{200B}43210",
+    "insta: @lena.clicks",
+    "follow me @lena_clicks",
 ];
 
 /// Ordinary text that only looks close; each must pass.
@@ -43,6 +45,7 @@ const CLOSE: &[&str] = &[
     "weddings & portraits",
     "Node.js and ASP.NET",
     "Rated 4.9 by 120 clients in 2023",
+    "I post reels on Instagram and YouTube",
 ];
 
 fn assert_refused(r: &crate::support::gql::Reply, field: &str, text: &str) {

@@ -7,8 +7,7 @@ use super::inputs::{ReviewApprovalRequestInput, SubmitApprovalRequestInput};
 use super::types::{ApprovalRequest, ApprovalRequestPayload};
 use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::parse_id;
-use crate::service::approval::policy::Policies;
-use crate::service::approval::requests::{self, approval_type_of, Move};
+use crate::service::approval::requests::{self, Move};
 use crate::service::approval::Decision;
 
 /// Approval mutations.
@@ -17,11 +16,8 @@ pub struct ApprovalMutation;
 
 /// The payload of a moved or submitted request, as the viewer sees it.
 async fn payload(ctx: &Context<'_>, row: approval_requests::Model) -> Result<ApprovalRequestPayload> {
-    let policies = Policies::load(&app(ctx)?.db.primary).await?;
-    let kind = approval_type_of(&row)?;
-    let reviewer = policies.may_review(viewer(ctx), kind);
     Ok(ApprovalRequestPayload {
-        request: ApprovalRequest::new(row, policies.of(kind), reviewer),
+        request: ApprovalRequest::seen(ctx, row).await?,
     })
 }
 

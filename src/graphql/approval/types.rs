@@ -37,6 +37,15 @@ impl ApprovalRequest {
         }
     }
 
+    /// `model` as the viewer of `ctx` sees it (reads the review policies),
+    /// for payloads that return one request.
+    pub async fn seen(ctx: &Context<'_>, model: approval_requests::Model) -> Result<Self> {
+        let policies = crate::service::approval::policy::Policies::load(&app(ctx)?.db.primary).await?;
+        let kind = crate::service::approval::requests::approval_type_of(&model)?;
+        let reviewer = policies.may_review(crate::graphql::context::viewer(ctx), kind);
+        Ok(ApprovalRequest::new(model, policies.of(kind), reviewer))
+    }
+
     /// With its log already read.
     pub fn with_logs(mut self, logs: Arc<Vec<approval_logs::Model>>) -> Self {
         self.logs = Some(logs);

@@ -23,6 +23,7 @@ use self::types::{
 };
 use crate::app::Ctx;
 use crate::error::AppError;
+use crate::graphql::approval::ApprovalRequest;
 use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::parse_id;
 use crate::graphql::live::deliveries;
@@ -126,9 +127,14 @@ impl JobMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The whole profile.")] input: SaveCompanyProfileInput,
     ) -> Result<CompanyProfilePayload> {
-        let c = companies::save(app(ctx)?, viewer(ctx), input.into()).await?;
+        let saved = companies::save(app(ctx)?, viewer(ctx), input.into()).await?;
+        let pending_review = match saved.review {
+            Some(r) => Some(ApprovalRequest::seen(ctx, r).await?),
+            None => None,
+        };
         Ok(CompanyProfilePayload {
-            company: CompanyProfile(c),
+            company: CompanyProfile(saved.row),
+            pending_review,
         })
     }
 
@@ -139,6 +145,7 @@ impl JobMutation {
         let c = companies::submit(app(ctx)?, viewer(ctx)).await?;
         Ok(CompanyProfilePayload {
             company: CompanyProfile(c),
+            pending_review: None,
         })
     }
 

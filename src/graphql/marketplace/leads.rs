@@ -11,13 +11,14 @@ use entity::enums::{LeadRequestStatus, LeadStatus};
 use futures::{Stream, StreamExt};
 use std::collections::HashMap;
 
-use super::professional::Professional;
+use super::professional::{prime_at, Professional};
 use crate::app::Ctx;
 use crate::error::AppError;
 use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::{id, parse_id};
 use crate::graphql::live::deliveries;
-use crate::graphql::pagination::{encode_cursor, Page};
+use crate::graphql::loaders::loaders;
+use crate::graphql::pagination::{encode_cursor, NodeSelection, Page};
 use crate::service::identity::{self, Viewer};
 use crate::service::marketplace::lead_requests::{self, RequestRow};
 use crate::service::marketplace::leads::{self, Filter, LeadRow, NewLead, Opened};
@@ -101,13 +102,61 @@ impl Lead {
         self.0.approved_at.map(utc)
     }
     /// The professionals' requests for it (its poster and moderators only;
-    /// empty for anyone else).
+    /// empty for anyone else). Batched across a page of leads.
     async fn requests(&self, ctx: &Context<'_>) -> Result<Vec<LeadRequest>> {
-        let v = viewer(ctx);
-        let db = &app(ctx)?.db.primary;
-        let rows = lead_requests::for_leads(db, v, &[self.0.id]).await?;
-        assemble(db, v, rows, Some(&self.0)).await
+        if !lead_requests::may_see_requests(viewer(ctx), &self.0) {
+            return Ok(Vec::new());
+        }
+        let l = &loaders(ctx)?.marketplace;
+        let rows = l
+            .requests
+            .load_one(self.0.id)
+            .await
+            .map_err(|e| e.to_graphql())?
+            .unwrap_or_default();
+        let profiles = l
+            .profiles
+            .load_many(rows.iter().map(|r| r.user_role_profile_id))
+            .await
+            .map_err(|e| e.to_graphql())?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let professional = profiles.get(&row.user_role_profile_id)?.clone();
+                Some(LeadRequest {
+                    row,
+                    lead: self.0.clone(),
+                    professional,
+                })
+            })
+            .collect())
     }
+}
+
+/// Reads, for a page of leads, the requests the viewer may see and their
+/// professionals (with what is selected under them) in one batch each, so
+/// `requests` costs the same statements at any page size.
+async fn prime_requests(ctx: &Context<'_>, rows: &[LeadRow]) -> Result<()> {
+    let node = NodeSelection::of(ctx).field("requests");
+    if !node.exists() {
+        return Ok(());
+    }
+    let v = viewer(ctx);
+    let ids: Vec<_> = rows
+        .iter()
+        .filter(|l| lead_requests::may_see_requests(v, l))
+        .map(|l| l.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let l = &loaders(ctx)?.marketplace;
+    let e = |e: std::sync::Arc<AppError>| e.to_graphql();
+    let requests = l.requests.load_many(ids).await.map_err(e)?;
+    let profile_ids: Vec<_> = requests.values().flatten().map(|r| r.user_role_profile_id).collect();
+    let found = l.profiles.load_many(profile_ids).await.map_err(e)?;
+    let profiles: Vec<ProfileRow> = found.into_values().collect();
+    prime_at(ctx, &node.field("professional"), &profiles).await
 }
 
 /// A professional's offer to take a lead.
@@ -147,12 +196,11 @@ impl LeadRequest {
 }
 
 /// Requests with their leads and professionals: two statements for any
-/// number (none for a lead already known).
+/// number. A request whose lead the viewer may not see is dropped.
 async fn assemble<C: sea_orm::ConnectionTrait>(
     conn: &C,
     viewer: &Viewer,
     rows: Vec<RequestRow>,
-    known: Option<&LeadRow>,
 ) -> Result<Vec<LeadRequest>> {
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -160,14 +208,11 @@ async fn assemble<C: sea_orm::ConnectionTrait>(
     let mut lead_ids: Vec<_> = rows.iter().map(|r| r.lead_id).collect();
     lead_ids.sort();
     lead_ids.dedup();
-    let leads_by: HashMap<_, LeadRow> = match known {
-        Some(l) if lead_ids == [l.id] => HashMap::from([(l.id, l.clone())]),
-        _ => leads::by_ids(conn, viewer, &lead_ids)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l))
-            .collect(),
-    };
+    let leads_by: HashMap<_, LeadRow> = leads::by_ids(conn, viewer, &lead_ids)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
     let profile_ids: Vec<_> = rows.iter().map(|r| r.user_role_profile_id).collect();
     let profiles_by: HashMap<_, ProfileRow> = profiles::by_ids(conn, &profile_ids)
         .await?
@@ -255,6 +300,7 @@ impl LeadQuery {
         };
         let page = Page::<leads::Cursor>::from_args(first, after, last, before)?;
         let paged = leads::page(&app(ctx)?.db.read, viewer(ctx), &filter, &page).await?;
+        prime_requests(ctx, &paged.rows).await?;
         let mut conn = Connection::with_additional_fields(paged.has_previous, paged.has_next, LeadCount(filter));
         for row in paged.rows {
             conn.edges
@@ -282,15 +328,13 @@ impl LeadQuery {
         let db = &app(ctx)?.db.read;
         let v = viewer(ctx);
         let paged = lead_requests::mine(db, v, &page).await?;
-        let cursors: Vec<String> = paged
-            .rows
-            .iter()
-            .map(|r| encode_cursor(&lead_requests::cursor(r)))
-            .collect();
-        let items = assemble(db, v, paged.rows, None).await?;
+        let items = assemble(db, v, paged.rows).await?;
         let mut conn = Connection::with_additional_fields(paged.has_previous, paged.has_next, LeadRequestCount);
-        for (c, item) in cursors.into_iter().zip(items) {
-            conn.edges.push(Edge::new(c, item));
+        for item in items {
+            // The cursor comes from the item itself: `assemble` drops a
+            // request whose lead the viewer may no longer see.
+            conn.edges
+                .push(Edge::new(encode_cursor(&lead_requests::cursor(&item.row)), item));
         }
         Ok(conn)
     }
@@ -367,7 +411,7 @@ pub struct LeadRequestPayload {
 
 async fn one_request(ctx: &Context<'_>, row: RequestRow) -> Result<LeadRequest> {
     let db = &app(ctx)?.db.primary;
-    assemble(db, viewer(ctx), vec![row], None)
+    assemble(db, viewer(ctx), vec![row])
         .await?
         .pop()
         .ok_or_else(|| AppError::NotFound("lead request".into()).into())

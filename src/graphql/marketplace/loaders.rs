@@ -1,6 +1,7 @@
-//! The marketplace's DataLoaders: services, portfolio items and cover
-//! images by profile, images by item. A page of professionals costs one
-//! statement for each at any page size.
+//! The marketplace's DataLoaders: profiles by id; services, portfolio
+//! items and cover images by profile; images by item; requests by lead. A
+//! page of professionals or leads costs one statement for each at any page
+//! size.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,6 +12,8 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::graphql::loaders::{cached, Cached, LoadError};
+use crate::service::marketplace::lead_requests::{self, RequestRow};
+use crate::service::marketplace::profiles::{self, ProfileRow};
 use crate::service::marketplace::{catalog, portfolio};
 
 /// Every service of a profile (active or not), cheapest first.
@@ -64,12 +67,42 @@ impl Loader<Uuid> for CoverByProfile {
     }
 }
 
+/// Profiles by id, unfiltered: resolvers decide who sees which.
+pub struct ProfileById(DatabaseConnection);
+
+impl Loader<Uuid> for ProfileById {
+    type Value = ProfileRow;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        let rows = profiles::by_ids(&self.0, keys).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+    }
+}
+
+/// The requests for a lead, oldest first, unfiltered: only its poster and
+/// lead moderators may be shown them ([`lead_requests::may_see_requests`]).
+pub struct RequestsByLead(DatabaseConnection);
+
+impl Loader<Uuid> for RequestsByLead {
+    type Value = Vec<RequestRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        let mut found = lead_requests::of_leads(&self.0, keys).await.map_err(Arc::new)?;
+        Ok(keys.iter().map(|k| (*k, found.remove(k).unwrap_or_default())).collect())
+    }
+}
+
 /// The marketplace's loaders of one request.
 pub struct MarketplaceLoaders {
     pub services: Cached<ServicesByProfile>,
     pub items: Cached<ItemsByProfile>,
     pub images: Cached<ImagesByItem>,
     pub covers: Cached<CoverByProfile>,
+    pub profiles: Cached<ProfileById>,
+    pub requests: Cached<RequestsByLead>,
+    pub candidates: Cached<super::people::CandidateByUser>,
 }
 
 impl MarketplaceLoaders {
@@ -79,7 +112,10 @@ impl MarketplaceLoaders {
             services: cached(ServicesByProfile(db.clone())),
             items: cached(ItemsByProfile(db.clone())),
             images: cached(ImagesByItem(db.clone())),
-            covers: cached(CoverByProfile(db)),
+            covers: cached(CoverByProfile(db.clone())),
+            profiles: cached(ProfileById(db.clone())),
+            candidates: cached(super::people::CandidateByUser(db.clone())),
+            requests: cached(RequestsByLead(db)),
         }
     }
 
@@ -89,5 +125,8 @@ impl MarketplaceLoaders {
         self.items.enable_all_cache(false);
         self.images.enable_all_cache(false);
         self.covers.enable_all_cache(false);
+        self.profiles.enable_all_cache(false);
+        self.requests.enable_all_cache(false);
+        self.candidates.enable_all_cache(false);
     }
 }

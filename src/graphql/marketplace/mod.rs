@@ -1,5 +1,5 @@
 //! The marketplace over GraphQL (issue 15): professionals and their search
-//! ([`professional`], [`profiles`]), services and portfolios ([`catalog`],
+//! ([`professional`], [`profiles`]), customers and candidates ([`people`]), services and portfolios ([`catalog`],
 //! [`portfolio`]), leads ([`leads`]), reviews ([`reviews`]), companies,
 //! jobs and applications ([`jobs`]).
 
@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod jobs;
 pub mod leads;
 pub mod loaders;
+pub mod people;
 pub mod portfolio;
 pub mod professional;
 pub mod profiles;
@@ -18,6 +19,7 @@ use async_graphql::{MergedObject, MergedSubscription};
 #[derive(MergedObject, Default)]
 pub struct MarketplaceQuery(
     profiles::ProfileQuery,
+    people::PeopleQuery,
     leads::LeadQuery,
     reviews::ReviewQuery,
     jobs::JobQuery,
@@ -27,6 +29,7 @@ pub struct MarketplaceQuery(
 #[derive(MergedObject, Default)]
 pub struct MarketplaceMutation(
     profiles::ProfileMutation,
+    people::PeopleMutation,
     portfolio::PortfolioMutation,
     leads::LeadMutation,
     reviews::ReviewMutation,

@@ -310,10 +310,15 @@ pub enum Professional {
 /// the page costs the same statements at any size: each loader then
 /// answers the per-row fields from its cache.
 pub async fn prime(ctx: &Context<'_>, rows: &[ProfileRow]) -> Result<()> {
-    if rows.is_empty() {
+    prime_at(ctx, &NodeSelection::of(ctx), rows).await
+}
+
+/// [`prime`] for professionals selected at `node` (nested in another
+/// list, such as a lead's requests).
+pub async fn prime_at(ctx: &Context<'_>, node: &NodeSelection<'_>, rows: &[ProfileRow]) -> Result<()> {
+    if rows.is_empty() || !node.exists() {
         return Ok(());
     }
-    let node = NodeSelection::of(ctx);
     let l = &loaders(ctx)?.marketplace;
     let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
     let e = |e: std::sync::Arc<AppError>| e.to_graphql();

@@ -1,18 +1,18 @@
 //! Professionals over GraphQL: search, one profile, your own, saving and
-//! submitting them; customer and candidate profiles.
+//! submitting them.
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
-use entity::enums::{CustomerProfileStatus, DeveloperAvailability, ProfileStatus};
+use entity::enums::DeveloperAvailability;
 use sea_orm::ActiveEnum;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
 use super::professional::Professional;
+use crate::graphql::approval::ApprovalRequest;
 use crate::graphql::context::{app, viewer};
-use crate::graphql::convert::{id, parse_id};
+use crate::graphql::convert::parse_id;
 use crate::graphql::pagination::{encode_cursor, Page};
-use crate::service::marketplace::people::{self, CandidateInput, CustomerInput};
 use crate::service::marketplace::profiles::{self, SaveProfile};
 use crate::service::marketplace::search::{self, Cursor, Filter, Order};
 
@@ -137,20 +137,6 @@ impl ProfileQuery {
             .into_iter()
             .map(Professional::from_row)
             .collect()
-    }
-
-    /// Your customer profile, if you have one.
-    async fn my_customer_profile(&self, ctx: &Context<'_>) -> Result<Option<CustomerProfile>> {
-        Ok(people::customer_of(&app(ctx)?.db.primary, viewer(ctx))
-            .await?
-            .map(CustomerProfile))
-    }
-
-    /// Your candidate profile, if you have one.
-    async fn my_candidate_profile(&self, ctx: &Context<'_>) -> Result<Option<CandidateProfile>> {
-        Ok(people::candidate_of(&app(ctx)?.db.primary, viewer(ctx))
-            .await?
-            .map(CandidateProfile))
     }
 }
 
@@ -295,114 +281,12 @@ impl SaveProfessionalProfileInput {
 /// The saved or submitted profile.
 #[derive(SimpleObject)]
 pub struct ProfessionalProfilePayload {
-    /// The profile as it now stands.
+    /// The profile as it now stands (an approved profile keeps its approved
+    /// text while an edit is reviewed).
     pub profile: Professional,
-}
-
-/// A customer profile to create or edit.
-#[derive(InputObject)]
-pub struct SaveCustomerProfileInput {
-    /// The name shown to professionals.
-    pub display_name: String,
-    /// Where you are.
-    pub location: Option<String>,
-}
-
-/// A candidate profile to create or edit.
-#[derive(InputObject)]
-pub struct SaveCandidateProfileInput {
-    /// The name shown to employers.
-    pub display_name: String,
-    /// About you (no contact details).
-    pub bio: Option<String>,
-    /// Where you are.
-    pub location: Option<String>,
-    /// Years of experience.
-    pub experience_years: Option<i64>,
-    /// Roles you want.
-    pub preferred_roles: Option<Vec<String>>,
-    /// Expected yearly salary, in paise.
-    pub expected_salary_inr: Option<i64>,
-}
-
-/// Someone hiring professionals through leads.
-pub struct CustomerProfile(pub entity::customer_profiles::Model);
-
-/// Someone hiring professionals through leads.
-#[Object]
-impl CustomerProfile {
-    /// Stable identifier.
-    async fn id(&self) -> ID {
-        id(self.0.id)
-    }
-    /// The name shown to professionals.
-    async fn display_name(&self) -> &str {
-        &self.0.display_name
-    }
-    /// Where they are.
-    async fn location(&self) -> Option<&str> {
-        self.0.location.as_deref()
-    }
-    /// Standing of the profile.
-    async fn status(&self) -> Result<CustomerProfileStatus> {
-        Ok(CustomerProfileStatus::try_from_value(&self.0.status)
-            .map_err(|e| crate::error::AppError::internal(anyhow::anyhow!("bad status: {e}")))?)
-    }
-}
-
-/// Someone looking for a job.
-pub struct CandidateProfile(pub entity::candidate_profiles::Model);
-
-/// Someone looking for a job.
-#[Object]
-impl CandidateProfile {
-    /// Stable identifier.
-    async fn id(&self) -> ID {
-        id(self.0.id)
-    }
-    /// The name shown to employers.
-    async fn display_name(&self) -> &str {
-        &self.0.display_name
-    }
-    /// About them.
-    async fn bio(&self) -> Option<&str> {
-        self.0.bio.as_deref()
-    }
-    /// Where they are.
-    async fn location(&self) -> Option<&str> {
-        self.0.location.as_deref()
-    }
-    /// Years of experience.
-    async fn experience_years(&self) -> Option<i32> {
-        self.0.experience_years
-    }
-    /// Roles they want.
-    async fn preferred_roles(&self) -> &[String] {
-        &self.0.preferred_roles
-    }
-    /// Expected yearly salary, in paise.
-    async fn expected_salary_inr(&self) -> Option<i64> {
-        self.0.expected_salary_inr
-    }
-    /// Standing of the profile.
-    async fn status(&self) -> Result<ProfileStatus> {
-        Ok(ProfileStatus::try_from_value(&self.0.status)
-            .map_err(|e| crate::error::AppError::internal(anyhow::anyhow!("bad status: {e}")))?)
-    }
-}
-
-/// The saved customer profile.
-#[derive(SimpleObject)]
-pub struct CustomerProfilePayload {
-    /// The profile as it now stands.
-    pub profile: CustomerProfile,
-}
-
-/// The saved candidate profile.
-#[derive(SimpleObject)]
-pub struct CandidateProfilePayload {
-    /// The profile as it now stands.
-    pub profile: CandidateProfile,
+    /// The review an edit of an approved profile waits for (its payload is
+    /// `{old, new}`); null when the save was written at once.
+    pub pending_review: Option<ApprovalRequest>,
 }
 
 /// Professional profile mutations.
@@ -419,9 +303,14 @@ impl ProfileMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The profile.")] input: SaveProfessionalProfileInput,
     ) -> Result<ProfessionalProfilePayload> {
-        let row = profiles::save(app(ctx)?, viewer(ctx), input.service()?).await?;
+        let saved = profiles::save(app(ctx)?, viewer(ctx), input.service()?).await?;
+        let pending_review = match saved.review {
+            Some(r) => Some(ApprovalRequest::seen(ctx, r).await?),
+            None => None,
+        };
         Ok(ProfessionalProfilePayload {
-            profile: Professional::from_row(row)?,
+            profile: Professional::from_row(saved.row)?,
+            pending_review,
         })
     }
 
@@ -435,50 +324,7 @@ impl ProfileMutation {
         let row = profiles::submit(app(ctx)?, viewer(ctx), &role_key).await?;
         Ok(ProfessionalProfilePayload {
             profile: Professional::from_row(row)?,
-        })
-    }
-
-    /// Creates or edits your customer profile.
-    async fn save_customer_profile(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The profile.")] input: SaveCustomerProfileInput,
-    ) -> Result<CustomerProfilePayload> {
-        let m = people::save_customer(
-            app(ctx)?,
-            viewer(ctx),
-            CustomerInput {
-                display_name: input.display_name,
-                location: input.location,
-            },
-        )
-        .await?;
-        Ok(CustomerProfilePayload {
-            profile: CustomerProfile(m),
-        })
-    }
-
-    /// Creates or edits your candidate profile.
-    async fn save_candidate_profile(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The profile.")] input: SaveCandidateProfileInput,
-    ) -> Result<CandidateProfilePayload> {
-        let m = people::save_candidate(
-            app(ctx)?,
-            viewer(ctx),
-            CandidateInput {
-                display_name: input.display_name,
-                bio: input.bio,
-                location: input.location,
-                experience_years: input.experience_years,
-                preferred_roles: input.preferred_roles,
-                expected_salary_inr: input.expected_salary_inr,
-            },
-        )
-        .await?;
-        Ok(CandidateProfilePayload {
-            profile: CandidateProfile(m),
+            pending_review: None,
         })
     }
 }

@@ -4,9 +4,11 @@
 //! [`appliers::Applier`] for its entity type and calls [`submit`] inside
 //! its own transaction; approving, rejecting, cancelling and expiry go
 //! through [`requests::move_in`], which runs the applier in the same
-//! transaction.
+//! transaction. Edits of approved entities wait as requests of their own
+//! ([`edits`]).
 
 pub mod appliers;
+pub mod edits;
 pub mod events;
 pub mod live;
 pub mod perms;
@@ -15,4 +17,5 @@ pub mod queue;
 pub mod requests;
 
 pub use appliers::{Applier, Appliers, Decision};
+pub use edits::{edit_of, ensure_editable, submit_edit, Saved};
 pub use requests::{submit, Move, NewRequest};

@@ -18,7 +18,7 @@ use super::perms::{WALLET_WITHDRAW, WITHDRAWALS_MANAGE};
 use super::view::WithdrawalView;
 use crate::error::{AppError, AppResult};
 use crate::service::identity::Viewer;
-use crate::service::page::{PageRequest, Paged};
+use crate::service::page::{self, PageRequest, Paged};
 use crate::service::wallet::perms::WALLET_READ;
 
 /// The keyset of both lists: newest first.
@@ -215,21 +215,15 @@ pub async fn deposits<C: ConnectionTrait>(
     page: &PageRequest<Cursor>,
 ) -> AppResult<Paged<DepositRow>> {
     let (mut sql, mut values) = deposit_where(viewer, filter)?;
-    for (op, (at, id)) in page.bounds(true) {
-        values.push((*at).into());
-        values.push((*id).into());
-        sql.push_str(&format!(
-            " AND (t.created_at, t.id) {op} (${}, ${})",
-            values.len() - 1,
-            values.len()
-        ));
+    let mut bounds = Vec::new();
+    let tail = page.sql(&["t.created_at", "t.id"], true, &mut bounds, &mut values);
+    for b in bounds {
+        sql.push_str(" AND ");
+        sql.push_str(&b);
     }
-    let dir = if page.sql_descending(true) { "DESC" } else { "ASC" };
     let full = format!(
         "SELECT t.id, t.currency, t.tx_hash, t.address, t.amount, t.confirmations, \
-         c.confirmations_required, t.credited_at, t.matched, a.user_id, t.created_at{sql} \
-         ORDER BY t.created_at {dir}, t.id {dir} LIMIT {}",
-        page.fetch()
+         c.confirmations_required, t.credited_at, t.matched, a.user_id, t.created_at{sql} {tail}"
     );
     let rows = DepositRow::find_by_statement(Statement::from_sql_and_values(DbBackend::Postgres, full, values))
         .all(conn)
@@ -240,12 +234,5 @@ pub async fn deposits<C: ConnectionTrait>(
 /// How many deposits match `filter`.
 pub async fn count_deposits<C: ConnectionTrait>(conn: &C, viewer: &Viewer, filter: &DepositFilter) -> AppResult<u64> {
     let (sql, values) = deposit_where(viewer, filter)?;
-    let row = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT count(*) AS n{sql}"),
-            values,
-        ))
-        .await?;
-    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0).max(0) as u64)
+    page::count(conn, format!("SELECT count(*) AS n{sql}"), values).await
 }

@@ -8,4 +8,5 @@ pub fn register_applier(a: &mut Appliers) {
     super::profiles::register_applier(a);
     super::leads::register_applier(a);
     super::jobs::register_appliers(a);
+    super::people::register_applier(a);
 }

@@ -1,25 +1,26 @@
 //! Company profiles: one per user, saved as a DRAFT and sent for review
 //! (a COMPANY/CONTENT approval request); a moderator's approval makes it
-//! ACTIVE and APPROVED, and only then may it post jobs. Free text is
+//! ACTIVE and APPROVED, and only then may it post jobs. An edit of an
+//! approved company waits in its request as `{old, new}` while the
+//! approved text stays live, and is written only on approval. Free text is
 //! trimmed, bounded and free of contact details ([`super::text`]).
 
 use std::sync::Arc;
 
 use entity::company_profiles;
-use entity::enums::{
-    ApprovalEntityType, ApprovalRequestStatus, ApprovalStatus, ApprovalType, AuditEntity, NotificationKind,
-    ProfileStatus,
-};
+use entity::enums::{ApprovalEntityType, ApprovalStatus, ApprovalType, AuditEntity, NotificationKind, ProfileStatus};
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
+use super::edits::save_entry;
 use super::perms::MARKETPLACE_USE;
 use super::text::Checks;
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
 use crate::service::approval::{self, Applier, Appliers, Decision, NewRequest};
+use crate::service::approval::{ensure_editable, Saved};
 use crate::service::audit::{self, Action, Entry, Module};
 use crate::service::identity::Viewer;
 use crate::service::notification::{self, Notice, Subject};
@@ -118,26 +119,11 @@ async fn lock_own(tx: &Tx, user: Uuid) -> AppResult<Company> {
     .ok_or_else(|| AppError::NotFound("company profile".into()))
 }
 
-/// Whether a review of the company is pending.
-async fn under_review(tx: &Tx, id: Uuid) -> AppResult<bool> {
-    Ok(tx
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT 1 FROM approval_requests WHERE entity_type = $1 AND entity_id = $2 AND status = $3",
-            [
-                ApprovalEntityType::Company.to_value().into(),
-                id.into(),
-                ApprovalRequestStatus::Pending.to_value().into(),
-            ],
-        ))
-        .await?
-        .is_some())
-}
-
 /// `saveCompanyProfile`: creates the viewer's company (DRAFT) or edits it.
 /// Edits are refused while a review is pending (`CONFLICT`) and on a
-/// suspended company (`FORBIDDEN`).
-pub async fn save(ctx: &AppContext, viewer: &Viewer, input: SaveCompany) -> AppResult<Company> {
+/// suspended company (`FORBIDDEN`); an edit that changes an approved
+/// company is sent for review instead of written.
+pub async fn save(ctx: &AppContext, viewer: &Viewer, input: SaveCompany) -> AppResult<Saved<Company>> {
     let me = viewer.require_self_service(MARKETPLACE_USE)?;
     let clean = check(&input)?;
     let tx = Tx::begin(&ctx.db.primary).await?;
@@ -155,17 +141,80 @@ pub async fn save(ctx: &AppContext, viewer: &Viewer, input: SaveCompany) -> AppR
         .await?
         .is_some();
     let before = lock_own(&tx, me).await?;
-    if before.status == ProfileStatus::Suspended.to_value() {
-        return Err(AppError::Forbidden("this company profile is suspended".into()));
+    let suspended = before.status == ProfileStatus::Suspended.to_value();
+    ensure_editable(
+        &tx,
+        ApprovalEntityType::Company,
+        before.id,
+        suspended,
+        "company profile",
+    )
+    .await?;
+    let (old, new) = (shown(&before), shown_of(&clean));
+    let review = if is_live(&before) {
+        approval::submit_edit(&tx, me, ApprovalEntityType::Company, before.id, old, new).await?
+    } else {
+        None
+    };
+    let after = match review {
+        Some(_) => before.clone(),
+        None => write(&tx, before.id, &clean).await?,
+    };
+    audit::record(
+        &*tx,
+        Some(viewer),
+        save_entry(
+            AuditEntity::CompanyProfile,
+            after.id,
+            "company profile",
+            created,
+            review.is_some(),
+        )
+        .before(if created { Json::Null } else { snapshot(&before) })
+        .after(snapshot(&after)),
+    )
+    .await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(Saved { row: after, review })
+}
+
+/// What a company shows, as reviewers compare it.
+fn shown(c: &Company) -> Json {
+    shown_of(&SaveCompany {
+        company_name: c.company_name.clone(),
+        business_type: c.business_type.clone(),
+        industry: c.industry.clone(),
+        contact_person_name: c.contact_person_name.clone(),
+        location: c.location.clone(),
+        bio: c.bio.clone(),
+    })
+}
+
+/// What a checked save would show.
+fn shown_of(c: &SaveCompany) -> Json {
+    json!({
+        "companyName": c.company_name, "businessType": c.business_type, "industry": c.industry,
+        "contactPersonName": c.contact_person_name, "location": c.location, "bio": c.bio,
+    })
+}
+
+/// The save that writes `new` (a [`shown`] picture).
+fn save_of(new: &Json) -> SaveCompany {
+    let text = |k: &str| new.get(k).and_then(Json::as_str).map(str::to_string);
+    SaveCompany {
+        company_name: text("companyName").unwrap_or_default(),
+        business_type: text("businessType"),
+        industry: text("industry"),
+        contact_person_name: text("contactPersonName"),
+        location: text("location"),
+        bio: text("bio"),
     }
-    if under_review(&tx, before.id).await? {
-        return Err(AppError::conflict(
-            None,
-            "the company profile is under review; cancel the approval request to edit it",
-        ));
-    }
+}
+
+/// Writes checked text into company `id`.
+async fn write(tx: &Tx, id: Uuid, clean: &SaveCompany) -> AppResult<Company> {
     let values: Vec<Value> = vec![
-        before.id.into(),
+        id.into(),
         clean.company_name.clone().into(),
         clean.business_type.clone().into(),
         clean.industry.clone().into(),
@@ -173,31 +222,15 @@ pub async fn save(ctx: &AppContext, viewer: &Viewer, input: SaveCompany) -> AppR
         clean.location.clone().into(),
         clean.bio.clone().into(),
     ];
-    let after = Company::find_by_statement(Statement::from_sql_and_values(
+    Company::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE company_profiles SET company_name = $2, business_type = $3, industry = $4, \
            contact_person_name = $5, location = $6, bio = $7 WHERE id = $1 RETURNING *",
         values,
     ))
-    .one(&*tx)
+    .one(&**tx)
     .await?
-    .ok_or_else(|| AppError::internal(anyhow::anyhow!("company vanished inside its transaction")))?;
-    audit::record(
-        &*tx,
-        Some(viewer),
-        Entry::new(
-            if created { Action::Create } else { Action::Update },
-            Module::Marketplace,
-            AuditEntity::CompanyProfile,
-            Some(after.id),
-            "company profile saved",
-        )
-        .before(if created { Json::Null } else { snapshot(&before) })
-        .after(snapshot(&after)),
-    )
-    .await?;
-    tx.commit(&ctx.bus).await?;
-    Ok(after)
+    .ok_or_else(|| AppError::NotFound("company profile".into()))
 }
 
 /// `submitCompanyProfile`: sends the viewer's company for review (a
@@ -255,8 +288,9 @@ pub async fn submit(ctx: &AppContext, viewer: &Viewer) -> AppResult<Company> {
 }
 
 /// Applies moderators' decisions on COMPANY requests: approved → ACTIVE
-/// and APPROVED, rejected → REJECTED (the owner hears of both); a
-/// withdrawn or expired request leaves the company as it was.
+/// and APPROVED (an edit: its text written, checked again), rejected →
+/// REJECTED (an edit: the company stays as approved); the owner hears of
+/// each. A withdrawn or expired request leaves the company as it was.
 struct CompanyApplier;
 
 #[async_trait::async_trait]
@@ -269,28 +303,46 @@ impl Applier for CompanyApplier {
         _actor: Option<Uuid>,
         remarks: Option<&str>,
     ) -> AppResult<()> {
-        let (sql, values, title): (&str, Vec<Value>, &str) = match decision {
-            Decision::Approved => (
-                "UPDATE company_profiles SET status = $2, approval_status = $3 WHERE id = $1 RETURNING user_id",
+        let edit = approval::edit_of(request);
+        let status_change: Option<(&str, Vec<Value>)> = match (decision, edit) {
+            (Decision::Cancelled | Decision::Expired, _) => return Ok(()),
+            (Decision::Approved, Some(new)) => {
+                write(tx, request.entity_id, &check(&save_of(new))?).await?;
+                None
+            }
+            (Decision::Rejected, Some(_)) => None,
+            (Decision::Approved, None) => Some((
+                "UPDATE company_profiles SET status = $2, approval_status = $3 WHERE id = $1",
                 vec![
                     request.entity_id.into(),
                     ProfileStatus::Active.to_value().into(),
                     ApprovalStatus::Approved.to_value().into(),
                 ],
-                "Your company profile was approved",
-            ),
-            Decision::Rejected => (
-                "UPDATE company_profiles SET approval_status = $2 WHERE id = $1 RETURNING user_id",
+            )),
+            (Decision::Rejected, None) => Some((
+                "UPDATE company_profiles SET approval_status = $2 WHERE id = $1",
                 vec![request.entity_id.into(), ApprovalStatus::Rejected.to_value().into()],
-                "Your company profile was rejected",
-            ),
-            Decision::Cancelled | Decision::Expired => return Ok(()),
+            )),
         };
-        let row = tx
-            .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+        if let Some((sql, values)) = status_change {
+            tx.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+                .await?;
+        }
+        let owner = tx
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT user_id FROM company_profiles WHERE id = $1",
+                [request.entity_id.into()],
+            ))
             .await?
-            .ok_or_else(|| AppError::NotFound("company profile".into()))?;
-        let owner: Uuid = row.try_get("", "user_id")?;
+            .ok_or_else(|| AppError::NotFound("company profile".into()))?
+            .try_get::<Uuid>("", "user_id")?;
+        let title = match (decision, edit.is_some()) {
+            (Decision::Approved, false) => "Your company profile was approved",
+            (Decision::Approved, true) => "Your company profile changes are live",
+            (_, false) => "Your company profile was rejected",
+            (_, true) => "Your company profile changes were not accepted",
+        };
         notification::notify_many(
             &**tx,
             &[owner],

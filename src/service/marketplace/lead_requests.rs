@@ -19,7 +19,7 @@ use crate::infra::events::Tx;
 use crate::service::audit::{self, Action, Entry, Module};
 use crate::service::identity::Viewer;
 use crate::service::notification::{self, Notice, Subject};
-use crate::service::page::{PageRequest, Paged};
+use crate::service::page::{self, PageRequest, Paged};
 
 /// Longest remark.
 pub const MAX_REMARKS: usize = 1000;
@@ -55,23 +55,35 @@ pub fn status_of_request(r: &RequestRow) -> AppResult<LeadRequestStatus> {
         .map_err(|e| AppError::internal(anyhow::anyhow!("bad lead request status: {e}")))
 }
 
-/// The requests for the leads `lead_ids` (for their poster and lead
-/// moderators only; empty for anyone else), one statement.
-pub async fn for_leads<C: ConnectionTrait>(conn: &C, viewer: &Viewer, lead_ids: &[Uuid]) -> AppResult<Vec<RequestRow>> {
-    let Some(me) = viewer.user_id else {
-        return Ok(Vec::new());
-    };
-    let staff = viewer.can(LEADS_MANAGE);
-    let sql = format!(
-        "{SELECT} WHERE r.lead_id = ANY($1) AND ($2 OR l.created_by_user_id = $3) ORDER BY r.requested_at, r.id"
-    );
-    Ok(RequestRow::find_by_statement(Statement::from_sql_and_values(
+/// The requests for the leads `lead_ids` by lead, oldest first, in one
+/// statement. Not filtered by viewer: callers show them only to the lead's
+/// poster and lead moderators ([`may_see_requests`]).
+pub async fn of_leads<C: ConnectionTrait>(
+    conn: &C,
+    lead_ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, Vec<RequestRow>>> {
+    let mut by_lead = std::collections::HashMap::<Uuid, Vec<RequestRow>>::new();
+    if lead_ids.is_empty() {
+        return Ok(by_lead);
+    }
+    let sql = format!("{SELECT} WHERE r.lead_id = ANY($1) ORDER BY r.requested_at, r.id");
+    let rows = RequestRow::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
-        [lead_ids.to_vec().into(), staff.into(), me.into()],
+        [lead_ids.to_vec().into()],
     ))
     .all(conn)
-    .await?)
+    .await?;
+    for r in rows {
+        by_lead.entry(r.lead_id).or_default().push(r);
+    }
+    Ok(by_lead)
+}
+
+/// Whether `viewer` may see the requests for `lead`: its poster and lead
+/// moderators only.
+pub fn may_see_requests(viewer: &Viewer, lead: &leads::LeadRow) -> bool {
+    lead.is_mine(viewer) || viewer.can(LEADS_MANAGE)
 }
 
 /// A page of the viewer's own requests (as a professional), newest first.
@@ -83,22 +95,8 @@ pub async fn mine<C: ConnectionTrait>(
     let me = viewer.require_self_service(MARKETPLACE_USE)?;
     let mut values: Vec<Value> = vec![me.into()];
     let mut wheres = vec!["p.user_id = $1".to_string()];
-    for (op, (at, id)) in page.bounds(true) {
-        values.push((*at).into());
-        values.push((*id).into());
-        wheres.push(format!(
-            "(r.requested_at, r.id) {op} (${}, ${})",
-            values.len() - 1,
-            values.len()
-        ));
-    }
-    let dir = if page.sql_descending(true) { "DESC" } else { "ASC" };
-    values.push((page.fetch() as i64).into());
-    let sql = format!(
-        "{SELECT} WHERE {} ORDER BY r.requested_at {dir}, r.id {dir} LIMIT ${}",
-        wheres.join(" AND "),
-        values.len()
-    );
+    let tail = page.sql(&["r.requested_at", "r.id"], true, &mut wheres, &mut values);
+    let sql = format!("{SELECT} WHERE {} {tail}", wheres.join(" AND "));
     let rows = RequestRow::find_by_statement(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
         .all(conn)
         .await?;
@@ -108,19 +106,13 @@ pub async fn mine<C: ConnectionTrait>(
 /// How many requests the viewer made (as a professional).
 pub async fn count_mine<C: ConnectionTrait>(conn: &C, viewer: &Viewer) -> AppResult<u64> {
     let me = viewer.require_self_service(MARKETPLACE_USE)?;
-    let n: i64 = match conn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT count(*) AS n FROM lead_requests r JOIN user_role_profiles p ON p.id = r.user_role_profile_id \
-             WHERE p.user_id = $1",
-            [me.into()],
-        ))
-        .await?
-    {
-        Some(r) => r.try_get("", "n")?,
-        None => 0,
-    };
-    Ok(n.max(0) as u64)
+    page::count(
+        conn,
+        "SELECT count(*) AS n FROM lead_requests r JOIN user_role_profiles p ON p.id = r.user_role_profile_id \
+         WHERE p.user_id = $1",
+        [me.into()],
+    )
+    .await
 }
 
 async fn one<C: ConnectionTrait>(conn: &C, id: Uuid, lock: bool) -> AppResult<Option<RequestRow>> {

@@ -9,7 +9,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use entity::enums::{ApprovalEntityType, ApprovalStatus, ApprovalType, AuditEntity, LeadStatus, ProfileStatus};
+use entity::enums::{
+    ApprovalEntityType, ApprovalStatus, ApprovalType, AuditEntity, LeadStatus, NotificationKind, ProfileStatus,
+};
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,7 +27,8 @@ use crate::infra::events::{Event, Tx};
 use crate::service::approval::{self, Applier, Appliers, Decision, NewRequest};
 use crate::service::audit::{self, Action, Entry, Module};
 use crate::service::identity::Viewer;
-use crate::service::page::{PageRequest, Paged};
+use crate::service::notification::{self, Notice, Subject};
+use crate::service::page::{self, PageRequest, Paged};
 
 /// Longest title and description.
 pub const MAX_TITLE: usize = 200;
@@ -153,22 +156,8 @@ pub async fn page<C: ConnectionTrait>(
     page: &PageRequest<Cursor>,
 ) -> AppResult<Paged<LeadRow>> {
     let (mut wheres, mut values) = conditions(viewer, filter)?;
-    for (op, (at, id)) in page.bounds(true) {
-        values.push((*at).into());
-        values.push((*id).into());
-        wheres.push(format!(
-            "(l.created_at, l.id) {op} (${}, ${})",
-            values.len() - 1,
-            values.len()
-        ));
-    }
-    let dir = if page.sql_descending(true) { "DESC" } else { "ASC" };
-    values.push((page.fetch() as i64).into());
-    let sql = format!(
-        "{SELECT} WHERE {} ORDER BY l.created_at {dir}, l.id {dir} LIMIT ${}",
-        wheres.join(" AND "),
-        values.len()
-    );
+    let tail = page.sql(&["l.created_at", "l.id"], true, &mut wheres, &mut values);
+    let sql = format!("{SELECT} WHERE {} {tail}", wheres.join(" AND "));
     let rows = LeadRow::find_by_statement(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
         .all(conn)
         .await?;
@@ -182,14 +171,7 @@ pub async fn count<C: ConnectionTrait>(conn: &C, viewer: &Viewer, filter: &Filte
         "SELECT count(*) AS n FROM leads l WHERE $1::uuid IS NOT DISTINCT FROM $1 AND {}",
         wheres.join(" AND ")
     );
-    let n: i64 = match conn
-        .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-        .await?
-    {
-        Some(r) => r.try_get("", "n")?,
-        None => 0,
-    };
-    Ok(n.max(0) as u64)
+    page::count(conn, sql, values).await
 }
 
 /// One lead if `viewer` may see it.
@@ -371,7 +353,7 @@ impl Applier for LeadApplier {
         request: &entity::approval_requests::Model,
         decision: Decision,
         _actor: Option<Uuid>,
-        _remarks: Option<&str>,
+        remarks: Option<&str>,
     ) -> AppResult<()> {
         let to = match decision {
             Decision::Approved => LeadStatus::Open,
@@ -382,7 +364,7 @@ impl Applier for LeadApplier {
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "UPDATE leads SET status = $2, approved_at = CASE WHEN $2 = $4 THEN now() ELSE approved_at END \
-                 WHERE id = $1 AND status = $3 RETURNING profession_key",
+                 WHERE id = $1 AND status = $3 RETURNING profession_key, title, created_by_user_id",
                 [
                     request.entity_id.into(),
                     to.to_value().into(),
@@ -394,6 +376,29 @@ impl Applier for LeadApplier {
         let Some(row) = row else {
             return Err(AppError::conflict(None, "the lead no longer waits for approval"));
         };
+        let (title, poster): (String, Uuid) = (row.try_get("", "title")?, row.try_get("", "created_by_user_id")?);
+        let told = match to {
+            LeadStatus::Open => Some(("Your lead is live", format!("\"{title}\" is open to professionals."))),
+            LeadStatus::Rejected => Some((
+                "Your lead was not approved",
+                format!("\"{title}\": {}", remarks.unwrap_or("rejected by a reviewer")),
+            )),
+            _ => None,
+        };
+        if let Some((headline, body)) = told {
+            notification::notify_many(
+                &**tx,
+                &[poster],
+                Notice {
+                    kind: NotificationKind::Marketplace,
+                    title: headline.to_string(),
+                    body,
+                    entity_type: Subject::Lead,
+                    entity_id: request.entity_id,
+                },
+            )
+            .await?;
+        }
         if to == LeadStatus::Open {
             let profession_key: String = row.try_get("", "profession_key")?;
             tx.publish_after_commit(Event::typed(

@@ -1,6 +1,7 @@
 //! No external links: source 001 removed every external portfolio link on
 //! purpose, because contacts are sold through leads. [`find`] tells whether
-//! a text carries a URL, an email address or a phone number, also when
+//! a text carries a URL, an email address, a phone number or a social
+//! media handle (`@name`, `insta: name`), also when
 //! disguised (`hxxp://`, `example[dot]com`, `name [at] mail`, `www .site`,
 //! digits with spaces or dashes, digits spelled out), and leaves ordinary
 //! prose alone (`e.g.`, `3.5 hours`, `Node.js`, `ASP.NET`, year ranges,
@@ -10,8 +11,10 @@
 //! usual stand-ins for `@` and `.` (`[at]`, `(at)`, `{dot}`, ` dot `) to
 //! the characters, and zero-width characters dropped. Then three patterns
 //! look for a scheme or `www`, an address, a host with a known top-level
-//! domain, and a run of 10 to 15 digits (written or spelled) with at most
-//! two separator characters between digits.
+//! domain, a run of 10 to 15 digits (written or spelled) with at most
+//! two separator characters between digits, and a handle: `@name`, or a
+//! platform's name (`instagram`, `ig`, `telegram`, …) followed by `:` and a
+//! name.
 
 use std::sync::LazyLock;
 
@@ -23,6 +26,7 @@ pub enum Contact {
     Url,
     Email,
     Phone,
+    Handle,
 }
 
 impl Contact {
@@ -32,6 +36,7 @@ impl Contact {
             Contact::Url => "must not contain links or web addresses; contacts are shared through leads",
             Contact::Email => "must not contain email addresses; contacts are shared through leads",
             Contact::Phone => "must not contain phone numbers; contacts are shared through leads",
+            Contact::Handle => "must not contain social media handles; contacts are shared through leads",
         }
     }
 }
@@ -57,6 +62,12 @@ static HOST: LazyLock<Regex> = LazyLock::new(|| {
         r"\b([a-z0-9][a-z0-9-]*(?:\s*\.\s*[a-z0-9-]+)*)\s*\.\s*({TLDS})\b(?:\s*/|[^a-z0-9.]|$)"
     ))
     .unwrap_or_else(|e| panic!("host pattern: {e}"))
+});
+static HANDLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:^|[^a-z0-9._%+@-])@[a-z_][a-z0-9._]{2,}|\b(?:insta(?:gram)?|ig|fb|facebook|twitter|telegram|tg|snap(?:chat)?|whatsapp|wa|linkedin|youtube|yt|tiktok|threads|discord|skype)\s*(?:id|handle|username)?\s*(?::|=|\s[-–]\s)\s*@?[a-z0-9_][a-z0-9._]{2,}",
+    )
+    .unwrap_or_else(|e| panic!("handle pattern: {e}"))
 });
 static STAND_INS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\s*(?:\[\s*(at|dot)\s*\]|\(\s*(at|dot)\s*\)|\{\s*(at|dot)\s*\}|<\s*(at|dot)\s*>)\s*")
@@ -172,6 +183,9 @@ pub fn find(text: &str) -> Option<Contact> {
     if has_phone(&folded) {
         return Some(Contact::Phone);
     }
+    if HANDLE.is_match(&folded) {
+        return Some(Contact::Handle);
+    }
     None
 }
 
@@ -210,6 +224,12 @@ mod tests {
             ("nine eight seven six five four three two one zero", Contact::Phone),
             ("9 eight 7 six 5 four 3", Contact::Phone),
             ("ph: 98765\u{200B}43210", Contact::Phone),
+            ("insta: @lena.clicks", Contact::Handle),
+            ("follow me @lena_clicks", Contact::Handle),
+            ("IG - lena.clicks", Contact::Handle),
+            ("Telegram: lenaclicks", Contact::Handle),
+            ("instagram handle: lena_clicks", Contact::Handle),
+            ("@lenaclicks on the gram", Contact::Handle),
         ];
         for (text, kind) in table {
             assert_eq!(find(text), Some(*kind), "{text:?}");
@@ -231,6 +251,9 @@ mod tests {
             "Dot painting and calligraphy.",
             "Meet at the studio. Done in 3 days.",
             "Version 2.0 of my portfolio.",
+            "I post reels on Instagram and YouTube.",
+            "Sessions @ 2 hours each, 10 - 12 guests, starts @10am.",
+            "Telegram-style quick replies: within a day.",
             "",
         ] {
             assert_eq!(find(text), None, "{text:?}");

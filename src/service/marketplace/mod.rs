@@ -13,6 +13,7 @@ pub mod applications;
 pub mod appliers;
 pub mod catalog;
 pub mod companies;
+pub mod edits;
 pub mod images;
 pub mod jobs;
 pub mod lead_requests;

@@ -1,29 +1,31 @@
 //! Professionals' role profiles: one per user and profession, saved with
 //! that profession's own fields ([`super::professions`]), DRAFT until a
 //! moderator approves it through the approval engine (then ACTIVE and
-//! APPROVED). Public when ACTIVE, APPROVED and `is_profile_public`; the
-//! owner and moderators see every state.
+//! APPROVED; [`review`]). Public when ACTIVE, APPROVED and
+//! `is_profile_public`; the owner and moderators see every state. An edit
+//! of an approved profile waits for review while the approved text stays
+//! live.
 
-use std::sync::Arc;
+mod review;
+
+pub use review::{register_applier, submit};
 
 use chrono::{DateTime, FixedOffset, Utc};
-use entity::enums::{
-    ApprovalEntityType, ApprovalRequestStatus, ApprovalStatus, ApprovalType, AuditEntity, ProfileStatus,
-    VerificationStatus,
-};
+use entity::enums::{ApprovalEntityType, ApprovalStatus, AuditEntity, ProfileStatus, VerificationStatus};
 use rust_decimal::Decimal;
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
 use serde_json::{json, Map, Value as Json};
 use uuid::Uuid;
 
+use super::edits::save_entry;
 use super::perms::{MARKETPLACE_USE, PROFILES_MANAGE};
 use super::professions::{self, Kind, Profession, FIELDS_SQL, MAX_COUNT, MAX_LABEL, MAX_LIST, MAX_PAISE, MAX_TEXT};
 use super::text::Checks;
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
-use crate::service::approval::{self, Applier, Appliers, Decision, NewRequest};
-use crate::service::audit::{self, Action, Entry, Module};
+use crate::service::approval::{ensure_editable, Saved};
+use crate::service::audit;
 use crate::service::identity::Viewer;
 
 /// Longest display name.
@@ -232,8 +234,9 @@ fn check(input: &SaveProfile) -> AppResult<Checked> {
 
 /// Creates or edits the viewer's profile of `input.role_key` (DRAFT when
 /// new). Edits are refused while a review is pending and on a suspended
-/// profile.
-pub async fn save(ctx: &AppContext, viewer: &Viewer, input: SaveProfile) -> AppResult<ProfileRow> {
+/// profile. An edit that changes what an approved profile shows is sent
+/// for review instead of written (only `isProfilePublic` applies at once).
+pub async fn save(ctx: &AppContext, viewer: &Viewer, input: SaveProfile) -> AppResult<Saved<ProfileRow>> {
     let me = viewer.require_self_service(MARKETPLACE_USE)?;
     let (p, clean, columns) = check(&input)?;
     let tx = Tx::begin(&ctx.db.primary).await?;
@@ -247,22 +250,55 @@ pub async fn save(ctx: &AppContext, viewer: &Viewer, input: SaveProfile) -> AppR
         .await?
         .is_some();
     let before = lock_own(&tx, me, p.key).await?;
-    if before.status == ProfileStatus::Suspended.to_value() {
-        return Err(AppError::Forbidden("this profile is suspended".into()));
-    }
-    if under_review(&tx, before.id).await? {
-        return Err(AppError::conflict(
-            None,
-            "the profile is under review; cancel the approval request to edit it",
-        ));
-    }
+    let suspended = before.status == ProfileStatus::Suspended.to_value();
+    ensure_editable(&tx, ApprovalEntityType::Profile, before.id, suspended, "profile").await?;
     check_guests(p, &before, &columns)?;
+    let staged = if before.is_live() {
+        review::stage_edit(&tx, me, p, &before, &clean, &columns).await?
+    } else {
+        None
+    };
+    if staged.is_none() {
+        write_content(&tx, p, before.id, &clean, &columns).await?;
+    }
+    let after = own_of(&*tx, me, p.key)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("profile vanished inside its transaction")))?;
+    audit::record(
+        &*tx,
+        Some(viewer),
+        save_entry(
+            AuditEntity::UserRoleProfile,
+            after.id,
+            &format!("{} profile", p.noun),
+            created,
+            staged.is_some(),
+        )
+        .before(if created { Json::Null } else { snapshot(&before) })
+        .after(snapshot(&after)),
+    )
+    .await?;
+    tx.commit(&ctx.bus).await?;
+    Ok(Saved {
+        row: after,
+        review: staged,
+    })
+}
+
+/// Writes checked content into profile `id` and its extension row.
+async fn write_content(
+    tx: &Tx,
+    p: &Profession,
+    id: Uuid,
+    clean: &SaveProfile,
+    columns: &[(&'static str, Value)],
+) -> AppResult<()> {
     tx.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE user_role_profiles SET display_name = $2, bio = $3, location = $4, \
            is_profile_public = coalesce($5, is_profile_public), tags = coalesce($6, tags) WHERE id = $1",
         [
-            before.id.into(),
+            id.into(),
             clean.display_name.clone().into(),
             clean.bio.clone().into(),
             clean.location.clone().into(),
@@ -275,26 +311,7 @@ pub async fn save(ctx: &AppContext, viewer: &Viewer, input: SaveProfile) -> AppR
         ],
     ))
     .await?;
-    upsert_fields(&tx, p, before.id, &columns).await?;
-    let after = own_of(&*tx, me, p.key)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("profile vanished inside its transaction")))?;
-    audit::record(
-        &*tx,
-        Some(viewer),
-        Entry::new(
-            if created { Action::Create } else { Action::Update },
-            Module::Marketplace,
-            AuditEntity::UserRoleProfile,
-            Some(after.id),
-            format!("{} profile saved", p.noun),
-        )
-        .before(if created { Json::Null } else { snapshot(&before) })
-        .after(snapshot(&after)),
-    )
-    .await?;
-    tx.commit(&ctx.bus).await?;
-    Ok(after)
+    upsert_fields(tx, p, id, columns).await
 }
 
 /// The audited picture of a profile.
@@ -305,6 +322,7 @@ fn snapshot(p: &ProfileRow) -> Json {
     })
 }
 
+/// Locks the profile of `user` and `role_key`.
 async fn lock_own(tx: &Tx, user: Uuid, role_key: &str) -> AppResult<ProfileRow> {
     let sql = format!(
         "{} WHERE p.user_id = $1 AND p.role_key = $2 FOR UPDATE OF p",
@@ -318,22 +336,6 @@ async fn lock_own(tx: &Tx, user: Uuid, role_key: &str) -> AppResult<ProfileRow> 
     .one(&**tx)
     .await?
     .ok_or_else(|| AppError::NotFound("profile".into()))
-}
-
-/// Whether a review of the profile is pending.
-async fn under_review(tx: &Tx, id: Uuid) -> AppResult<bool> {
-    Ok(tx
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT 1 FROM approval_requests WHERE entity_type = $1 AND entity_id = $2 AND status = $3",
-            [
-                ApprovalEntityType::Profile.to_value().into(),
-                id.into(),
-                ApprovalRequestStatus::Pending.to_value().into(),
-            ],
-        ))
-        .await?
-        .is_some())
 }
 
 /// A caterer's minimum guests may not exceed the maximum, counting what
@@ -377,95 +379,6 @@ async fn upsert_fields(tx: &Tx, p: &Profession, profile: Uuid, columns: &[(&'sta
     tx.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
         .await?;
     Ok(())
-}
-
-/// Sends the viewer's profile of `role_key` for review (a PROFILE/CONTENT
-/// request moderators decide). `CONFLICT` while one is pending or when it
-/// is already approved.
-pub async fn submit(ctx: &AppContext, viewer: &Viewer, role_key: &str) -> AppResult<ProfileRow> {
-    let me = viewer.require_self_service(MARKETPLACE_USE)?;
-    let p = professions::profession(role_key.trim())
-        .ok_or_else(|| AppError::invalid("roleKey", format!("must be one of {}", professions::keys())))?;
-    let tx = Tx::begin(&ctx.db.primary).await?;
-    let row = lock_own(&tx, me, p.key).await?;
-    if row.is_live() {
-        return Err(AppError::conflict(None, "the profile is already approved"));
-    }
-    if row.status == ProfileStatus::Suspended.to_value() {
-        return Err(AppError::Forbidden("this profile is suspended".into()));
-    }
-    approval::submit(
-        &tx,
-        me,
-        NewRequest {
-            entity_type: ApprovalEntityType::Profile,
-            entity_id: row.id,
-            approval_type: ApprovalType::Content,
-            payload: json!({"roleKey": p.key, "profile": snapshot(&row)}),
-            remarks: None,
-        },
-    )
-    .await?;
-    tx.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE user_role_profiles SET approval_status = $2, rejection_reason = NULL WHERE id = $1",
-        [row.id.into(), ApprovalStatus::Pending.to_value().into()],
-    ))
-    .await?;
-    let after = own_of(&*tx, me, p.key)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("profile vanished inside its transaction")))?;
-    tx.commit(&ctx.bus).await?;
-    Ok(after)
-}
-
-/// Applies moderators' decisions on PROFILE requests.
-struct ProfileApplier;
-
-#[async_trait::async_trait]
-impl Applier for ProfileApplier {
-    async fn apply(
-        &self,
-        tx: &Tx,
-        request: &entity::approval_requests::Model,
-        decision: Decision,
-        _actor: Option<Uuid>,
-        remarks: Option<&str>,
-    ) -> AppResult<()> {
-        let (sql, values): (&str, Vec<Value>) = match decision {
-            Decision::Approved => (
-                "UPDATE user_role_profiles SET status = $2, approval_status = $3, approved_at = now(), \
-                   rejection_reason = NULL WHERE id = $1",
-                vec![
-                    request.entity_id.into(),
-                    ProfileStatus::Active.to_value().into(),
-                    ApprovalStatus::Approved.to_value().into(),
-                ],
-            ),
-            Decision::Rejected => (
-                "UPDATE user_role_profiles SET approval_status = $2, rejection_reason = $3 WHERE id = $1",
-                vec![
-                    request.entity_id.into(),
-                    ApprovalStatus::Rejected.to_value().into(),
-                    remarks.unwrap_or("rejected by a reviewer").into(),
-                ],
-            ),
-            // Withdrawn or unanswered: the profile stays a draft.
-            Decision::Cancelled | Decision::Expired => return Ok(()),
-        };
-        let done = tx
-            .execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(AppError::NotFound("profile".into()));
-        }
-        Ok(())
-    }
-}
-
-/// Registers the PROFILE applier.
-pub fn register_applier(a: &mut Appliers) {
-    a.register(ApprovalEntityType::Profile, Arc::new(ProfileApplier));
 }
 
 /// Whether `user` has a live (ACTIVE, APPROVED) profile of `role_key`,

@@ -21,7 +21,7 @@ use crate::infra::events::Tx;
 use crate::service::audit::{self, Action, Entry, Module};
 use crate::service::identity::Viewer;
 use crate::service::notification::{self, Notice, Subject};
-use crate::service::page::{PageRequest, Paged};
+use crate::service::page::{self, PageRequest, Paged};
 
 /// Longest review text.
 pub const MAX_TEXT: usize = 2000;
@@ -92,22 +92,8 @@ pub async fn page<C: ConnectionTrait>(
     page: &PageRequest<Cursor>,
 ) -> AppResult<Paged<ReviewRow>> {
     let (mut wheres, mut values) = conditions(viewer, filter);
-    for (op, (at, id)) in page.bounds(true) {
-        values.push((*at).into());
-        values.push((*id).into());
-        wheres.push(format!(
-            "(v.created_at, v.id) {op} (${}, ${})",
-            values.len() - 1,
-            values.len()
-        ));
-    }
-    let dir = if page.sql_descending(true) { "DESC" } else { "ASC" };
-    values.push((page.fetch() as i64).into());
-    let sql = format!(
-        "{SELECT} WHERE {} ORDER BY v.created_at {dir}, v.id {dir} LIMIT ${}",
-        wheres.join(" AND "),
-        values.len()
-    );
+    let tail = page.sql(&["v.created_at", "v.id"], true, &mut wheres, &mut values);
+    let sql = format!("{SELECT} WHERE {} {tail}", wheres.join(" AND "));
     let rows = ReviewRow::find_by_statement(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
         .all(conn)
         .await?;
@@ -118,14 +104,7 @@ pub async fn page<C: ConnectionTrait>(
 pub async fn count<C: ConnectionTrait>(conn: &C, viewer: &Viewer, filter: &Filter) -> AppResult<u64> {
     let (wheres, values) = conditions(viewer, filter);
     let sql = format!("SELECT count(*) AS n FROM reviews v WHERE {}", wheres.join(" AND "));
-    let n: i64 = match conn
-        .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-        .await?
-    {
-        Some(r) => r.try_get("", "n")?,
-        None => 0,
-    };
-    Ok(n.max(0) as u64)
+    page::count(conn, sql, values).await
 }
 
 async fn one<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<Option<ReviewRow>> {

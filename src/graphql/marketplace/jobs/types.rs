@@ -14,6 +14,7 @@ use entity::enums::{
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::error::AppError;
+use crate::graphql::approval::ApprovalRequest;
 use crate::graphql::context::{app, viewer};
 use crate::graphql::convert::{db_enum, id, ts};
 use crate::graphql::pagination::{encode_cursor, Page};
@@ -234,6 +235,16 @@ impl JobApplication {
     async fn applied_at(&self) -> DateTime<Utc> {
         ts(self.row.applied_at)
     }
+    /// The applicant's candidate profile: always to the applicant; to the
+    /// job's poster and job moderators only while it is ACTIVE and
+    /// APPROVED (null otherwise). Batched across a page.
+    async fn candidate(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::marketplace::people::CandidateProfile>> {
+        let poster = self.job.as_ref().map(|j| j.0.job.posted_by_user_id);
+        crate::graphql::marketplace::people::candidate_on_application(ctx, &self.row, poster).await
+    }
 }
 
 /// `totalCount` of a job list, counted only when asked for.
@@ -286,8 +297,12 @@ impl From<posting::PaidWith> for JobPaidWith {
 /// The company profile a mutation saved.
 #[derive(SimpleObject)]
 pub struct CompanyProfilePayload {
-    /// The company profile as it is now.
+    /// The company profile as it is now (an approved company keeps its
+    /// approved text while an edit is reviewed).
     pub company: CompanyProfile,
+    /// The review an edit of an approved company waits for (its payload is
+    /// `{old, new}`); null when the save was written at once.
+    pub pending_review: Option<ApprovalRequest>,
 }
 
 /// The job a mutation changed.

@@ -10,7 +10,7 @@ use super::{ApplicationRow, SELECT};
 use crate::error::{AppError, AppResult};
 use crate::service::identity::Viewer;
 use crate::service::marketplace::perms::{JOBS_MANAGE, MARKETPLACE_USE};
-use crate::service::page::{PageRequest, Paged};
+use crate::service::page::{self, PageRequest, Paged};
 
 /// The keyset: newest first.
 pub type Cursor = (DateTime<Utc>, Uuid);
@@ -32,8 +32,8 @@ pub enum Scope {
 impl Scope {
     fn clause(self) -> (&'static str, Value) {
         match self {
-            Scope::Job(id) => (" WHERE a.job_id = $1", id.into()),
-            Scope::Applicant(id) => (" WHERE a.applicant_user_id = $1", id.into()),
+            Scope::Job(id) => ("a.job_id = $1", id.into()),
+            Scope::Applicant(id) => ("a.applicant_user_id = $1", id.into()),
         }
     }
 }
@@ -63,22 +63,10 @@ pub async fn page<C: ConnectionTrait>(
     page: &PageRequest<Cursor>,
 ) -> AppResult<Paged<ApplicationRow>> {
     let (clause, first) = scope.clause();
-    let mut sql = format!("{SELECT}{clause}");
+    let mut wheres = vec![clause.to_string()];
     let mut values = vec![first];
-    for (op, (at, id)) in page.bounds(true) {
-        values.push((*at).into());
-        values.push((*id).into());
-        sql.push_str(&format!(
-            " AND (a.created_at, a.id) {op} (${}, ${})",
-            values.len() - 1,
-            values.len()
-        ));
-    }
-    let dir = if page.sql_descending(true) { "DESC" } else { "ASC" };
-    sql.push_str(&format!(
-        " ORDER BY a.created_at {dir}, a.id {dir} LIMIT {}",
-        page.fetch()
-    ));
+    let tail = page.sql(&["a.created_at", "a.id"], true, &mut wheres, &mut values);
+    let sql = format!("{SELECT} WHERE {} {tail}", wheres.join(" AND "));
     let rows = ApplicationRow::find_by_statement(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
         .all(conn)
         .await?;
@@ -88,12 +76,10 @@ pub async fn page<C: ConnectionTrait>(
 /// How many applications `scope` holds.
 pub async fn count<C: ConnectionTrait>(conn: &C, scope: Scope) -> AppResult<u64> {
     let (clause, first) = scope.clause();
-    let row = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT count(*) AS n FROM job_applications a{clause}"),
-            [first],
-        ))
-        .await?;
-    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0).max(0) as u64)
+    page::count(
+        conn,
+        format!("SELECT count(*) AS n FROM job_applications a WHERE {clause}"),
+        [first],
+    )
+    .await
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{moderates, select_sql, JobRow};
 use crate::error::{AppError, AppResult};
 use crate::service::identity::Viewer;
-use crate::service::page::{PageRequest, Paged};
+use crate::service::page::{self, PageRequest, Paged};
 
 /// The keyset: newest first.
 pub type Cursor = (DateTime<Utc>, Uuid);
@@ -93,21 +93,13 @@ pub async fn page<C: ConnectionTrait>(
     page: &PageRequest<Cursor>,
 ) -> AppResult<Paged<JobRow>> {
     let (mut sql, mut values) = where_sql(viewer, filter)?;
-    for (op, (at, id)) in page.bounds(true) {
-        values.push((*at).into());
-        values.push((*id).into());
-        sql.push_str(&format!(
-            " AND (j.created_at, j.id) {op} (${}, ${})",
-            values.len() - 1,
-            values.len()
-        ));
+    let mut bounds = Vec::new();
+    let tail = page.sql(&["j.created_at", "j.id"], true, &mut bounds, &mut values);
+    for b in bounds {
+        sql.push_str(" AND ");
+        sql.push_str(&b);
     }
-    let dir = if page.sql_descending(true) { "DESC" } else { "ASC" };
-    let full = format!(
-        "{}{sql} ORDER BY j.created_at {dir}, j.id {dir} LIMIT {}",
-        select_sql(),
-        page.fetch()
-    );
+    let full = format!("{}{sql} {tail}", select_sql());
     let rows = JobRow::find_by_statement(Statement::from_sql_and_values(DbBackend::Postgres, full, values))
         .all(conn)
         .await?;
@@ -121,10 +113,7 @@ pub async fn count<C: ConnectionTrait>(conn: &C, viewer: &Viewer, filter: &JobFi
         "SELECT count(*) AS n FROM (SELECT $1::uuid AS viewer) v, jobs j \
          JOIN company_profiles c ON c.id = j.company_profile_id{sql}"
     );
-    let row = conn
-        .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, full, values))
-        .await?;
-    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0).max(0) as u64)
+    page::count(conn, full, values).await
 }
 
 #[cfg(test)]
