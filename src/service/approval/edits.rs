@@ -41,6 +41,40 @@ pub async fn ensure_editable(
     Ok(())
 }
 
+/// Opens the first review of entity `entity_id` (a draft or a rejected
+/// one), with `payload` as its picture: `CONFLICT` when it is already
+/// approved (`live`; change it with an edit instead) or a review is
+/// pending, `FORBIDDEN` when moderators suspended it.
+pub async fn submit_first(
+    tx: &Tx,
+    submitter: Uuid,
+    entity_type: ApprovalEntityType,
+    entity_id: Uuid,
+    state: (bool, bool),
+    noun: &str,
+    payload: Value,
+) -> AppResult<approval_requests::Model> {
+    let (live, suspended) = state;
+    if live {
+        return Err(AppError::conflict(None, format!("the {noun} is already approved")));
+    }
+    if suspended {
+        return Err(AppError::Forbidden(format!("this {noun} is suspended")));
+    }
+    submit(
+        tx,
+        submitter,
+        NewRequest {
+            entity_type,
+            entity_id,
+            approval_type: ApprovalType::Content,
+            payload,
+            remarks: None,
+        },
+    )
+    .await
+}
+
 /// Opens the review of changing entity `entity_id` from `old` to `new`
 /// (pictures of what it shows); `None`, with nothing opened, when they are
 /// equal and the caller may write the save at once.

@@ -17,5 +17,5 @@ pub mod queue;
 pub mod requests;
 
 pub use appliers::{Applier, Appliers, Decision};
-pub use edits::{edit_of, ensure_editable, submit_edit, Saved};
+pub use edits::{edit_of, ensure_editable, submit_edit, submit_first, Saved};
 pub use requests::{submit, Move, NewRequest};

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use entity::company_profiles;
-use entity::enums::{ApprovalEntityType, ApprovalStatus, ApprovalType, AuditEntity, NotificationKind, ProfileStatus};
+use entity::enums::{ApprovalEntityType, ApprovalStatus, AuditEntity, NotificationKind, ProfileStatus};
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
@@ -19,7 +19,7 @@ use super::text::Checks;
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
-use crate::service::approval::{self, Applier, Appliers, Decision, NewRequest};
+use crate::service::approval::{self, Applier, Appliers, Decision};
 use crate::service::approval::{ensure_editable, Saved};
 use crate::service::audit::{self, Action, Entry, Module};
 use crate::service::identity::Viewer;
@@ -240,22 +240,16 @@ pub async fn submit(ctx: &AppContext, viewer: &Viewer) -> AppResult<Company> {
     let me = viewer.require_self_service(MARKETPLACE_USE)?;
     let tx = Tx::begin(&ctx.db.primary).await?;
     let row = lock_own(&tx, me).await?;
-    if is_live(&row) {
-        return Err(AppError::conflict(None, "the company profile is already approved"));
-    }
-    if row.status == ProfileStatus::Suspended.to_value() {
-        return Err(AppError::Forbidden("this company profile is suspended".into()));
-    }
-    approval::submit(
+    let state = (is_live(&row), row.status == ProfileStatus::Suspended.to_value());
+    let payload = json!({"company": snapshot(&row)});
+    approval::submit_first(
         &tx,
         me,
-        NewRequest {
-            entity_type: ApprovalEntityType::Company,
-            entity_id: row.id,
-            approval_type: ApprovalType::Content,
-            payload: json!({"company": snapshot(&row)}),
-            remarks: None,
-        },
+        ApprovalEntityType::Company,
+        row.id,
+        state,
+        "company profile",
+        payload,
     )
     .await?;
     let after = Company::find_by_statement(Statement::from_sql_and_values(

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use entity::enums::{ApprovalEntityType, ApprovalStatus, ApprovalType, ProfileStatus};
+use entity::enums::{ApprovalEntityType, ApprovalStatus, ProfileStatus};
 use entity::{candidate_profiles, customer_profiles};
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement, Value,
@@ -25,7 +25,7 @@ use super::text::Checks;
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
-use crate::service::approval::{self, Applier, Appliers, Decision, NewRequest, Saved};
+use crate::service::approval::{self, Applier, Appliers, Decision, Saved};
 use crate::service::audit::{self, Action, AuditEntity, Entry, Module};
 use crate::service::identity::Viewer;
 
@@ -315,22 +315,16 @@ pub async fn submit_candidate(ctx: &AppContext, viewer: &Viewer) -> AppResult<ca
     let row = lock_candidate(&tx, me)
         .await?
         .ok_or_else(|| AppError::NotFound("candidate profile".into()))?;
-    if is_live(&row) {
-        return Err(AppError::conflict(None, "the profile is already approved"));
-    }
-    if row.status == ProfileStatus::Suspended.to_value() {
-        return Err(AppError::Forbidden("this profile is suspended".into()));
-    }
-    approval::submit(
+    let state = (is_live(&row), row.status == ProfileStatus::Suspended.to_value());
+    let payload = json!({"profile": snapshot(&row)});
+    approval::submit_first(
         &tx,
         me,
-        NewRequest {
-            entity_type: ApprovalEntityType::Candidate,
-            entity_id: row.id,
-            approval_type: ApprovalType::Content,
-            payload: json!({"profile": snapshot(&row)}),
-            remarks: None,
-        },
+        ApprovalEntityType::Candidate,
+        row.id,
+        state,
+        "profile",
+        payload,
     )
     .await?;
     let after = candidate_profiles::Model::find_by_statement(Statement::from_sql_and_values(

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use entity::enums::{ApprovalEntityType, ApprovalStatus, ApprovalType, NotificationKind, ProfileStatus};
+use entity::enums::{ApprovalEntityType, ApprovalStatus, NotificationKind, ProfileStatus};
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, Statement, Value};
 use serde_json::{json, Map, Value as Json};
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use super::{by_ids, check, check_guests, lock_own, own_of, snapshot, write_conte
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
-use crate::service::approval::{self, Applier, Appliers, Decision, NewRequest};
+use crate::service::approval::{self, Applier, Appliers, Decision};
 use crate::service::identity::Viewer;
 use crate::service::marketplace::perms::MARKETPLACE_USE;
 use crate::service::marketplace::professions::{self, Profession};
@@ -31,24 +31,9 @@ pub async fn submit(ctx: &AppContext, viewer: &Viewer, role_key: &str) -> AppRes
         .ok_or_else(|| AppError::invalid("roleKey", format!("must be one of {}", professions::keys())))?;
     let tx = Tx::begin(&ctx.db.primary).await?;
     let row = lock_own(&tx, me, p.key).await?;
-    if row.is_live() {
-        return Err(AppError::conflict(None, "the profile is already approved"));
-    }
-    if row.status == ProfileStatus::Suspended.to_value() {
-        return Err(AppError::Forbidden("this profile is suspended".into()));
-    }
-    approval::submit(
-        &tx,
-        me,
-        NewRequest {
-            entity_type: ApprovalEntityType::Profile,
-            entity_id: row.id,
-            approval_type: ApprovalType::Content,
-            payload: json!({"roleKey": p.key, "profile": snapshot(&row)}),
-            remarks: None,
-        },
-    )
-    .await?;
+    let state = (row.is_live(), row.status == ProfileStatus::Suspended.to_value());
+    let payload = json!({"roleKey": p.key, "profile": snapshot(&row)});
+    approval::submit_first(&tx, me, ApprovalEntityType::Profile, row.id, state, "profile", payload).await?;
     tx.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE user_role_profiles SET approval_status = $2, rejection_reason = NULL WHERE id = $1",
