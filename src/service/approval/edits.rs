@@ -61,6 +61,17 @@ pub async fn submit_first(
     if suspended {
         return Err(AppError::Forbidden(format!("this {noun} is suspended")));
     }
+    content_request(tx, submitter, entity_type, entity_id, payload).await
+}
+
+/// A CONTENT request about `entity_id` with `payload` and no remarks.
+async fn content_request(
+    tx: &Tx,
+    submitter: Uuid,
+    entity_type: ApprovalEntityType,
+    entity_id: Uuid,
+    payload: Value,
+) -> AppResult<approval_requests::Model> {
     submit(
         tx,
         submitter,
@@ -89,18 +100,8 @@ pub async fn submit_edit(
     if old == new {
         return Ok(None);
     }
-    let request = submit(
-        tx,
-        submitter,
-        NewRequest {
-            entity_type,
-            entity_id,
-            approval_type: ApprovalType::Content,
-            payload: json!({"edit": true, "old": old, "new": new}),
-            remarks: None,
-        },
-    )
-    .await?;
+    let payload = json!({"edit": true, "old": old, "new": new});
+    let request = content_request(tx, submitter, entity_type, entity_id, payload).await?;
     Ok(Some(request))
 }
 
