@@ -38,19 +38,21 @@ const MOVE: &str =
 const CREDIT: &str = "mutation($i: CreditWalletInput!) { creditWallet(input: $i) { replayed } }";
 
 /// The people of a marketplace test.
-struct Cast {
-    server: TestServer,
-    moderator: Persona,
-    finance: Persona,
+pub(crate) struct Cast {
+    pub(crate) server: TestServer,
+    pub(crate) admin: Persona,
+    pub(crate) moderator: Persona,
+    pub(crate) finance: Persona,
 }
 
-async fn cast() -> Cast {
+pub(crate) async fn cast() -> Cast {
     let server = TestServer::start().await;
     let admin = server.admin().await;
     let moderator = server.with_role(&admin, "moderator", "mod").await;
     let finance = server.with_role(&admin, "finance", "fin").await;
     Cast {
         server,
+        admin,
         moderator,
         finance,
     }

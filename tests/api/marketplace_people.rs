@@ -12,6 +12,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 
 use crate::approvals::review;
+use crate::marketplace_jobs::{cast, Cast};
 use crate::support::gql::Reply;
 use crate::support::personas::Persona;
 use crate::support::TestServer;
@@ -29,27 +30,6 @@ const APPLY: &str = "mutation($i: ApplyToJobInput!) { applyToJob(input: $i) { ap
 /// A job's applications with their candidates, as its poster reads them.
 const APPLICATIONS: &str = "query($id: ID!) { job(id: $id) { applications(first: 50) { totalCount edges { node { \
     id applicant { id } candidate { id displayName status approvalStatus } } } } } }";
-
-/// The people of a candidate test.
-struct Cast {
-    server: TestServer,
-    admin: Persona,
-    moderator: Persona,
-    finance: Persona,
-}
-
-async fn cast() -> Cast {
-    let server = TestServer::start().await;
-    let admin = server.admin().await;
-    let moderator = server.with_role(&admin, "moderator", "mod").await;
-    let finance = server.with_role(&admin, "finance", "fin").await;
-    Cast {
-        server,
-        admin,
-        moderator,
-        finance,
-    }
-}
 
 /// SQL (read): the PENDING request about entity `id` of `kind`.
 async fn pending_request(server: &TestServer, kind: &str, id: &str) -> Option<String> {
