@@ -218,7 +218,7 @@ async fn a_company_is_approved_by_a_moderator_not_its_submitter_before_it_posts(
     assert_eq!(mine["myCompanyProfile"]["approvalStatus"], "APPROVED");
     assert_eq!(
         marketplace_titles(&notifications(&acme.client).await),
-        ["Your company profile was approved"]
+        ["Your company profile is approved"]
     );
 
     let job = acme.client.data(CREATE_JOB, json!({"i": {"title": "Editor"}})).await;

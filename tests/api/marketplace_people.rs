@@ -6,13 +6,15 @@
 //! shown (approval writes it, rejection keeps the old). Employers see an
 //! applicant's candidate profile on an application only once approved
 //! (the applicant always), and a page of applications with candidates
-//! costs the same statements at any size.
+//! costs the same statements at any size and pages both ways. The owner
+//! is told in-app of every decision, with the reviewer's remarks.
 
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 
 use crate::approvals::review;
 use crate::marketplace_jobs::{cast, Cast};
+use crate::marketplace_review::told;
 use crate::support::gql::Reply;
 use crate::support::personas::Persona;
 use crate::support::TestServer;
@@ -161,6 +163,54 @@ async fn candidates_seen(p: &Persona, job: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// Application ids of `job` as its poster pages them five at a time:
+/// forward from the start, or backward from the end (then put back in
+/// list order), each page's flags checked against where it stands.
+async fn walk_applications(p: &Persona, job: &str, backward: bool) -> Vec<String> {
+    const PAGE: &str = "query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) { job(id: $id) { \
+        applications(first: $first, after: $after, last: $last, before: $before) { totalCount \
+        edges { node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }";
+    let (mut ids, mut cursor) = (Vec::new(), Value::Null);
+    loop {
+        let vars = if backward {
+            json!({"id": job, "last": 5, "before": cursor})
+        } else {
+            json!({"id": job, "first": 5, "after": cursor})
+        };
+        let page = p.client.data(PAGE, vars).await["job"]["applications"].clone();
+        let got: Vec<String> = page["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+            .collect();
+        let info = &page["pageInfo"];
+        let (more, cursor_key, earlier) = if backward {
+            (
+                info["hasPreviousPage"].as_bool(),
+                "startCursor",
+                info["hasNextPage"].as_bool(),
+            )
+        } else {
+            (
+                info["hasNextPage"].as_bool(),
+                "endCursor",
+                info["hasPreviousPage"].as_bool(),
+            )
+        };
+        assert_eq!(earlier, Some(!cursor.is_null()), "{page}");
+        if backward {
+            ids.splice(0..0, got);
+        } else {
+            ids.extend(got);
+        }
+        if more != Some(true) {
+            return ids;
+        }
+        cursor = info[cursor_key].clone();
+    }
+}
+
 fn seen_for<'a>(seen: &'a [(String, Value)], who: &Persona) -> &'a Value {
     &seen.iter().find(|(id, _)| *id == who.id).expect("an application").1
 }
@@ -231,6 +281,12 @@ async fn a_candidate_profile_is_approved_by_a_moderator_and_its_edits_are_review
     assert_eq!(live["approvalStatus"], "APPROVED");
     assert!(live["approvedAt"].is_string(), "{live}");
     assert!(live["rejectionReason"].is_null());
+    let notice = told(&ana, &id).await[0].clone();
+    assert_eq!(
+        (notice["title"].as_str(), notice["relatedEntityType"].as_str()),
+        (Some("Your candidate profile is approved"), Some("CANDIDATE")),
+        "{notice}"
+    );
     let r = submit(&ana).await;
     assert_eq!(r.error_code(), Some("CONFLICT"), "{}", r.body);
 
@@ -263,6 +319,15 @@ async fn a_candidate_profile_is_approved_by_a_moderator_and_its_edits_are_review
         (Some("Ana"), Some("APPROVED"), Some("ACTIVE")),
         "a rejected edit keeps the approved profile: {kept}"
     );
+    let notice = told(&ana, &id).await[0].clone();
+    assert_eq!(
+        notice["title"], "Your candidate profile changes were not accepted",
+        "{notice}"
+    );
+    assert!(
+        notice["body"].as_str().unwrap_or("").contains("keep your legal name"),
+        "{notice}"
+    );
     let edit = save(&ana, candidate_input("Ana Rao")).await;
     let edit_request = edit.data()["saveCandidateProfile"]["pendingReview"]["id"]
         .as_str()
@@ -274,6 +339,10 @@ async fn a_candidate_profile_is_approved_by_a_moderator_and_its_edits_are_review
         (written["displayName"].as_str(), written["approvalStatus"].as_str()),
         (Some("Ana Rao"), Some("APPROVED")),
         "{written}"
+    );
+    assert_eq!(
+        told(&ana, &id).await[0]["title"],
+        "Your candidate profile changes are live"
     );
 
     // A first submission rejected with the reviewer's reason stays a draft.
@@ -295,6 +364,15 @@ async fn a_candidate_profile_is_approved_by_a_moderator_and_its_edits_are_review
     assert_eq!(rejected["approvalStatus"], "REJECTED");
     assert_eq!(rejected["status"], "DRAFT");
     assert_eq!(rejected["rejectionReason"], "the salary is not plausible");
+    let notice = told(&bo, &bo_id).await[0].clone();
+    assert_eq!(
+        (notice["title"].as_str(), notice["body"].as_str()),
+        (
+            Some("Your candidate profile was not approved"),
+            Some("the salary is not plausible")
+        ),
+        "{notice}"
+    );
     // Submitting again clears the reason.
     let again = submit(&bo).await;
     assert_eq!(
@@ -417,10 +495,23 @@ async fn applications_with_candidates_cost_the_same_statements_at_any_size() {
             fewest
         }
     };
-    let (three, twelve) = (measure(small, 3).await, measure(large, 12).await);
+    let (three, twelve) = (measure(small, 3).await, measure(large.clone(), 12).await);
     assert_eq!(
         three, twelve,
         "3 applications took {three} statements, 12 took {twelve}"
     );
     assert!(three <= 4, "a page of applications took {three} statements");
+
+    // The keyset pages both ways: five at a time, forward and backward,
+    // the same twelve in the same order as one page of all of them.
+    let one_page = acme.client.data(APPLICATIONS, json!({"id": large})).await;
+    let all: Vec<String> = one_page["job"]["applications"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(all.len(), 12);
+    assert_eq!(walk_applications(&acme, &large, false).await, all);
+    assert_eq!(walk_applications(&acme, &large, true).await, all);
 }

@@ -42,7 +42,7 @@ async fn public_view(server: &TestServer, id: &str) -> Value {
 }
 
 /// `p`'s MARKETPLACE notifications about `entity`, newest first.
-async fn told(p: &Persona, entity: &str) -> Vec<Value> {
+pub(crate) async fn told(p: &Persona, entity: &str) -> Vec<Value> {
     notifications(&p.client)
         .await
         .into_iter()

@@ -34,6 +34,8 @@ pub enum NotificationSubjectType {
     LeadRequest,
     /// A review.
     Review,
+    /// A candidate profile (yours: `myCandidateProfile`).
+    Candidate,
 }
 
 impl From<Subject> for NotificationSubjectType {
@@ -50,6 +52,7 @@ impl From<Subject> for NotificationSubjectType {
             Subject::Lead => NotificationSubjectType::Lead,
             Subject::LeadRequest => NotificationSubjectType::LeadRequest,
             Subject::Review => NotificationSubjectType::Review,
+            Subject::Candidate => NotificationSubjectType::Candidate,
         }
     }
 }

@@ -8,12 +8,12 @@
 use std::sync::Arc;
 
 use entity::company_profiles;
-use entity::enums::{ApprovalEntityType, ApprovalStatus, AuditEntity, NotificationKind, ProfileStatus};
+use entity::enums::{ApprovalEntityType, ApprovalStatus, AuditEntity, ProfileStatus};
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
-use super::edits::save_entry;
+use super::edits::{save_entry, Owner};
 use super::perms::MARKETPLACE_USE;
 use super::text::Checks;
 use crate::app::AppContext;
@@ -23,7 +23,7 @@ use crate::service::approval::{self, Applier, Appliers, Decision};
 use crate::service::approval::{ensure_editable, Saved};
 use crate::service::audit::{self, Action, Entry, Module};
 use crate::service::identity::Viewer;
-use crate::service::notification::{self, Notice, Subject};
+use crate::service::notification::Subject;
 
 /// A company profile as stored.
 pub type Company = company_profiles::Model;
@@ -331,27 +331,14 @@ impl Applier for CompanyApplier {
             .await?
             .ok_or_else(|| AppError::NotFound("company profile".into()))?
             .try_get::<Uuid>("", "user_id")?;
-        let title = match (decision, edit.is_some()) {
-            (Decision::Approved, false) => "Your company profile was approved",
-            (Decision::Approved, true) => "Your company profile changes are live",
-            (_, false) => "Your company profile was rejected",
-            (_, true) => "Your company profile changes were not accepted",
-        };
-        notification::notify_many(
-            &**tx,
-            &[owner],
-            Notice {
-                kind: NotificationKind::Marketplace,
-                title: title.to_string(),
-                body: remarks
-                    .unwrap_or("A moderator reviewed your company profile.")
-                    .to_string(),
-                entity_type: Subject::Company,
-                entity_id: request.entity_id,
-            },
-        )
-        .await?;
-        Ok(())
+        Owner {
+            user: owner,
+            noun: "company profile",
+            subject: Subject::Company,
+            id: request.entity_id,
+        }
+        .tell(&**tx, decision, edit.is_some(), remarks)
+        .await
     }
 }
 

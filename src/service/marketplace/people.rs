@@ -17,7 +17,7 @@ use sea_orm::{
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
-use super::edits::save_entry;
+use super::edits::{save_entry, Owner};
 use super::perms::{JOBS_MANAGE, MARKETPLACE_USE};
 use super::professions::{MAX_COUNT, MAX_LABEL, MAX_LIST, MAX_PAISE};
 use super::profiles::{MAX_BIO, MAX_LOCATION, MAX_NAME};
@@ -28,6 +28,7 @@ use crate::infra::events::Tx;
 use crate::service::approval::{self, Applier, Appliers, Decision, Saved};
 use crate::service::audit::{self, Action, AuditEntity, Entry, Module};
 use crate::service::identity::Viewer;
+use crate::service::notification::Subject;
 
 /// What `saveCustomerProfile` asks for.
 #[derive(Clone, Debug)]
@@ -365,15 +366,18 @@ impl Applier for CandidateApplier {
         _actor: Option<Uuid>,
         remarks: Option<&str>,
     ) -> AppResult<()> {
-        let (sql, values): (&str, Vec<Value>) = match (decision, approval::edit_of(request)) {
+        let edit = approval::edit_of(request);
+        let change: Option<(&str, Vec<Value>)> = match (decision, edit) {
+            // Withdrawn or unanswered: the profile stays as it was.
+            (Decision::Cancelled | Decision::Expired, _) => return Ok(()),
             (Decision::Approved, Some(new)) => {
                 // An approved edit: written after its checks, still live.
                 write_candidate(tx, request.entity_id, &check_candidate(&input_of(new))?).await?;
-                return Ok(());
+                None
             }
             // A rejected edit: the approved profile stays as it was.
-            (Decision::Rejected, Some(_)) => return Ok(()),
-            (Decision::Approved, None) => (
+            (Decision::Rejected, Some(_)) => None,
+            (Decision::Approved, None) => Some((
                 "UPDATE candidate_profiles SET status = $2, approval_status = $3, approved_at = now(), \
                    rejection_reason = NULL WHERE id = $1",
                 vec![
@@ -381,25 +385,33 @@ impl Applier for CandidateApplier {
                     ProfileStatus::Active.to_value().into(),
                     ApprovalStatus::Approved.to_value().into(),
                 ],
-            ),
-            (Decision::Rejected, None) => (
+            )),
+            (Decision::Rejected, None) => Some((
                 "UPDATE candidate_profiles SET approval_status = $2, rejection_reason = $3 WHERE id = $1",
                 vec![
                     request.entity_id.into(),
                     ApprovalStatus::Rejected.to_value().into(),
                     remarks.unwrap_or("rejected by a reviewer").into(),
                 ],
-            ),
-            // Withdrawn or unanswered: the profile stays as it was.
-            (Decision::Cancelled | Decision::Expired, _) => return Ok(()),
+            )),
         };
-        let done = tx
-            .execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(AppError::NotFound("candidate profile".into()));
+        if let Some((sql, values)) = change {
+            tx.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+                .await?;
         }
-        Ok(())
+        let owner = candidate_profiles::Entity::find_by_id(request.entity_id)
+            .one(&**tx)
+            .await?
+            .ok_or_else(|| AppError::NotFound("candidate profile".into()))?
+            .user_id;
+        Owner {
+            user: owner,
+            noun: "candidate profile",
+            subject: Subject::Candidate,
+            id: request.entity_id,
+        }
+        .tell(&**tx, decision, edit.is_some(), remarks)
+        .await
     }
 }
 

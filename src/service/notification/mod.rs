@@ -45,6 +45,8 @@ pub enum Subject {
     LeadRequest,
     /// A review.
     Review,
+    /// A job seeker's candidate profile.
+    Candidate,
 }
 
 impl Subject {

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use entity::enums::{ApprovalEntityType, ApprovalStatus, NotificationKind, ProfileStatus};
+use entity::enums::{ApprovalEntityType, ApprovalStatus, ProfileStatus};
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, Statement, Value};
 use serde_json::{json, Map, Value as Json};
 use uuid::Uuid;
@@ -18,9 +18,10 @@ use crate::error::{AppError, AppResult};
 use crate::infra::events::Tx;
 use crate::service::approval::{self, Applier, Appliers, Decision};
 use crate::service::identity::Viewer;
+use crate::service::marketplace::edits::Owner;
 use crate::service::marketplace::perms::MARKETPLACE_USE;
 use crate::service::marketplace::professions::{self, Profession};
-use crate::service::notification::{self, Notice, Subject};
+use crate::service::notification::Subject;
 
 /// Sends the viewer's profile of `role_key` for review (a PROFILE/CONTENT
 /// request moderators decide). `CONFLICT` while one is pending or when it
@@ -183,20 +184,9 @@ impl Applier for ProfileApplier {
             .pop()
             .ok_or_else(|| AppError::NotFound("profile".into()))?;
         let noun = professions::profession(&row.role_key).map_or("professional", |p| p.noun);
-        let reason = remarks.unwrap_or("rejected by a reviewer");
         let edit = approval::edit_of(request);
-        let (title, body) = match (decision, edit) {
-            (Decision::Approved, Some(new)) => {
-                apply_edit(tx, &row, new).await?;
-                (
-                    format!("Your {noun} profile changes are live"),
-                    "A moderator approved them.".to_string(),
-                )
-            }
-            (Decision::Rejected, Some(_)) => (
-                format!("Your {noun} profile changes were not accepted"),
-                format!("{reason} The approved profile stays as it was."),
-            ),
+        match (decision, edit) {
+            (Decision::Approved, Some(new)) => apply_edit(tx, &row, new).await?,
             (Decision::Approved, None) => {
                 tx.execute_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
@@ -209,32 +199,29 @@ impl Applier for ProfileApplier {
                     ],
                 ))
                 .await?;
-                (
-                    format!("Your {noun} profile is approved"),
-                    "It is now live.".to_string(),
-                )
             }
-            _ => {
+            (_, None) => {
                 tx.execute_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
                     "UPDATE user_role_profiles SET approval_status = $2, rejection_reason = $3 WHERE id = $1",
-                    [row.id.into(), ApprovalStatus::Rejected.to_value().into(), reason.into()],
+                    [
+                        row.id.into(),
+                        ApprovalStatus::Rejected.to_value().into(),
+                        remarks.unwrap_or("rejected by a reviewer").into(),
+                    ],
                 ))
                 .await?;
-                (format!("Your {noun} profile was not approved"), reason.to_string())
             }
-        };
-        notification::notify_many(
-            &**tx,
-            &[row.user_id],
-            Notice {
-                kind: NotificationKind::Marketplace,
-                title,
-                body,
-                entity_type: Subject::Professional,
-                entity_id: row.id,
-            },
-        )
+            // A rejected edit: the approved profile stays as it was.
+            (_, Some(_)) => {}
+        }
+        Owner {
+            user: row.user_id,
+            noun: &format!("{noun} profile"),
+            subject: Subject::Professional,
+            id: row.id,
+        }
+        .tell(&**tx, decision, edit.is_some(), remarks)
         .await
     }
 }
