@@ -58,8 +58,9 @@ pub(crate) async fn cast() -> Cast {
     }
 }
 
-/// The PENDING approval request about entity `id` of `kind`.
-async fn pending_request(server: &TestServer, kind: &str, id: &str) -> String {
+/// SQL (read): the PENDING approval request about entity `id` of `kind`,
+/// if there is one.
+pub(crate) async fn pending(server: &TestServer, kind: &str, id: &str) -> Option<String> {
     let row = server
         .ctx
         .db
@@ -71,9 +72,13 @@ async fn pending_request(server: &TestServer, kind: &str, id: &str) -> String {
             [kind.into(), id.into()],
         ))
         .await
-        .expect("query")
-        .expect("a pending request");
-    row.try_get::<String>("", "id").expect("an id")
+        .expect("query");
+    row.map(|r| r.try_get::<String>("", "id").expect("an id"))
+}
+
+/// The PENDING approval request about entity `id` of `kind`.
+async fn pending_request(server: &TestServer, kind: &str, id: &str) -> String {
+    pending(server, kind, id).await.expect("a pending request")
 }
 
 fn company_input(name: &str) -> Value {
@@ -82,7 +87,7 @@ fn company_input(name: &str) -> Value {
 }
 
 /// `p`'s company, saved, submitted and approved by `moderator`; its id.
-async fn approved_company(c: &Cast, p: &Persona, name: &str) -> String {
+pub(crate) async fn approved_company(c: &Cast, p: &Persona, name: &str) -> String {
     let saved = p.client.data(SAVE_COMPANY, json!({"i": company_input(name)})).await;
     let id = saved["saveCompanyProfile"]["company"]["id"]
         .as_str()
@@ -128,7 +133,7 @@ async fn submit_job(p: &Persona, id: &str, key: &str) -> Reply {
 }
 
 /// A LIVE job of `poster` (whose company is approved), paid with coins.
-async fn live_job(c: &Cast, poster: &Persona, title: &str) -> String {
+pub(crate) async fn live_job(c: &Cast, poster: &Persona, title: &str) -> String {
     credit(c, poster, "50", &format!("fund-{title}")).await;
     let id = create_job(poster, title).await;
     submit_job(poster, &id, "k").await.data();

@@ -9,46 +9,21 @@
 //! costs the same statements at any size and pages both ways. The owner
 //! is told in-app of every decision, with the reviewer's remarks.
 
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 
 use crate::approvals::review;
-use crate::marketplace_jobs::{cast, Cast};
+use crate::marketplace_jobs::{approved_company, cast, live_job, pending, Cast};
 use crate::marketplace_review::told;
 use crate::support::gql::Reply;
 use crate::support::personas::Persona;
-use crate::support::TestServer;
 
 const FIELDS: &str = "id displayName bio location experienceYears preferredRoles expectedSalaryInr status \
     approvalStatus rejectionReason approvedAt";
-const SAVE_COMPANY: &str =
-    "mutation($i: SaveCompanyProfileInput!) { saveCompanyProfile(input: $i) { company { id } } }";
-const SUBMIT_COMPANY: &str = "mutation { submitCompanyProfile { company { id } } }";
-const CREATE_JOB: &str = "mutation($i: CreateJobInput!) { createJob(input: $i) { job { id } } }";
-const SUBMIT_JOB: &str = "mutation($i: SubmitJobInput!) { submitJob(input: $i) { job { id status } } }";
-const CREDIT: &str = "mutation($i: CreditWalletInput!) { creditWallet(input: $i) { replayed } }";
 const APPLY: &str = "mutation($i: ApplyToJobInput!) { applyToJob(input: $i) { application { id \
     candidate { id status approvalStatus } } } }";
 /// A job's applications with their candidates, as its poster reads them.
 const APPLICATIONS: &str = "query($id: ID!) { job(id: $id) { applications(first: 50) { totalCount edges { node { \
     id applicant { id } candidate { id displayName status approvalStatus } } } } } }";
-
-/// SQL (read): the PENDING request about entity `id` of `kind`.
-async fn pending_request(server: &TestServer, kind: &str, id: &str) -> Option<String> {
-    let row = server
-        .ctx
-        .db
-        .primary
-        .query_one_raw(Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            "SELECT id::text AS id FROM approval_requests WHERE entity_type = $1 AND entity_id = $2::uuid \
-             AND status = 'PENDING'",
-            [kind.into(), id.into()],
-        ))
-        .await
-        .expect("query");
-    row.map(|r| r.try_get::<String>("", "id").expect("an id"))
-}
 
 async fn save(p: &Persona, input: Value) -> Reply {
     p.client
@@ -97,49 +72,9 @@ async fn approved_candidate(c: &Cast, p: &Persona) -> String {
         .to_string();
     let r = submit(p).await;
     assert_eq!(r.error_code(), None, "{}", r.body);
-    let request = pending_request(&c.server, "CANDIDATE", &id)
-        .await
-        .expect("a pending request");
+    let request = pending(&c.server, "CANDIDATE", &id).await.expect("a pending request");
     review(&c.moderator, &request, true, None).await.data();
     id
-}
-
-/// Saves, submits and approves `poster`'s company profile.
-async fn approved_company(c: &Cast, poster: &Persona, name: &str) {
-    let company = poster
-        .client
-        .data(SAVE_COMPANY, json!({"i": {"companyName": name}}))
-        .await;
-    let company = company["saveCompanyProfile"]["company"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    poster.client.data(SUBMIT_COMPANY, json!({})).await;
-    let request = pending_request(&c.server, "COMPANY", &company)
-        .await
-        .expect("company request");
-    review(&c.moderator, &request, true, None).await.data();
-}
-
-/// A LIVE job of `poster`, whose company is approved, paid with coins.
-async fn live_job(c: &Cast, poster: &Persona, title: &str) -> String {
-    c.finance
-        .client
-        .data(
-            CREDIT,
-            json!({"i": {"userId": poster.id, "amount": "50", "referenceType": "BONUS",
-                          "idempotencyKey": format!("fund-{title}")}}),
-        )
-        .await;
-    let job = poster.client.data(CREATE_JOB, json!({"i": {"title": title}})).await;
-    let job = job["createJob"]["job"]["id"].as_str().unwrap().to_string();
-    poster
-        .client
-        .data(SUBMIT_JOB, json!({"i": {"id": job, "idempotencyKey": "k"}}))
-        .await;
-    let request = pending_request(&c.server, "JOB", &job).await.expect("job request");
-    review(&c.moderator, &request, true, None).await.data();
-    job
 }
 
 async fn apply(p: &Persona, job: &str) -> Value {
@@ -236,16 +171,14 @@ async fn a_candidate_profile_is_approved_by_a_moderator_and_its_edits_are_review
     assert_eq!(draft["approvalStatus"], "PENDING");
     assert!(draft["approvedAt"].is_null());
     let id = draft["id"].as_str().unwrap().to_string();
-    assert!(pending_request(&c.server, "CANDIDATE", &id).await.is_none());
+    assert!(pending(&c.server, "CANDIDATE", &id).await.is_none());
 
     let sent = submit(&ana).await;
     assert_eq!(sent.error_code(), None, "{}", sent.body);
     let sent = &sent.data()["submitCandidateProfile"]["profile"];
     assert_eq!(sent["status"], "DRAFT");
     assert_eq!(sent["approvalStatus"], "PENDING");
-    let request = pending_request(&c.server, "CANDIDATE", &id)
-        .await
-        .expect("a pending request");
+    let request = pending(&c.server, "CANDIDATE", &id).await.expect("a pending request");
     let again = submit(&ana).await;
     assert_eq!(again.error_code(), Some("CONFLICT"), "{}", again.body);
     let edit = save(&ana, candidate_input("Ana 2")).await;
@@ -259,9 +192,7 @@ async fn a_candidate_profile_is_approved_by_a_moderator_and_its_edits_are_review
         .unwrap()
         .to_string();
     submit(&c.moderator).await.data();
-    let own_request = pending_request(&c.server, "CANDIDATE", &own)
-        .await
-        .expect("a pending request");
+    let own_request = pending(&c.server, "CANDIDATE", &own).await.expect("a pending request");
     let self_review = review(&c.moderator, &own_request, true, None).await;
     assert_eq!(self_review.error_code(), Some("FORBIDDEN"), "{}", self_review.body);
     let one = c
@@ -352,7 +283,7 @@ async fn a_candidate_profile_is_approved_by_a_moderator_and_its_edits_are_review
         .unwrap()
         .to_string();
     submit(&bo).await.data();
-    let request = pending_request(&c.server, "CANDIDATE", &bo_id)
+    let request = pending(&c.server, "CANDIDATE", &bo_id)
         .await
         .expect("a pending request");
     let r = review(&c.moderator, &request, false, None).await;
@@ -406,9 +337,7 @@ async fn employers_see_an_applicants_candidate_profile_only_once_it_is_approved(
     let seen = candidates_seen(&acme, &job).await;
     assert!(seen_for(&seen, &ana).is_null(), "a pending profile leaked: {seen:?}");
     let id = mine(&ana).await["id"].as_str().unwrap().to_string();
-    let request = pending_request(&c.server, "CANDIDATE", &id)
-        .await
-        .expect("a pending request");
+    let request = pending(&c.server, "CANDIDATE", &id).await.expect("a pending request");
     review(&c.moderator, &request, true, None).await.data();
 
     // Approved: the poster and job moderators see it.
